@@ -1,0 +1,156 @@
+"""Verification of the short-lived access tokens the gateway forwards (DESIGN §4).
+
+The gateway asks identity to authenticate every request that carries credentials (HTTP
+Basic with an API key, or a login bearer token). Identity answers with a short-lived JWT,
+signed with an asymmetric key and published as a JWKS document; the gateway forwards it
+to the service as ``Authorization: Bearer <jwt>``. Services verify it here, locally:
+they never see a password or an API key.
+
+:class:`JwksVerifier` caches identity's keys. An unknown key id triggers a refresh (at
+most one per ``min_refresh_interval``, so garbage tokens cannot hammer identity); when
+identity is unreachable the keys already cached keep working, so a service keeps
+answering while identity is down.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+__all__ = [
+    "ISSUER",
+    "ACCESS_AUDIENCE",
+    "ALGORITHM",
+    "Principal",
+    "InvalidToken",
+    "JwksVerifier",
+    "fetch_jwks",
+]
+
+log = logging.getLogger(__name__)
+
+ISSUER = "packyard-identity"
+ACCESS_AUDIENCE = "packyard"
+ALGORITHM = "EdDSA"
+
+
+class InvalidToken(Exception):
+    """The token is malformed, expired, not ours, or signed by an unknown key."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as established by identity for this request."""
+
+    username: str
+    user_id: str
+    admin: bool = False
+    method: str = "apikey"  # "apikey" | "password" | "service"
+    auth_time: int | None = None  # when the password login behind the token happened
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> "Principal":
+        return cls(
+            username=claims["sub"],
+            user_id=str(claims.get("uid", "")),
+            admin=bool(claims.get("adm", False)),
+            method=str(claims.get("amr", "apikey")),
+            auth_time=claims.get("auth_time"),
+        )
+
+
+def fetch_jwks(url: str, timeout: float = 3.0) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - configured URL
+        return json.loads(response.read())
+
+
+class JwksVerifier:
+    """Verify access tokens against a JWKS document, cached in memory.
+
+    ``source`` returns the JWKS document (``{"keys": [...]}``): by default it is fetched
+    from ``jwks_url``; identity passes a function reading its own key table.
+    """
+
+    def __init__(
+        self,
+        jwks_url: str | None = None,
+        *,
+        source: Callable[[], dict[str, Any]] | None = None,
+        issuer: str = ISSUER,
+        audience: str = ACCESS_AUDIENCE,
+        cache_ttl: float = 300.0,
+        min_refresh_interval: float = 5.0,
+        leeway: float = 10.0,
+    ) -> None:
+        if source is None:
+            if not jwks_url:
+                raise ValueError("JwksVerifier needs jwks_url or source")
+            source = lambda: fetch_jwks(jwks_url)  # noqa: E731
+        self._source = source
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = cache_ttl
+        self._min_refresh = min_refresh_interval
+        self._leeway = leeway
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._attempted_at = 0.0
+        self._lock = threading.Lock()
+
+    def _refresh(self, *, force: bool) -> None:
+        with self._lock:
+            now = time.monotonic()
+            fresh = now - self._fetched_at < self._ttl
+            if (fresh and not force) or now - self._attempted_at < self._min_refresh:
+                return
+            self._attempted_at = now
+            try:
+                document = self._source()
+            except Exception as exc:  # noqa: BLE001 - keep serving with the cached keys
+                log.warning("could not refresh JWKS: %s", exc)
+                return
+            keys = {}
+            for jwk in document.get("keys", []):
+                try:
+                    keys[jwk["kid"]] = jwt.PyJWK(jwk).key
+                except (KeyError, jwt.PyJWTError) as exc:
+                    log.warning("ignoring unusable JWK: %s", exc)
+            if keys:
+                self._keys = keys
+                self._fetched_at = now
+
+    def verify(self, token: str) -> Principal:
+        """Return the principal of a valid access token; raise :class:`InvalidToken` otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"malformed token: {exc}") from None
+        kid = header.get("kid")
+        if header.get("alg") != ALGORITHM or not kid:
+            raise InvalidToken("unexpected token algorithm or key id")
+        if kid not in self._keys or time.monotonic() - self._fetched_at > self._ttl:
+            self._refresh(force=kid not in self._keys)
+        key = self._keys.get(kid)
+        if key is None:
+            raise InvalidToken("token signed by an unknown key")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        return Principal.from_claims(claims)

@@ -1,0 +1,136 @@
+"""The command line every service shares: ``python -m <service> <command>``.
+
+Standard commands:
+
+``migrate``
+    apply the service's Alembic migrations, then declare its RabbitMQ topology (its
+    events exchange, its consumer queues, retry and dead-letter queues) so that nothing
+    published afterwards can miss a queue. Run once per deployment, never per replica.
+``worker``
+    run the service's consumers (``--with-relay`` also runs the relay on a thread),
+    with ``/livez``, ``/readyz`` and ``/metrics`` on ``HEALTH_PORT``.
+``relay``
+    run the outbox relay alone, with its health endpoints on ``HEALTH_PORT``.
+
+A service adds its own commands (``identity create-admin``) by passing ``commands``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import pika
+
+from packyard import amqp
+from packyard.config import exit_on_config_error
+from packyard.consumer import ConsumerQueue
+from packyard.logs import configure_logging
+from packyard.migrations import upgrade
+from packyard.process import run_loops, serve_health
+from packyard.service import Platform
+from packyard.web import ReadinessCheck
+
+__all__ = ["Container", "main"]
+
+log = logging.getLogger(__name__)
+
+
+class Container(Protocol):
+    """What a service's ``bootstrap()`` returns, as far as the shared commands care."""
+
+    platform: Platform
+
+    @property
+    def consumer_queues(self) -> Sequence[ConsumerQueue]: ...
+
+
+Command = Callable[[Any, argparse.Namespace], int | None]
+
+
+def _migrate(container: Container, args: argparse.Namespace, ini_path: Path) -> int:
+    platform = container.platform
+    upgrade(ini_path, platform.settings.database_url)
+    log.info("database migrated")
+    if not args.no_broker:
+        connection = pika.BlockingConnection(amqp.connection_parameters(platform.settings.amqp_url,
+                                                                        client_name=f"{platform.service}-migrate"))
+        try:
+            channel = connection.channel()
+            amqp.declare_events_exchange(channel, platform.service)
+            queues = list(container.consumer_queues)
+            if queues:
+                amqp.declare_consumer_topology(channel, platform.service, [q.spec for q in queues],
+                                               platform.retry_policy)
+        finally:
+            connection.close()
+        log.info("broker topology declared")
+    return 0
+
+
+def _worker(container: Container, args: argparse.Namespace) -> int:
+    platform = container.platform
+    runner = platform.consumer(container.consumer_queues)
+    loops: list[Any] = [runner]
+    checks = [ReadinessCheck("database", platform.check_database),
+              ReadinessCheck("broker", lambda: runner.connected.is_set())]
+    if args.with_relay:
+        relay = platform.relay()
+        loops.append(relay)
+        checks.append(ReadinessCheck("relay", lambda: relay.healthy.is_set()))
+    serve_health(platform.settings.health_port, checks)
+    run_loops(loops)
+    return 0
+
+
+def _relay(container: Container, _args: argparse.Namespace) -> int:
+    platform = container.platform
+    relay = platform.relay()
+    serve_health(platform.settings.health_port,
+                 [ReadinessCheck("database", platform.check_database),
+                  ReadinessCheck("broker", lambda: relay.healthy.is_set())])
+    run_loops([relay])
+    return 0
+
+
+def main(
+    service: str,
+    *,
+    bootstrap: Callable[[], Container],
+    alembic_ini: Path,
+    commands: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] | None = None,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Parse ``argv`` and run the command; settings errors stop with one line (exit 2)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {service}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    migrate = sub.add_parser("migrate", help="apply migrations and declare the broker topology")
+    migrate.add_argument("--no-broker", action="store_true", help="only migrate the database")
+    worker = sub.add_parser("worker", help="run the event consumers")
+    worker.add_argument("--with-relay", action="store_true", help="also run the outbox relay on a thread")
+    sub.add_parser("relay", help="run the outbox relay")
+    extra = commands or {}
+    for name, (help_text, _fn, configure) in extra.items():
+        p = sub.add_parser(name, help=help_text)
+        if configure:
+            configure(p)
+    args = parser.parse_args(argv)
+
+    container = exit_on_config_error(bootstrap)
+    configure_logging(service, container.platform.settings.log_level)
+    if args.command == "migrate":
+        return _migrate(container, args, alembic_ini)
+    if args.command == "worker":
+        return _worker(container, args)
+    if args.command == "relay":
+        return _relay(container, args)
+    _help, fn, _configure = extra[args.command]
+    return int(fn(container, args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run a service's command instead: python -m <service> <command>")

@@ -1,0 +1,171 @@
+"""Test helpers for Packyard services (the pytest fixtures live in :mod:`packyard.testing.plugin`).
+
+* :func:`wait_for` — poll a condition until it holds or a deadline passes; async tests
+  wait with it, never with fixed sleeps;
+* :class:`TcpProxy` — a TCP forwarder that can be cut and restored, to make a real
+  broker or database unreachable for the code under test (the fault) without stopping it;
+* :class:`SmtpSink` — a real SMTP server (aiosmtpd) that keeps every message it receives.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from typing import Any, TypeVar
+
+__all__ = ["wait_for", "TcpProxy", "SmtpSink", "free_port"]
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], T], *, timeout: float = 10.0, interval: float = 0.05,
+             message: str = "condition") -> T:
+    """Return the first truthy value of ``condition()``; fail after ``timeout`` seconds.
+
+    Exceptions raised by ``condition`` count as "not yet" until the deadline, then the last
+    one is re-raised.
+    """
+    deadline = time.monotonic() + timeout
+    last_exc: BaseException | None = None
+    while True:
+        try:
+            value = condition()
+            if value:
+                return value
+            last_exc = None
+        except AssertionError as exc:
+            last_exc = exc
+        except Exception as exc:  # noqa: BLE001
+            last_exc = exc
+        if time.monotonic() >= deadline:
+            if last_exc is not None:
+                raise last_exc
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+class TcpProxy:
+    """Forward ``127.0.0.1:<port>`` to ``target``; :meth:`cut` makes the target unreachable.
+
+    While cut, existing connections are closed and new ones are refused at once, as when a
+    broker host goes away; :meth:`restore` lets connections through again.
+    """
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._open = threading.Event()
+        self._open.set()
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._server: socket.socket | None = None
+        self._listen()
+        threading.Thread(target=self._accept_loop, daemon=True, name="tcp-proxy").start()
+
+    def _listen(self) -> None:
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(64)
+        server.settimeout(0.2)
+        self._server = server
+
+    def _accept_loop(self) -> None:
+        while not self._stopped:
+            try:
+                client, _ = self._server.accept()  # type: ignore[union-attr]
+            except (socket.timeout, OSError):
+                continue
+            if not self._open.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def cut(self) -> None:
+        self._open.clear()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def restore(self) -> None:
+        self._open.set()
+
+    def close(self) -> None:
+        self._stopped = True
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+
+
+class SmtpSink:
+    """A real SMTP server on ``127.0.0.1:<port>`` that keeps every message it receives."""
+
+    def __init__(self, port: int | None = None) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                with sink._lock:
+                    sink.messages.append(message)  # type: ignore[arg-type]
+                return "250 Message accepted for delivery"
+
+        self.port = port or free_port()
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def find(self, predicate: Callable[[EmailMessage], bool]) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if predicate(m)]
+
+    def wait_for(self, predicate: Callable[[EmailMessage], bool], timeout: float = 10.0) -> EmailMessage:
+        return wait_for(lambda: (self.find(predicate) or [None])[0], timeout=timeout, message="an email")
+
+    def stop(self) -> None:
+        self._controller.stop()

@@ -1,0 +1,161 @@
+"""The outbox relay against real PostgreSQL (or SQLite) and a real RabbitMQ."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pika
+import pytest
+import sqlalchemy as sa
+
+from packyard import amqp
+from packyard.events import CONTENT_TYPE, parse_envelope
+from packyard.relay import PikaPublisher, Relay, RelayConfig
+from packyard.testing import TcpProxy, wait_for
+
+
+def bind_queue(url: str, name: str = "observer", key: str = "#") -> None:
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    ch = conn.channel()
+    amqp.declare_events_exchange(ch, "testsvc")
+    ch.queue_declare(name, durable=True, arguments={"x-queue-type": "quorum"})
+    ch.queue_bind(name, "testsvc.events", key)
+    conn.close()
+
+
+def drain_queue(url: str, name: str = "observer") -> list[tuple]:
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    ch = conn.channel()
+    got = []
+    while True:
+        method, props, body = ch.basic_get(name, auto_ack=True)
+        if method is None:
+            break
+        got.append((props, body))
+    conn.close()
+    return got
+
+
+def make_relay(engine, lib, url, **config) -> Relay:
+    return Relay(engine, lib.outbox, lambda: PikaPublisher(url, "testsvc"), service="testsvc",
+                 config=RelayConfig(**{"poll_interval": 0.2, "backoff_initial": 0.05, "backoff_max": 0.5, **config}))
+
+
+def unsent(engine, lib) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(lib.outbox)
+                            .where(lib.outbox.c.sent_at.is_(None))).scalar_one()
+
+
+@pytest.mark.parametrize("db", ["pg_engine", "sqlite_engine"])
+def test_relay_publishes_persistent_confirmed_messages_and_marks_them_sent(request, db, lib, fresh_amqp_url):
+    engine = request.getfixturevalue(db)
+    bind_queue(fresh_amqp_url)
+    ids = lib.publish_things(engine, 3)
+    relay = make_relay(engine, lib, fresh_amqp_url)
+    assert relay.drain() == 3
+    assert unsent(engine, lib) == 0
+    messages = drain_queue(fresh_amqp_url)
+    assert [props.message_id for props, _ in messages] == ids
+    props, body = messages[0]
+    assert props.type == "testsvc.thing.created"
+    assert props.content_type == CONTENT_TYPE
+    assert props.delivery_mode == 2
+    assert props.headers["traceparent"].startswith("00-")
+    event = parse_envelope(body)
+    assert event.id == ids[0] and event.type == "testsvc.thing.created" and event.data == {"name": "thing-0", "size": 0}
+
+
+def test_unroutable_events_are_marked_sent_not_retried_forever(pg_engine, lib, fresh_amqp_url):
+    lib.publish_things(pg_engine, 2)  # no queue is bound to testsvc.events
+    relay = make_relay(pg_engine, lib, fresh_amqp_url)
+    assert relay.drain() == 2
+    assert unsent(pg_engine, lib) == 0
+
+
+def test_relay_wakes_on_commit_notification(pg_engine, lib, fresh_amqp_url):
+    bind_queue(fresh_amqp_url)
+    relay = make_relay(pg_engine, lib, fresh_amqp_url, poll_interval=30.0)  # polling alone would take 30 s
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        wait_for(relay.healthy.is_set, timeout=10)
+        lib.publish_things(pg_engine, 1)
+        got = wait_for(lambda: drain_queue(fresh_amqp_url), timeout=5, message="the event on the broker")
+        assert len(got) == 1
+    finally:
+        relay.stop()
+        thread.join(10)
+
+
+def test_several_relays_on_one_postgres_never_publish_a_row_twice(pg_engine, lib, fresh_amqp_url):
+    bind_queue(fresh_amqp_url)
+    ids = lib.publish_things(pg_engine, 400)
+    relays = [make_relay(pg_engine, lib, fresh_amqp_url, batch_size=20) for _ in range(3)]
+    threads = [threading.Thread(target=r.drain, kwargs={"timeout": 60}) for r in relays]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    assert unsent(pg_engine, lib) == 0
+    received = [props.message_id for props, _ in drain_queue(fresh_amqp_url)]
+    assert sorted(received) == sorted(ids)  # each exactly once
+
+
+def test_events_committed_while_the_broker_is_unreachable_are_delivered_when_it_returns(pg_engine, lib, fresh_amqp_url):
+    bind_queue(fresh_amqp_url)
+    parsed = pika.URLParameters(fresh_amqp_url)
+    proxy = TcpProxy(parsed.host, parsed.port)
+    proxied = fresh_amqp_url.replace(f"{parsed.host}:{parsed.port}", f"127.0.0.1:{proxy.port}")
+    relay = make_relay(pg_engine, lib, proxied)
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        lib.publish_things(pg_engine, 5, prefix="before")
+        wait_for(lambda: unsent(pg_engine, lib) == 0, timeout=10, message="first events sent")
+        proxy.cut()
+        ids = lib.publish_things(pg_engine, 20, prefix="during")
+        wait_for(lambda: not relay.healthy.is_set(), timeout=10, message="relay noticing the outage")
+        assert unsent(pg_engine, lib) == 20
+        proxy.restore()
+        wait_for(lambda: unsent(pg_engine, lib) == 0, timeout=20, message="backlog published")
+    finally:
+        relay.stop()
+        thread.join(10)
+        proxy.close()
+    received = [props.message_id for props, _ in drain_queue(fresh_amqp_url)]
+    assert set(ids) <= set(received)
+    assert len(received) == len(set(received)) == 25
+
+
+CRASHING_RELAY = textwrap.dedent("""
+    import os, sys
+    import sqlalchemy as sa
+    from packyard.db import define_outbox_table, make_engine
+    from packyard.relay import PikaPublisher, Relay
+
+    class DiesAfterConfirm(PikaPublisher):
+        def publish(self, message):
+            super().publish(message)      # the broker has confirmed it...
+            os._exit(137)                 # ...and the process dies before marking it sent
+
+    db_url, amqp_url = sys.argv[1:]
+    metadata = sa.MetaData()
+    outbox = define_outbox_table(metadata)
+    Relay(make_engine(db_url), outbox, lambda: DiesAfterConfirm(amqp_url, "testsvc"), service="testsvc").run_once()
+""")
+
+
+def test_a_relay_killed_between_publish_and_mark_sent_republishes_the_same_event_id(pg_engine, lib, fresh_amqp_url):
+    bind_queue(fresh_amqp_url)
+    [event_id] = lib.publish_things(pg_engine, 1)
+    url = pg_engine.url.render_as_string(hide_password=False)
+    crashed = subprocess.run([sys.executable, "-c", CRASHING_RELAY, url, fresh_amqp_url], timeout=60)
+    assert crashed.returncode == 137
+    assert unsent(pg_engine, lib) == 1  # the mark never committed
+    make_relay(pg_engine, lib, fresh_amqp_url).drain()
+    received = [props.message_id for props, _ in drain_queue(fresh_amqp_url)]
+    assert received == [event_id, event_id]  # at-least-once, same id: the consumers' inbox dedups
