@@ -56,6 +56,9 @@ def _migrate(container: Container, args: argparse.Namespace, ini_path: Path) -> 
     platform = container.platform
     upgrade(ini_path, platform.settings.database_url)
     log.info("database migrated")
+    after = getattr(container, "after_migrate", None)
+    if after is not None:
+        after()  # e.g. identity creates its first token signing key
     if not args.no_broker:
         connection = pika.BlockingConnection(amqp.connection_parameters(platform.settings.amqp_url,
                                                                         client_name=f"{platform.service}-migrate"))

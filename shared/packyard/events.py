@@ -85,12 +85,21 @@ class EventType:
         return self.type.split(".", 1)[0]
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Return ``data`` serialized through the schema (raises ValidationError when invalid)."""
+        """Serialize ``data`` through the schema and validate the result.
+
+        Returns the JSON-ready payload (only the declared fields; datetimes as ISO 8601).
+        Raises :class:`marshmallow.ValidationError` when a required field is missing or a
+        value does not validate, before anything is written anywhere.
+        """
         schema = self.schema()
-        errors = schema.validate(data)
+        try:
+            dumped = json.loads(json.dumps(schema.dump(data), default=_json_default))
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise marshmallow.ValidationError(f"{self.type}: cannot serialize data: {exc}") from None
+        errors = schema.validate(dumped)
         if errors:
             raise marshmallow.ValidationError(errors)
-        return json.loads(json.dumps(schema.dump(data), default=_json_default))
+        return dumped
 
 
 def _json_default(value: Any) -> Any:

@@ -13,6 +13,7 @@
 * a request id (the gateway's ``X-Request-Id`` or a new one) bound for logging and
   echoed in the response, W3C ``traceparent`` continued into published events, request
   counts and latencies per endpoint, and an ``X-Packyard-Service`` response header;
+* :class:`packyard.errors.DomainError` raised by a use case answers its status and message;
 * :func:`current_principal` / :func:`require_principal`: the caller, from the access
   token the gateway forwards (verified locally, see :mod:`packyard.auth`).
 """
@@ -33,6 +34,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from packyard import context, metrics
 from packyard.auth import InvalidToken, JwksVerifier, Principal
+from packyard.errors import DomainError
 
 __all__ = [
     "PackyardApi",
@@ -116,8 +118,7 @@ def _error_response(error: HTTPException) -> flask.Response:
         message = error.description or AUTH_REQUIRED
     else:
         message = error.description or error.name
-    if "headers" in data:
-        headers.update(data["headers"])
+    headers.update(data.get("headers") or {})
     if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     response = flask.jsonify(message=message)
@@ -187,6 +188,10 @@ def create_api(
     )
     api = PackyardApi(app)
     app.register_error_handler(HTTPException, _error_response)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> flask.Response:
+        return _error_response(ApiError(exc.status, exc.message, exc.headers))
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> flask.Response:

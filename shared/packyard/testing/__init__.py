@@ -4,7 +4,8 @@
   wait with it, never with fixed sleeps;
 * :class:`TcpProxy` — a TCP forwarder that can be cut and restored, to make a real
   broker or database unreachable for the code under test (the fault) without stopping it;
-* :class:`SmtpSink` — a real SMTP server (aiosmtpd) that keeps every message it receives.
+* :class:`SmtpSink` — a real SMTP server (aiosmtpd) that keeps every message it receives;
+* :class:`TokenMinter` — signs access tokens as identity would, to test one service alone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
-__all__ = ["wait_for", "TcpProxy", "SmtpSink", "free_port"]
+__all__ = ["wait_for", "TcpProxy", "SmtpSink", "TokenMinter", "free_port"]
 
 T = TypeVar("T")
 
@@ -169,3 +170,43 @@ class SmtpSink:
 
     def stop(self) -> None:
         self._controller.stop()
+
+
+class TokenMinter:
+    """Issues access tokens like identity does, for testing one service on its own.
+
+    Pass :meth:`jwks` as the service's JWKS source; :meth:`headers` gives the
+    ``Authorization`` header the gateway would forward for that user.
+    """
+
+    def __init__(self) -> None:
+        import base64
+
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        self._key = Ed25519PrivateKey.generate()
+        raw = self._key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.kid = "test-" + raw.hex()[:12]
+        self._jwk = {"kty": "OKP", "crv": "Ed25519", "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode(),
+                     "kid": self.kid, "alg": "EdDSA", "use": "sig"}
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [dict(self._jwk)]}
+
+    def token(self, username: str, user_id: str | None = None, *, admin: bool = False, method: str = "apikey",
+              auth_time: int | None = None, ttl: int = 300) -> str:
+        import jwt
+
+        from packyard.auth import ACCESS_AUDIENCE, ALGORITHM, ISSUER
+
+        now = int(time.time())
+        claims: dict[str, Any] = {"iss": ISSUER, "aud": ACCESS_AUDIENCE, "sub": username,
+                                  "uid": user_id or f"uid-{username}", "adm": admin, "amr": method,
+                                  "iat": now, "exp": now + ttl}
+        if auth_time is not None:
+            claims["auth_time"] = auth_time
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+    def headers(self, username: str, **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username, **kwargs)}"}

@@ -1,0 +1,39 @@
+# Packyard — one command to run, one to test.
+#   make run    start the whole platform locally (gateway on http://127.0.0.1:8080)
+#   make test   the whole test suite against PostgreSQL and RabbitMQ
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SERVICES := identity social catalog notifier signing
+STAMP := $(VENV)/.installed
+
+# Where the test suite finds its servers when no Docker engine is reachable.
+export PACKYARD_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+export PACKYARD_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+export PACKYARD_TEST_RABBITMQ_API ?= http://guest:guest@127.0.0.1:15672
+
+.PHONY: install run test test-fast bench clean
+
+$(STAMP): shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python deploy/local/run.py
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not e2e"
+
+bench: install
+	$(BIN)/python bench/relay_throughput.py
+
+clean:
+	rm -rf $(VENV) var
