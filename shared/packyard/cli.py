@@ -7,8 +7,9 @@ Standard commands:
     events exchange, its consumer queues, retry and dead-letter queues) so that nothing
     published afterwards can miss a queue. Run once per deployment, never per replica.
 ``worker``
-    run the service's consumers (``--with-relay`` also runs the relay on a thread),
-    with ``/livez``, ``/readyz`` and ``/metrics`` on ``HEALTH_PORT``.
+    run the service's consumers (``--with-relay`` also runs the relay on a thread), plus
+    any loops the container offers through ``worker_loops()``, with ``/livez``,
+    ``/readyz`` and ``/metrics`` on ``HEALTH_PORT``.
 ``relay``
     run the outbox relay alone, with its health endpoints on ``HEALTH_PORT``.
 
@@ -85,6 +86,9 @@ def _worker(container: Container, args: argparse.Namespace) -> int:
         relay = platform.relay()
         loops.append(relay)
         checks.append(ReadinessCheck("relay", lambda: relay.healthy.is_set()))
+    extra_loops = getattr(container, "worker_loops", None)
+    if extra_loops is not None:
+        loops.extend(extra_loops())  # e.g. the notifier's email and webhook senders
     serve_health(platform.settings.health_port, checks)
     run_loops(loops)
     return 0
