@@ -21,8 +21,9 @@ Guarantees:
 * values are converted to the field's annotated type (``str``, ``int``, ``float``,
   ``bool``, ``tuple[str, ...]`` from a comma-separated list), and a value that does not
   convert is a :class:`ConfigError` naming the variable and the expected type;
-* secrets (``secret=True``) never have defaults here, are refused when they look like a
-  placeholder (``changeme``, ``secret``, …) and are masked by :func:`describe`.
+* secrets (``secret=True``) never have defaults here (``default=None`` marks an optional
+  one, such as an SMTP password), are refused when they look like a placeholder
+  (``changeme``, ``secret``, …) and are masked by :func:`describe`.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def env(name: str, *, default: Any = _MISSING, secret: bool = False, help: str =
     Without ``default`` the variable is required. ``secret=True`` variables may not have a
     default: a secret must come from the deployment, never from code.
     """
-    if secret and default is not _MISSING:
-        raise TypeError(f"secret setting {name} cannot have a default")
+    if secret and default not in (_MISSING, None):
+        raise TypeError(f"secret setting {name} cannot have a default (None marks it optional)")
     meta = {"packyard_env": _Var(name, default, secret, help)}
     if default is _MISSING:
         return dataclasses.field(metadata=meta)
