@@ -1,0 +1,296 @@
+"""Run a whole Packyard on one machine: the processes of the Procfile, wired together.
+
+Used by ``make run`` (``deploy/local/run.py``) and by the end-to-end tests, so both start
+exactly the same processes with exactly the same environment rules:
+
+* ports: the gateway on 8080 and every API, worker and relay on its own port (see
+  CONTRIBUTING.md), all overridable;
+* databases: ``<SERVICE>_DATABASE_URL`` (SQLite files under ``var/`` by default);
+* secrets: generated once into ``var/secrets.env`` (never in code, never committed);
+* the gateway's nginx.conf rendered from ``deploy/gateway/default.conf.template``.
+
+:class:`LocalPlatform` migrates every service, starts each process in its own process group,
+waits until every process reports ready, and stops them with SIGTERM (then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("identity", "social", "catalog", "notifier", "signing")
+DEFAULT_PORTS = {
+    "GATEWAY_PORT": 8080,
+    "SMTP_PORT": 8025,
+    **{f"{s.upper()}_PORT": 8101 + i for i, s in enumerate(SERVICES)},
+    **{f"{s.upper()}_WORKER_HEALTH_PORT": 9101 + i for i, s in enumerate(SERVICES)},
+    **{f"{s.upper()}_RELAY_HEALTH_PORT": 9201 + i for i, s in enumerate(SERVICES)},
+}
+SECRETS = ("IDENTITY_SECRET_KEY", "MAIL_TOKEN_KEY", "SIGNING_SECRET_KEY")
+
+sys.path.insert(0, str(ROOT / "deploy" / "gateway"))
+import generate as gateway_config  # noqa: E402
+
+
+def parse_procfile(path: Path = ROOT / "Procfile") -> dict[str, str]:
+    """``name: command`` lines, in order (comments and blank lines ignored)."""
+    processes: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = re.match(r"^([A-Za-z0-9_-]+):\s*(.+)$", line)
+        if not match:
+            raise ValueError(f"bad Procfile line: {line!r}")
+        processes[match.group(1)] = match.group(2)
+    return processes
+
+
+def load_or_create_secrets(path: Path) -> dict[str, str]:
+    """Secrets of a local run: created once, kept in ``var/secrets.env`` (mode 0600)."""
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip()
+    changed = False
+    for name in SECRETS:
+        if name not in values:
+            if name == "MAIL_TOKEN_KEY":
+                values[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+            else:
+                values[name] = secrets.token_urlsafe(48)
+            changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# Secrets of the local run, generated once. Never commit this file.\n"
+                        + "".join(f"{k}={v}\n" for k, v in sorted(values.items())))
+        path.chmod(0o600)
+    return values
+
+
+def platform_env(var_dir: Path, overrides: Mapping[str, str] | None = None,
+                 base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment every process of a local run gets (``overrides`` win)."""
+    env = dict(os.environ if base is None else base)
+    overrides = dict(overrides or {})
+    for name, port in DEFAULT_PORTS.items():
+        env.setdefault(name, str(port))
+    env.update({k: v for k, v in overrides.items() if k in DEFAULT_PORTS})
+    var_dir = var_dir.resolve()
+    secret_values = load_or_create_secrets(var_dir / "secrets.env")
+    venv_bin = Path(sys.executable).parent
+    env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
+    env["PACKYARD_VAR"] = str(var_dir)
+    env.setdefault("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+    for svc in SERVICES:
+        env.setdefault(f"{svc.upper()}_DATABASE_URL", f"sqlite:///{var_dir}/{svc}.db")
+    gateway = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
+    env.setdefault("PUBLIC_BASE_URL", gateway)
+    env.setdefault("JWKS_URL", f"http://127.0.0.1:{env['IDENTITY_PORT']}/.well-known/jwks.json")
+    env.setdefault("SMTP_HOST", "127.0.0.1")
+    env.setdefault("MAIL_FROM", "Packyard <no-reply@packyard.localhost>")
+    env.setdefault("BLOB_STORAGE_PATH", str(var_dir / "blobs"))
+    env.setdefault("GNUPGHOME_ROOT", str(var_dir / "gnupg"))
+    env.setdefault("LOG_LEVEL", "INFO")
+    env.setdefault("SECRET_KEY", secret_values["IDENTITY_SECRET_KEY"])
+    env.setdefault("MAIL_TOKEN_KEY", secret_values["MAIL_TOKEN_KEY"])
+    env.setdefault("SIGNING_SECRET_KEY", secret_values["SIGNING_SECRET_KEY"])
+    env.update(overrides)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def render_gateway(env: Mapping[str, str]) -> Path:
+    """Write ``$PACKYARD_VAR/gateway/nginx.conf`` for this environment and return its path."""
+    var_dir = Path(env["PACKYARD_VAR"])
+    gw = var_dir / "gateway"
+    for sub in ("logs", "tmp"):
+        (gw / sub).mkdir(parents=True, exist_ok=True)
+    Path(env["BLOB_STORAGE_PATH"]).mkdir(parents=True, exist_ok=True)
+    template = (ROOT / "deploy" / "gateway" / "default.conf.template").read_text()
+    values = {f"{s.upper()}_UPSTREAM": f"127.0.0.1:{env[f'{s.upper()}_PORT']}" for s in SERVICES}
+    values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"])
+    server = gateway_config.render_local(template, values)
+    conf = gw / "nginx.conf"
+    conf.write_text(f"""# Local gateway of `make run`, rendered from deploy/gateway/default.conf.template.
+worker_processes {env.get('GATEWAY_WORKERS', '2')};
+pid {gw}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    client_body_temp_path {gw}/tmp/client_body;
+    proxy_temp_path {gw}/tmp/proxy;
+    fastcgi_temp_path {gw}/tmp/fastcgi;
+    uwsgi_temp_path {gw}/tmp/uwsgi;
+    scgi_temp_path {gw}/tmp/scgi;
+    types {{ application/octet-stream bin; }}
+{server}
+}}
+""")
+    return conf
+
+
+def readiness_urls(env: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    urls = {}
+    for name in names:
+        if name == "gateway":
+            urls[name] = f"http://127.0.0.1:{env['GATEWAY_PORT']}/livez"
+        elif name.endswith("-api"):
+            svc = name[: -len("-api")].upper()
+            urls[name] = f"http://127.0.0.1:{env[f'{svc}_PORT']}/readyz"
+        elif name.endswith("-worker") or name.endswith("-relay"):
+            svc, kind = name.rsplit("-", 1)
+            urls[name] = f"http://127.0.0.1:{env[f'{svc.upper()}_{kind.upper()}_HEALTH_PORT']}/readyz"
+    return urls
+
+
+@dataclass
+class Process:
+    name: str
+    command: str
+    popen: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+
+@dataclass
+class LocalPlatform:
+    """The Procfile's processes with one environment. Start, wait until ready, stop."""
+
+    var_dir: Path
+    overrides: dict[str, str] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    log_to_files: bool = False  # tests keep each process's output in var/logs/<name>.log
+
+    def __post_init__(self) -> None:
+        self.var_dir = Path(self.var_dir).resolve()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.env = platform_env(self.var_dir, self.overrides)
+        self.processes = {name: Process(name, cmd) for name, cmd in parse_procfile().items()
+                          if name not in self.exclude}
+        self._printers: list[threading.Thread] = []
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
+
+    def service_env(self, svc: str) -> dict[str, str]:
+        env = dict(self.env)
+        env["DATABASE_URL"] = env[f"{svc.upper()}_DATABASE_URL"]
+        return env
+
+    def migrate(self) -> None:
+        """``python -m <service> migrate`` for every service (databases and broker topology)."""
+        for svc in SERVICES:
+            result = subprocess.run([sys.executable, "-m", svc, "migrate"], cwd=ROOT, env=self.service_env(svc),
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                raise RuntimeError(f"{svc} migrate failed:\n{result.stderr[-4000:]}")
+
+    def start(self, names: Iterable[str] | None = None) -> None:
+        if "gateway" in self.processes:
+            render_gateway(self.env)
+        (self.var_dir / "logs").mkdir(exist_ok=True)
+        for name in names or list(self.processes):
+            self._spawn(self.processes[name])
+
+    def _spawn(self, proc: Process) -> None:
+        if self.log_to_files:
+            proc.log_path = self.var_dir / "logs" / f"{proc.name}.log"
+            out = open(proc.log_path, "ab")  # noqa: SIM115 - owned by the child
+            proc.popen = subprocess.Popen(["bash", "-c", proc.command], cwd=ROOT, env=self.env,
+                                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            out.close()
+            return
+        proc.popen = subprocess.Popen(["bash", "-c", proc.command], cwd=ROOT, env=self.env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        width = max(len(n) for n in self.processes)
+        thread = threading.Thread(target=_prefix_output, args=(proc, width), daemon=True)
+        thread.start()
+        self._printers.append(thread)
+
+    def wait_ready(self, timeout: float = 60.0, names: Iterable[str] | None = None) -> None:
+        pending = readiness_urls(self.env, names or self.processes)
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name, url in list(pending.items()):
+                proc = self.processes[name]
+                if proc.popen is not None and proc.popen.poll() is not None:
+                    raise RuntimeError(f"{name} exited with status {proc.popen.returncode}" + self._tail(proc))
+                if _http_ok(url):
+                    del pending[name]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}"
+                                   + "".join(self._tail(self.processes[n]) for n in pending))
+            time.sleep(0.1)
+
+    def _tail(self, proc: Process) -> str:
+        if proc.log_path and proc.log_path.exists():
+            return f"\n--- {proc.name} ---\n" + proc.log_path.read_text(errors="replace")[-3000:]
+        return ""
+
+    def stop(self, names: Iterable[str] | None = None, timeout: float = 20.0) -> None:
+        targets = [self.processes[n] for n in (names or self.processes)]
+        for proc in targets:
+            if proc.popen is not None and proc.popen.poll() is None:
+                _signal_group(proc.popen, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in targets:
+            if proc.popen is None:
+                continue
+            try:
+                proc.popen.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc.popen, signal.SIGKILL)
+                proc.popen.wait(5)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.processes[name]
+        if proc.popen is not None and proc.popen.poll() is None:
+            _signal_group(proc.popen, sig)
+            proc.popen.wait(20)
+
+    def restart(self, name: str) -> None:
+        self.kill(name, signal.SIGTERM)
+        self._spawn(self.processes[name])
+        self.wait_ready(names=[name])
+
+
+def _signal_group(popen: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(popen.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _prefix_output(proc: Process, width: int) -> None:
+    assert proc.popen is not None and proc.popen.stdout is not None
+    prefix = f"{proc.name:<{width}} | "
+    for raw in iter(proc.popen.stdout.readline, b""):
+        sys.stdout.write(prefix + raw.decode(errors="replace"))
+        sys.stdout.flush()
