@@ -5,7 +5,8 @@ Checks prerequisites (RabbitMQ reachable at AMQP_URL; nginx and gpg installed �
 with apt when running as root on Debian), migrates every service (SQLite files under var/
 unless <SERVICE>_DATABASE_URL says otherwise), starts every API, worker and relay, the
 gateway and a local SMTP sink that keeps mail under var/mail/, and prints when everything
-is ready. Ctrl-C stops it all.
+is ready. Ctrl-C stops it all. PACKYARD_VAR moves var/ elsewhere; every port can be set
+through its variable (GATEWAY_PORT, IDENTITY_PORT, …, see deploy/local/launcher.py).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def main() -> None:
     ensure_tool("gpg", "gnupg")
     if not shutil.which("nginx"):
         os.environ["PATH"] += os.pathsep + "/usr/sbin"
-    platform = LocalPlatform(ROOT / "var")
+    platform = LocalPlatform(Path(os.environ.get("PACKYARD_VAR") or ROOT / "var"))
     check_rabbitmq(platform.env["AMQP_URL"])
     print("packyard: migrating databases and declaring the broker topology…", flush=True)
     try:
