@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+
+import pika
+import pytest
+
+from packyard import amqp
+from packyard.events import CONTENT_TYPE, CloudEvent
+from packyard.migrations import upgrade
+from packyard.testing import TokenMinter, wait_for
+from social.__main__ import ALEMBIC_INI
+from social.app import create_app
+from social.bootstrap import bootstrap
+from social.config import Settings
+
+_numbers = itertools.count(1)
+QUEUE = "social.accounts"
+
+
+@pytest.fixture
+def database_url(create_database):
+    url = create_database(f"social{next(_numbers)}")
+    upgrade(ALEMBIC_INI, url)
+    return url
+
+
+@pytest.fixture
+def make_social(database_url):
+    """``make_social(amqp_url=...)`` → a social container on this test's database."""
+    made = []
+
+    def make(amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F"):
+        container = bootstrap(Settings(database_url=database_url, amqp_url=amqp_url),
+                              jwks_source=TokenMinter().jwks)
+        made.append(container)
+        return container
+
+    yield make
+    for container in made:
+        container.platform.engine.dispose()
+
+
+@pytest.fixture
+def social(make_social):
+    return make_social()
+
+
+@pytest.fixture
+def client(social):
+    return create_app(social).test_client()
+
+
+class Identity:
+    """Builds identity's events as they travel on the bus (CloudEvents from ``/identity``)."""
+
+    @staticmethod
+    def event(type_, data, event_id=None):
+        return CloudEvent(type=type_, source="/identity", data=data, subject=data.get("username"),
+                          **({"id": event_id} if event_id else {}))
+
+    def registered(self, username, user_id=None, registered="2026-11-25T10:00:00.123Z", **extra):
+        return self.event("identity.user.registered", {
+            "user_id": user_id or str(uuid.uuid5(uuid.NAMESPACE_URL, username)), "username": username,
+            "email": f"{username}@example.com", "full_name": username.title(), "registered": registered, **extra})
+
+    def deleted(self, username, user_id=None):
+        return self.event("identity.user.deleted", {
+            "user_id": user_id or str(uuid.uuid5(uuid.NAMESPACE_URL, username)), "username": username})
+
+    @staticmethod
+    def publish(amqp_url, event):
+        """Publish to ``identity.events`` the way identity's relay does."""
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            amqp.declare_events_exchange(channel, "identity")
+            channel.basic_publish("identity.events", event.type, event.to_json().encode(),
+                                  pika.BasicProperties(message_id=event.id, type=event.type,
+                                                       content_type=CONTENT_TYPE, delivery_mode=2),
+                                  mandatory=True)
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def identity():
+    return Identity()
+
+
+@pytest.fixture
+def deliver(social):
+    """Hand an event to social's consumer as the worker would (without a broker); returns the outcome."""
+    runner = social.platform.consumer(social.consumer_queues)
+    return lambda event: runner.process(QUEUE, event.to_json().encode())
+
+
+@pytest.fixture
+def running_worker(make_social, fresh_amqp_url):
+    """A real worker consuming from a RabbitMQ vhost of this test's own; yields that vhost's URL."""
+    container = make_social(amqp_url=fresh_amqp_url)
+    runner = container.platform.consumer(container.consumer_queues)
+    thread = threading.Thread(target=runner.run, name="social-worker")
+    thread.start()
+    try:
+        wait_for(runner.connected.is_set, timeout=10, message="worker connected")
+        yield fresh_amqp_url
+    finally:
+        runner.stop()
+        thread.join(15)
