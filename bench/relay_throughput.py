@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Outbox relay benchmark: commit-to-broker latency at rest, and events per second under backlog.
+
+    .venv/bin/python bench/relay_throughput.py [--events 20000] [--latency-samples 200]
+
+Uses the real PostgreSQL and RabbitMQ of PACKYARD_TEST_POSTGRES_URL / PACKYARD_TEST_AMQP_URL
+(defaults: the local servers), in a database and a vhost of its own that are dropped at the end.
+
+* latency: a relay runs (LISTEN/NOTIFY wake-up); events are committed one at a time with a pause
+  between them; a consumer records when each arrives. Reported: commit → delivered to a consumer,
+  which bounds commit → confirmed by the broker from above.
+* throughput: N events are committed first, then one relay (and then two relays, SKIP LOCKED)
+  drains the backlog; reported in events per second, confirms included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import threading
+import time
+import urllib.parse
+import uuid
+
+import marshmallow as ma
+import pika
+import requests
+import sqlalchemy as sa
+
+from packyard.db import UnitOfWork, define_outbox_table, make_engine, make_session_factory
+from packyard.events import EventType
+from packyard.relay import PikaPublisher, Relay, RelayConfig
+
+PG = os.environ.get("PACKYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+AMQP = os.environ.get("PACKYARD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+API = os.environ.get("PACKYARD_TEST_RABBITMQ_API", "http://guest:guest@127.0.0.1:15672")
+
+
+class Data(ma.Schema):
+    n = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+
+
+BENCH_EVENT = EventType("bench.thing.happened", Data)
+
+
+def create_vhost(name: str) -> str:
+    quoted = urllib.parse.quote(name, safe="")
+    try:
+        requests.put(f"{API}/api/vhosts/{quoted}", timeout=10).raise_for_status()
+        requests.put(f"{API}/api/permissions/{quoted}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
+                     timeout=10).raise_for_status()
+    except requests.RequestException:
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"], check=True)
+    return AMQP.rstrip("/") + "/" + quoted
+
+
+def delete_vhost(name: str) -> None:
+    try:
+        requests.delete(f"{API}/api/vhosts/{urllib.parse.quote(name, safe='')}", timeout=30)
+    except requests.RequestException:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name])
+
+
+def bind_queue(url: str) -> None:
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    ch = conn.channel()
+    ch.exchange_declare("bench.events", "topic", durable=True)
+    ch.queue_declare("bench.observer", durable=True, arguments={"x-queue-type": "quorum"})
+    ch.queue_bind("bench.observer", "bench.events", "#")
+    conn.close()
+
+
+def purge(url: str) -> None:
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    conn.channel().queue_purge("bench.observer")
+    conn.close()
+
+
+def measure_latency(engine, outbox, url: str, samples: int) -> dict:
+    committed: dict[str, float] = {}
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def consume() -> None:
+        conn = pika.BlockingConnection(pika.URLParameters(url))
+        ch = conn.channel()
+        for method, props, _body in ch.consume("bench.observer", auto_ack=True, inactivity_timeout=0.5):
+            if method is None:
+                if done.is_set() and len(latencies) >= samples:
+                    break
+                continue
+            arrived = time.perf_counter()
+            if props.message_id in committed:
+                latencies.append(arrived - committed[props.message_id])
+            if len(latencies) >= samples:
+                break
+        conn.close()
+
+    relay = Relay(engine, outbox, lambda: PikaPublisher(url, "bench"), service="bench",
+                  config=RelayConfig(poll_interval=1.0))
+    relay_thread = threading.Thread(target=relay.run, daemon=True)
+    relay_thread.start()
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    sessions = make_session_factory(engine)
+    time.sleep(1.0)  # relay connected and listening
+    for i in range(samples):
+        with UnitOfWork(sessions, source="bench", outbox=outbox) as uow:
+            event = uow.publish(BENCH_EVENT, {"n": i, "name": f"thing-{i}"})
+            uow.commit()
+            committed[event.id] = time.perf_counter()
+        time.sleep(0.02)  # at rest: one event at a time
+    done.set()
+    consumer.join(60)
+    relay.stop()
+    relay_thread.join(10)
+    ms = sorted(x * 1000 for x in latencies)
+    return {"samples": len(ms), "p50_ms": round(statistics.median(ms), 2),
+            "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 2), "max_ms": round(ms[-1], 2)}
+
+
+def fill(engine, outbox, n: int) -> None:
+    now = sa.func.now()
+    rows = []
+    for i in range(n):
+        event_id = str(uuid.uuid4())
+        body = json.dumps({"specversion": "1.0", "id": event_id, "source": "/bench", "type": BENCH_EVENT.type,
+                           "datacontenttype": "application/json", "data": {"n": i, "name": f"thing-{i}"}})
+        rows.append({"event_id": event_id, "type": BENCH_EVENT.type, "subject": None, "body": body})
+    with engine.begin() as conn:
+        for start in range(0, n, 5000):
+            conn.execute(outbox.insert().values(created_at=now), rows[start:start + 5000])
+
+
+def measure_throughput(engine, outbox, url: str, n: int, relays: int) -> dict:
+    purge(url)
+    fill(engine, outbox, n)
+    workers = [Relay(engine, outbox, lambda: PikaPublisher(url, "bench"), service="bench",
+                     config=RelayConfig(batch_size=500)) for _ in range(relays)]
+    started = time.perf_counter()
+    threads = [threading.Thread(target=r.drain, kwargs={"timeout": 600}) for r in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    with engine.connect() as conn:
+        left = conn.execute(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))).scalar()
+    assert left == 0, f"{left} rows left unsent"
+    return {"events": n, "relays": relays, "seconds": round(elapsed, 2), "events_per_second": round(n / elapsed)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--latency-samples", type=int, default=200)
+    args = parser.parse_args()
+
+    tag = f"bench_{int(time.time())}_{uuid.uuid4().hex[:4]}"
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{tag}"'))
+    vhost = f"pk-{tag}"
+    url = create_vhost(vhost)
+    engine = make_engine(sa.make_url(PG).set(database=tag).render_as_string(hide_password=False))
+    metadata = sa.MetaData()
+    outbox = define_outbox_table(metadata)
+    metadata.create_all(engine)
+    try:
+        bind_queue(url)
+        results = {
+            "latency_commit_to_consumer": measure_latency(engine, outbox, url, args.latency_samples),
+            "throughput_one_relay": measure_throughput(engine, outbox, url, args.events, 1),
+            "throughput_two_relays": measure_throughput(engine, outbox, url, args.events, 2),
+        }
+        print(json.dumps(results, indent=2))
+    finally:
+        engine.dispose()
+        delete_vhost(vhost)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{tag}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
