@@ -1,0 +1,4 @@
+from packyard.migrations import run_env
+from signing.models import metadata
+
+run_env(metadata)

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+
+import pika
+import pytest
+import sqlalchemy as sa
+
+from packyard import amqp
+from packyard.events import CONTENT_TYPE, CloudEvent
+from packyard.migrations import upgrade
+from packyard.testing import TokenMinter, wait_for
+from signing.__main__ import ALEMBIC_INI
+from signing.app import create_app
+from signing.bootstrap import bootstrap
+from signing.config import Settings
+from signing.models import Subject
+
+_numbers = itertools.count(1)
+QUEUE = "signing.subjects"
+
+
+@pytest.fixture
+def database_url(create_database):
+    url = create_database(f"signing{next(_numbers)}")
+    upgrade(ALEMBIC_INI, url)
+    return url
+
+
+@pytest.fixture
+def make_signing(database_url):
+    """``make_signing(amqp_url=...)`` → a signing container on this test's database."""
+    made = []
+
+    def make(amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F"):
+        container = bootstrap(Settings(database_url=database_url, amqp_url=amqp_url),
+                              jwks_source=TokenMinter().jwks)
+        made.append(container)
+        return container
+
+    yield make
+    for container in made:
+        container.platform.engine.dispose()
+
+
+@pytest.fixture
+def signing(make_signing):
+    return make_signing()
+
+
+@pytest.fixture
+def client(signing):
+    return create_app(signing).test_client()
+
+
+@pytest.fixture
+def subjects(signing):
+    """``subjects()`` → the replica as {id: (name, kind, revision, deleted)}."""
+    def read():
+        with signing.uow() as uow:
+            rows = uow.session.execute(sa.select(Subject.__table__)).all()
+        return {r.id: (r.name, r.kind, r.revision, r.deleted_at is not None) for r in rows}
+    return read
+
+
+class Identity:
+    """Builds identity's events as they travel on the bus (CloudEvents from ``/identity``)."""
+
+    @staticmethod
+    def event(type_, data, event_id=None):
+        return CloudEvent(type=type_, source="/identity", data=data, subject=data.get("username"),
+                          **({"id": event_id} if event_id else {}))
+
+    def registered(self, username, user_id=None, registered="2026-11-25T10:00:00.123Z", **extra):
+        return self.event("identity.user.registered", {
+            "user_id": user_id or str(uuid.uuid5(uuid.NAMESPACE_URL, username)), "username": username,
+            "email": f"{username}@example.com", "full_name": username.title(), "registered": registered, **extra})
+
+    def deleted(self, username, user_id=None):
+        return self.event("identity.user.deleted", {
+            "user_id": user_id or str(uuid.uuid5(uuid.NAMESPACE_URL, username)), "username": username})
+
+    def org_created(self, name, revision=1, org_id=None, owner="alice"):
+        return self.event("identity.org.created", {
+            "org_id": org_id or str(uuid.uuid5(uuid.NAMESPACE_DNS, name)), "name": name, "full_name": name.title(),
+            "owner": owner, "owner_id": str(uuid.uuid5(uuid.NAMESPACE_URL, owner)), "revision": revision})
+
+    def org_deleted(self, name, revision=2, org_id=None):
+        return self.event("identity.org.deleted", {
+            "org_id": org_id or str(uuid.uuid5(uuid.NAMESPACE_DNS, name)), "name": name, "revision": revision})
+
+    @staticmethod
+    def publish(amqp_url, event):
+        """Publish to ``identity.events`` the way identity's relay does."""
+        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()
+            amqp.declare_events_exchange(channel, "identity")
+            channel.basic_publish("identity.events", event.type, event.to_json().encode(),
+                                  pika.BasicProperties(message_id=event.id, type=event.type,
+                                                       content_type=CONTENT_TYPE, delivery_mode=2),
+                                  mandatory=True)
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def identity():
+    return Identity()
+
+
+@pytest.fixture
+def deliver(signing):
+    """Hand an event to signing's consumer as the worker would (without a broker); returns the outcome."""
+    runner = signing.platform.consumer(signing.consumer_queues)
+    return lambda event: runner.process(QUEUE, event.to_json().encode())
+
+
+@pytest.fixture
+def running_worker(make_signing, fresh_amqp_url):
+    """A real worker consuming from a RabbitMQ vhost of this test's own; yields that vhost's URL."""
+    container = make_signing(amqp_url=fresh_amqp_url)
+    runner = container.platform.consumer(container.consumer_queues)
+    thread = threading.Thread(target=runner.run, name="signing-worker")
+    thread.start()
+    try:
+        wait_for(runner.connected.is_set, timeout=10, message="worker connected")
+        yield fresh_amqp_url
+    finally:
+        runner.stop()
+        thread.join(15)
