@@ -1,0 +1,50 @@
+"""Catalog's settings (environment variables; see the README for the full list)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packyard.config import ConfigError, env, load_settings
+from packyard.service import BaseSettings
+
+DOWNLOAD_MODES = ("accel", "sendfile")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings(BaseSettings):
+    jwks_url: str = env("JWKS_URL", help="identity's JWKS document, e.g. http://identity:8101/.well-known/jwks.json")
+    blob_storage_path: str = env("BLOB_STORAGE_PATH", default="var/blobs",
+                                 help="directory of uploaded files (content-addressed); the gateway serves "
+                                      "downloads from the same directory")
+    max_upload_bytes: int = env("MAX_UPLOAD_BYTES", default=2 * 1024**3, help="largest file accepted by an upload")
+    public_base_url: str = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8080",
+                               help="the gateway's public URL, used in download links carried by events")
+    download_mode: str = env("DOWNLOAD_MODE", default="accel",
+                             help="accel: answer X-Accel-Redirect for the gateway to send the file; "
+                                  "sendfile: send it from the API process (no gateway)")
+    accel_prefix: str = env("ACCEL_PREFIX", default="/_blobs",
+                            help="internal gateway location mapped to BLOB_STORAGE_PATH")
+    country_header: str = env("COUNTRY_HEADER", default="X-Country-Code",
+                              help="request header carrying the downloader's country (set by a CDN or the gateway)")
+    download_flush_interval: float = env("DOWNLOAD_FLUSH_INTERVAL", default=5.0,
+                                         help="seconds between writes of the in-memory download counters")
+    blob_gc_grace: int = env("BLOB_GC_GRACE", default=3600,
+                             help="seconds an unreferenced blob is kept before gc-blobs removes it")
+
+
+def validate(settings: Settings) -> Settings:
+    if settings.download_mode not in DOWNLOAD_MODES:
+        raise ConfigError(f"DOWNLOAD_MODE must be one of {', '.join(DOWNLOAD_MODES)}, got {settings.download_mode!r}")
+    if settings.max_upload_bytes <= 0:
+        raise ConfigError("MAX_UPLOAD_BYTES must be positive")
+    if settings.download_flush_interval <= 0:
+        raise ConfigError("DOWNLOAD_FLUSH_INTERVAL must be positive")
+    if not settings.public_base_url.startswith(("http://", "https://")):
+        raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL")
+    if not settings.accel_prefix.startswith("/"):
+        raise ConfigError("ACCEL_PREFIX must start with '/'")
+    return settings
+
+
+def load() -> Settings:
+    return validate(load_settings(Settings))
