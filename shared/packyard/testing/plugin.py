@@ -21,6 +21,7 @@ removed at the start of the next one.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -40,6 +41,7 @@ from packyard.testing import SmtpSink
 _STALE_SECONDS = 6 * 3600
 
 
+@functools.lru_cache(maxsize=1)
 def _docker_available() -> bool:
     if os.environ.get("PACKYARD_TEST_USE_DOCKER", "").lower() in ("0", "false", "no"):
         return False
