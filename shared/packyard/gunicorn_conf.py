@@ -66,6 +66,9 @@ keepalive = 75
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 accesslog = None  # the gateway keeps the access log; request counts and latencies are metrics
 errorlog = "-"
+# No runtime control socket (gunicorn 25.1+): the orchestrator scales by replicas, and the
+# socket's default place, the home directory, is not writable in the images.
+control_socket_disable = True
 
 
 def on_starting(_server: Any) -> None:
