@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -79,7 +80,7 @@ def env(name: str, *, default: Any = _MISSING, secret: bool = False, help: str =
 
 def _convert(raw: str, annotation: Any, name: str) -> Any:
     origin = typing.get_origin(annotation)
-    if origin is typing.Union or str(origin) == "types.UnionType":  # Optional[X]
+    if origin is typing.Union or origin is types.UnionType:  # Optional[X] or X | None
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         return _convert(raw, args[0], name)
     if annotation is str or annotation is Any:
