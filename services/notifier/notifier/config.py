@@ -1,0 +1,53 @@
+"""The notifier's settings (environment variables; see the README for the full list)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from notifier.mail.tokens import MailTokenCipher
+from packyard.config import ConfigError, env, load_settings
+from packyard.service import BaseSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings(BaseSettings):
+    jwks_url: str = env("JWKS_URL", default="http://127.0.0.1:8101/.well-known/jwks.json",
+                        help="identity's JWKS document, the keys that verify access tokens")
+    mail_token_key: str = env("MAIL_TOKEN_KEY", secret=True,
+                              help="Fernet key shared with identity that decrypts password-reset tokens; "
+                                   "several comma-separated (newest first) while rotating")
+    public_base_url: str = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8080",
+                               help="the public URL of the gateway, used in links in emails")
+    mail_from: str = env("MAIL_FROM", default="Packyard <noreply@packyard.localhost>")
+    smtp_host: str = env("SMTP_HOST", default="127.0.0.1")
+    smtp_port: int = env("SMTP_PORT", default=25)
+    smtp_username: str | None = env("SMTP_USERNAME", secret=True, default=None)
+    smtp_password: str | None = env("SMTP_PASSWORD", secret=True, default=None)
+    smtp_starttls: bool = env("SMTP_STARTTLS", default=False)
+    smtp_timeout: float = env("SMTP_TIMEOUT", default=10.0, help="seconds before an SMTP exchange is given up")
+    mail_poll_interval: float = env("MAIL_POLL_INTERVAL", default=0.5,
+                                    help="seconds between looks for due emails (PostgreSQL also wakes the "
+                                         "sender as soon as an email is queued)")
+    mail_batch_size: int = env("MAIL_BATCH_SIZE", default=20)
+    mail_max_attempts: int = env("MAIL_MAX_ATTEMPTS", default=8, help="attempts before an email is marked failed")
+    mail_retry_delay: float = env("MAIL_RETRY_DELAY", default=30.0,
+                                  help="seconds before the first retry of an email; doubles with each attempt")
+    mail_retry_max_delay: float = env("MAIL_RETRY_MAX_DELAY", default=3600.0)
+
+    def __post_init__(self) -> None:
+        MailTokenCipher.check_keys(self.mail_token_key)
+        base = urlsplit(self.public_base_url)
+        if base.scheme not in ("http", "https") or not base.netloc:
+            raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) URL, got {self.public_base_url!r}")
+        if "@" not in parseaddr(self.mail_from)[1]:
+            raise ConfigError(f"MAIL_FROM must be an email address, got {self.mail_from!r}")
+        if self.mail_max_attempts < 1 or self.mail_batch_size < 1:
+            raise ConfigError("MAIL_MAX_ATTEMPTS and MAIL_BATCH_SIZE must be at least 1")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD go together: set both or neither")
+
+
+def load() -> Settings:
+    return load_settings(Settings)
