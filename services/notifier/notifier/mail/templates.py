@@ -118,7 +118,7 @@ class Renderer:
             f"someone, hopefully you, asked to reset the password of your Packyard account {name}.\n"
             f"Open this link to choose a new password:\n\n"
             f"    {self._base}/reset-password?token={quote(token, safe='')}\n\n"
-            f"or POST the token with your new password to {self._base}/auth/password-reset/confirm:\n\n"
-            f'    {{"token": "{token}", "password": "<your new password>"}}\n\n'
+            f"or POST this token with your new password to {self._base}/auth/password-reset/confirm:\n\n"
+            f"    {token}\n\n"
             f"The link works once. {expiry}If you did not ask for this, ignore this email: your password\n"
             f"stays as it is.\n")
