@@ -7,6 +7,7 @@
 * **one error shape** — every error, including 404, 405, 413, 500 and request validation
   failures, answers JSON ``{"message": "..."}`` (Bintray's shape). Validation failures
   answer 400 (not flask-smorest's 422) with a message naming each bad field;
+  a URL carrying a NUL character (``%00``), which no database text can hold, answers 400;
 * ``/livez`` (the process answers; checks nothing external), ``/readyz`` (every
   readiness check passes; 503 with the failing ones otherwise) and Prometheus
   ``/metrics``;
@@ -214,6 +215,11 @@ def create_api(
             traceparent=context.child_traceparent(flask.request.headers.get("traceparent")),
         )
         flask.g.packyard_context.__enter__()
+        # PostgreSQL text cannot hold NUL: a %00 in the URL would otherwise fail a query (500).
+        request = flask.request
+        if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                          for key, value in request.args.items(multi=True)):
+            abort(400, "Invalid request: the URL contains a NUL character")
 
     @app.after_request
     def _finish(response: flask.Response) -> flask.Response:
