@@ -31,7 +31,8 @@ class Settings(BaseSettings):
                                     help="seconds between looks for due emails (PostgreSQL also wakes the "
                                          "sender as soon as an email is queued)")
     mail_batch_size: int = env("MAIL_BATCH_SIZE", default=20)
-    mail_max_attempts: int = env("MAIL_MAX_ATTEMPTS", default=8, help="attempts before an email is marked failed")
+    mail_max_attempts: int = env("MAIL_MAX_ATTEMPTS", default=12,
+                                 help="attempts before an email is marked failed (the default spans about five hours)")
     mail_retry_delay: float = env("MAIL_RETRY_DELAY", default=30.0,
                                   help="seconds before the first retry of an email; doubles with each attempt")
     mail_retry_max_delay: float = env("MAIL_RETRY_MAX_DELAY", default=3600.0)

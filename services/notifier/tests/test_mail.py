@@ -5,12 +5,13 @@ import threading
 from datetime import timedelta
 from urllib.parse import unquote
 
-import pytest
 from cryptography.fernet import Fernet
 from prometheus_client import REGISTRY
 
+from notifier.__main__ import ALEMBIC_INI
 from notifier.mail.sender import MailSender, SenderConfig
 from notifier.mail.transport import SendFailure
+from packyard.migrations import upgrade
 from packyard.testing import TcpProxy, wait_for
 
 BASE_URL = "https://packyard.example.org"
@@ -189,12 +190,7 @@ def test_an_email_claimed_by_a_sender_that_died_is_sent_after_the_claim_lapses(d
     assert (deliveries()[0].status, deliveries()[0].attempts) == ("sent", 2)
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
-def test_the_welcome_email_is_sent_from_a_sqlite_database_too(backend, tmp_path, make_notifier, smtp_sink,
-                                                              identity):
-    from packyard.migrations import upgrade
-    from notifier.__main__ import ALEMBIC_INI
-
+def test_the_welcome_email_is_sent_from_a_sqlite_database_too(tmp_path, make_notifier, smtp_sink, identity):
     url = f"sqlite:///{tmp_path}/notifier.db"
     upgrade(ALEMBIC_INI, url)
     notifier = make_notifier(database_url=url, smtp_port=smtp_sink.port)

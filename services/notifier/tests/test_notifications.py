@@ -89,3 +89,9 @@ def test_bad_query_parameters_answer_400_with_a_message(client, as_user):
         response = client.get(f"/me/notifications?{query}", headers=as_user("alice"))
         assert response.status_code == 400, query
         assert query.split("=")[0] in response.json["message"]
+
+
+def test_ids_no_notification_can_have_answer_4xx_not_500(client, as_user):
+    me = as_user("alice")
+    assert client.post("/me/notifications/a%00b/read", headers=me).status_code == 400
+    assert client.delete("/me/notifications/" + "x" * 300, headers=me).status_code == 404

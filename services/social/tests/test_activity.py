@@ -62,3 +62,8 @@ def test_a_bad_start_pos_answers_400_with_a_message(client, deliver, identity):
 def test_unknown_query_parameters_are_ignored(client, deliver, identity):
     deliver(identity.registered("alice"))
     assert client.get("/users/alice/activity?foo=bar").status_code == 200
+
+
+def test_a_name_no_account_can_have_answers_4xx_not_500(client):
+    assert client.get("/users/a%00b/activity").status_code == 400
+    assert client.get("/users/" + "x" * 300 + "/activity").status_code == 404

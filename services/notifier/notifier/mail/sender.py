@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 class SenderConfig:
     batch_size: int = 20
     poll_interval: float = 0.5
-    max_attempts: int = 8
+    max_attempts: int = 12
     retry_delay: float = 30.0
     retry_max_delay: float = 3600.0
     claim_timeout: float = 300.0
