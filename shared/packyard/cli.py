@@ -12,6 +12,10 @@ Standard commands:
     ``/readyz`` and ``/metrics`` on ``HEALTH_PORT``.
 ``relay``
     run the outbox relay alone, with its health endpoints on ``HEALTH_PORT``.
+``wait-for-migrations``
+    wait until the database holds this code's schema (or a newer one), then exit 0; exit 1
+    after ``--timeout`` seconds. The init container of every replica on Kubernetes, so new
+    code never serves against an old schema while the migration Job runs.
 
 A service adds its own commands (``identity create-admin``) by passing ``commands``.
 """
@@ -31,7 +35,7 @@ from packyard import amqp
 from packyard.config import exit_on_config_error
 from packyard.consumer import ConsumerQueue
 from packyard.logs import configure_logging
-from packyard.migrations import upgrade
+from packyard.migrations import upgrade, wait_until_migrated
 from packyard.process import run_loops, serve_health
 from packyard.service import Platform
 from packyard.web import ReadinessCheck
@@ -104,6 +108,15 @@ def _relay(container: Container, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_for_migrations(container: Container, args: argparse.Namespace, ini_path: Path) -> int:
+    if wait_until_migrated(ini_path, container.platform.settings.database_url, timeout=args.timeout):
+        log.info("database migrated")
+        return 0
+    print(f"the database is not migrated to this release after {args.timeout:g} s: "
+          f"run python -m {container.platform.service} migrate", file=sys.stderr)
+    return 1
+
+
 def main(
     service: str,
     *,
@@ -120,6 +133,9 @@ def main(
     worker = sub.add_parser("worker", help="run the event consumers")
     worker.add_argument("--with-relay", action="store_true", help="also run the outbox relay on a thread")
     sub.add_parser("relay", help="run the outbox relay")
+    wait = sub.add_parser("wait-for-migrations",
+                          help="wait until the database is migrated to this release (init containers)")
+    wait.add_argument("--timeout", type=float, default=600.0, help="seconds to wait before failing (default 600)")
     extra = commands or {}
     for name, (help_text, _fn, configure) in extra.items():
         p = sub.add_parser(name, help=help_text)
@@ -135,6 +151,8 @@ def main(
         return _worker(container, args)
     if args.command == "relay":
         return _relay(container, args)
+    if args.command == "wait-for-migrations":
+        return _wait_for_migrations(container, args, alembic_ini)
     _help, fn, _configure = extra[args.command]
     return int(fn(container, args) or 0)
 

@@ -8,7 +8,9 @@ A service's ``migrations/env.py`` is two lines::
 
 and :func:`upgrade` runs that history against a URL, which is what the ``migrate`` command
 (a Kubernetes Job, a compose one-off service, the local start script) and the test suite do.
-Migrations are never run by API or worker replicas at start.
+Migrations are never run by API or worker replicas at start: they wait instead
+(:func:`wait_until_migrated`, the ``wait-for-migrations`` command of their init containers)
+until the database holds this code's schema.
 
 SQLite cannot alter tables in place; ``render_as_batch`` makes the same migration scripts
 work on both databases.
@@ -16,16 +18,23 @@ work on both databases.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from packyard.db import make_engine
 
-__all__ = ["alembic_config", "upgrade", "run_env"]
+__all__ = ["alembic_config", "upgrade", "is_migrated", "wait_until_migrated", "run_env"]
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(ini_path: str | Path, database_url: str) -> Config:
@@ -39,6 +48,64 @@ def alembic_config(ini_path: str | Path, database_url: str) -> Config:
 def upgrade(ini_path: str | Path, database_url: str, revision: str = "head") -> None:
     """Apply the service's migrations up to ``revision`` (idempotent)."""
     command.upgrade(alembic_config(ini_path, database_url), revision)
+
+
+def is_migrated(ini_path: str | Path, database_url: str) -> bool:
+    """True when the database holds the schema this code expects, or a newer one.
+
+    "Newer" is a revision this code's history does not know: a later release has already
+    migrated, and expand-then-contract migrations keep the previous code working (a rollback
+    must be able to start). A database with no revision, or one behind the heads, is not
+    migrated.
+    """
+    config = alembic_config(ini_path, database_url)
+    script = ScriptDirectory.from_config(config)
+    heads = set(script.get_heads())
+    known = {revision.revision for revision in script.walk_revisions()}
+    engine = make_engine(database_url, pool_size=1)
+    alembic_log = logging.getLogger("alembic.runtime.migration")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)  # it announces its dialect at every look
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        alembic_log.setLevel(level)
+        engine.dispose()
+    if not current:
+        return False
+    return current == heads or not current <= known
+
+
+def wait_until_migrated(
+    ini_path: str | Path,
+    database_url: str,
+    *,
+    timeout: float,
+    interval: float = 2.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Poll :func:`is_migrated` until it holds (True) or ``timeout`` seconds pass (False).
+
+    An unreachable database counts as "not yet": the process waiting is usually started
+    together with the database and the migration.
+    """
+    deadline = clock() + timeout
+    said = None
+    while True:
+        try:
+            if is_migrated(ini_path, database_url):
+                return True
+            news = "waiting for the database to be migrated"
+        except sa.exc.SQLAlchemyError as exc:
+            news = f"waiting for the database to be reachable ({exc.__class__.__name__})"
+        if news != said:
+            log.info(news)
+            said = news
+        if clock() >= deadline:
+            return False
+        sleep(interval)
 
 
 def run_env(metadata: sa.MetaData) -> None:
