@@ -1,4 +1,4 @@
-"""``python -m identity migrate|worker|relay|rotate-keys``."""
+"""``python -m identity migrate|worker|relay|rotate-keys|create-admin``."""
 
 from __future__ import annotations
 

@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from identity import config, consumers, models
-from identity.credentials import ApiKeyVault, KeyRing, Passwords, Tokens
+from identity.avatars import Avatars
+from identity.credentials import ApiKeyVault, KeyRing, Passwords, ResetTokens, Tokens
+from identity.use_cases import ThrottlePolicy
 from packyard.consumer import ConsumerQueue
 from packyard.db import UnitOfWork, utcnow
 from packyard.service import Platform
@@ -22,6 +24,9 @@ class Identity:
     vault: ApiKeyVault
     keyring: KeyRing
     tokens: Tokens
+    resets: ResetTokens
+    throttle: ThrottlePolicy
+    avatars: Avatars
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def uow(self) -> UnitOfWork:
@@ -41,8 +46,13 @@ class Identity:
             return self.keyring.jwks(uow.session)
 
 
-def bootstrap(settings: config.Settings | None = None) -> Identity:
-    settings = settings or config.load()
+def bootstrap(settings: config.Settings | None = None, *, passwords: Passwords | None = None,
+              clock: Callable[[], datetime] = utcnow) -> Identity:
+    """Build identity from ``settings`` (the environment by default).
+
+    ``passwords`` replaces the argon2 parameters (tests use cheaper ones); ``clock`` the time.
+    """
+    settings = config.check(settings or config.load())
     keyring = KeyRing(settings.secret_key)
     ident: Identity
     platform = Platform("identity", settings, outbox=models.outbox, inbox=models.inbox,
@@ -50,9 +60,15 @@ def bootstrap(settings: config.Settings | None = None) -> Identity:
     ident = Identity(
         settings=settings,
         platform=platform,
-        passwords=Passwords(),
+        passwords=passwords or Passwords(),
         vault=ApiKeyVault(settings.secret_key),
         keyring=keyring,
         tokens=Tokens(keyring, access_ttl=settings.access_token_ttl, login_ttl=settings.login_token_ttl),
+        resets=ResetTokens(settings.secret_key, settings.mail_token_key),
+        throttle=ThrottlePolicy(max_failures_per_user=settings.login_max_failures_per_user,
+                                max_failures_per_address=settings.login_max_failures_per_address,
+                                max_lockout=settings.login_max_lockout),
+        avatars=Avatars(max_bytes=settings.avatar_max_bytes, size=settings.avatar_size),
+        clock=clock,
     )
     return ident

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import sys
 from typing import Any
 
 import sqlalchemy as sa
 
+from identity import use_cases
+from identity.access import user_by_name
 from identity.models import SigningKey
+from packyard.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,44 @@ def rotate_keys(ident: Any, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise SystemExit("the passwords do not match")
+    return first
+
+
+def create_admin(ident: Any, args: argparse.Namespace) -> int:
+    """Make a user a platform administrator, creating the account if there is none.
+
+    The password is read from standard input (``--password-stdin``) or asked for; never from
+    the command line, where other users of the machine could see it.
+    """
+    with ident.uow() as uow:
+        exists = user_by_name(uow.session, args.username) is not None
+    password = None if exists else _read_password(args)
+    try:
+        with ident.uow() as uow:
+            user, created = use_cases.make_admin(uow, ident.passwords, args.username, args.email, password,
+                                                 ident.clock())
+            uow.commit()
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"{'created' if created else 'promoted'} platform administrator {user.username}")
+    return 0
+
+
+def _create_admin_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("username")
+    parser.add_argument("--email", help="needed when the account does not exist yet")
+    parser.add_argument("--password-stdin", action="store_true", help="read the new account's password from stdin")
+
+
 COMMANDS = {
     "rotate-keys": ("add a new token signing key and retire the older ones", rotate_keys, None),
+    "create-admin": ("make a user a platform administrator (creating the account if needed)", create_admin,
+                     _create_admin_arguments),
 }

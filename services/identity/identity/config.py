@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 
 from packyard.config import ConfigError, env, load_settings
@@ -12,13 +14,46 @@ from packyard.service import BaseSettings
 class Settings(BaseSettings):
     secret_key: str = env("SECRET_KEY", secret=True,
                           help="at least 32 random characters; encrypts API keys and signing keys at rest")
+    mail_token_key: str = env("MAIL_TOKEN_KEY", secret=True,
+                              help="a Fernet key (32 url-safe base64 bytes) shared with the notifier only; "
+                                   "encrypts the password-reset tokens that travel in events")
     access_token_ttl: int = env("ACCESS_TOKEN_TTL", default=300,
                                 help="seconds an access token forwarded by the gateway stays valid")
     login_token_ttl: int = env("LOGIN_TOKEN_TTL", default=3600, help="seconds a login bearer token stays valid")
+    password_reset_ttl: int = env("PASSWORD_RESET_TTL", default=3600,
+                                  help="seconds a password-reset link stays valid")
+    login_max_failures_per_user: int = env("LOGIN_MAX_FAILURES_PER_USER", default=5,
+                                           help="failed logins for one username before it is throttled")
+    login_max_failures_per_address: int = env("LOGIN_MAX_FAILURES_PER_ADDRESS", default=20,
+                                              help="failed logins from one client address before it is throttled")
+    login_max_lockout: int = env("LOGIN_MAX_LOCKOUT", default=900,
+                                 help="longest wait, in seconds, imposed after repeated login failures")
+    avatar_max_bytes: int = env("AVATAR_MAX_BYTES", default=1024 * 1024, help="largest avatar upload accepted")
+    avatar_size: int = env("AVATAR_SIZE", default=256, help="width and height, in pixels, avatars are stored at")
+    trusted_proxies: int = env("TRUSTED_PROXIES", default=1,
+                               help="proxies (the gateway) in front of the API that append to X-Forwarded-For; "
+                                    "the client address used for login throttling is read accordingly")
+
+
+def _check_fernet_key(value: str) -> None:
+    try:
+        decoded = base64.urlsafe_b64decode(value.encode())
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) != 32:
+        raise ConfigError("MAIL_TOKEN_KEY must be a Fernet key: 32 bytes in url-safe base64 "
+                          "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
+
+
+def check(settings: Settings) -> Settings:
+    """Refuse settings that would start a weak or broken identity service."""
+    if len(settings.secret_key) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters long")
+    _check_fernet_key(settings.mail_token_key)
+    if settings.trusted_proxies < 0:
+        raise ConfigError("TRUSTED_PROXIES must be 0 or more")
+    return settings
 
 
 def load() -> Settings:
-    settings = load_settings(Settings)
-    if len(settings.secret_key) < 32:
-        raise ConfigError("SECRET_KEY must be at least 32 characters long")
-    return settings
+    return check(load_settings(Settings))

@@ -1,39 +1,92 @@
-"""What identity listens to: only what keeps the Bintray user JSON's counters current.
+"""What identity listens to: only what keeps ``repos`` and ``followers_count`` of the Bintray
+user and organization JSON current.
 
 Schemas here are identity's own, tolerant readings of other services' events (unknown
-fields excluded); identity never imports another service's code.
+fields excluded); identity never imports another service's code. Events may arrive late or
+twice: each handler applies an event only when it is newer than what it already holds.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 
-from identity.models import SubjectRepo
+from identity.access import as_utc
+from identity.models import Org, SubjectRepo, User
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
 from packyard.events import CloudEvent
 
 
 class RepoEvent(ma.Schema):
-    owner = ma.fields.String(required=True)
-    repo = ma.fields.String(required=True)
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
+    repo = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     private = ma.fields.Boolean(load_default=False)
+    revision = ma.fields.Integer(load_default=None, allow_none=True)
 
 
-def on_repo_created(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
-    existing = uow.session.get(SubjectRepo, (data["owner"], data["repo"]))
-    if existing is None:
-        uow.session.add(SubjectRepo(subject=data["owner"], repo=data["repo"], private=data["private"]))
-    else:
-        existing.private = data["private"]
+class FollowEvent(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    followee = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
+    followers_count = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    revision = ma.fields.Integer(required=True)
 
 
-def on_repo_deleted(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
-    uow.session.execute(sa.delete(SubjectRepo).where(SubjectRepo.subject == data["owner"],
-                                                     SubjectRepo.repo == data["repo"]))
+def _event_time(event: CloudEvent) -> datetime:
+    try:
+        return as_utc(datetime.fromisoformat(event.time))
+    except (TypeError, ValueError):
+        return datetime.now(timezone.utc)
+
+
+def _is_newer(row: SubjectRepo, revision: int | None, moment: datetime) -> bool:
+    """Catalog's revision orders events when both sides have one; the event time otherwise."""
+    if revision is not None and row.revision is not None:
+        return revision > row.revision
+    return row.changed_at is None or moment >= as_utc(row.changed_at)
+
+
+def _apply_repo(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any], *, deleted: bool) -> None:
+    moment = _event_time(event)
+    row = uow.session.get(SubjectRepo, (data["owner"], data["repo"]))
+    if row is None:
+        uow.session.add(SubjectRepo(subject=data["owner"], repo=data["repo"], private=data["private"],
+                                    deleted=deleted, revision=data["revision"], changed_at=moment))
+        return
+    if not _is_newer(row, data["revision"], moment):
+        return
+    row.deleted = deleted
+    if not deleted:
+        row.private = data["private"]
+    row.revision = data["revision"] if data["revision"] is not None else row.revision
+    row.changed_at = moment
+
+
+def on_repo_created(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    _apply_repo(uow, event, data, deleted=False)
+
+
+def on_repo_deleted(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    _apply_repo(uow, event, data, deleted=True)  # a tombstone: a late "created" cannot revive it
+
+
+def on_follow_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    for model in (User, Org):
+        name = model.username if model is User else model.name
+        subject = uow.session.scalars(sa.select(model).where(name == data["followee"]).with_for_update()).first()
+        if subject is not None:
+            if data["revision"] > subject.followers_revision:
+                subject.followers_count = data["followers_count"]
+                subject.followers_revision = data["revision"]
+            return
 
 
 QUEUES = [
@@ -41,5 +94,7 @@ QUEUES = [
         Handler("catalog.repo.created", on_repo_created, RepoEvent),
         Handler("catalog.repo.updated", on_repo_created, RepoEvent),
         Handler("catalog.repo.deleted", on_repo_deleted, RepoEvent),
+        Handler("social.follow.started", on_follow_changed, FollowEvent),
+        Handler("social.follow.stopped", on_follow_changed, FollowEvent),
     )),
 ]

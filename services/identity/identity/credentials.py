@@ -4,12 +4,15 @@
 * API keys: 40 hex characters as on Bintray. Stored encrypted (Fernet) so their owner can
   show them again, and found by an HMAC-SHA256 digest so a lookup needs no decryption and
   the table alone reveals nothing.
+* Password-reset tokens: random, sent to their owner inside an event encrypted with
+  ``MAIL_TOKEN_KEY`` (a Fernet key only identity and the notifier hold); identity keeps only
+  an HMAC-SHA256 digest, so neither its tables nor its outbox can give a working link away.
 * Tokens: Ed25519 JWTs. Access tokens (audience ``packyard``) are what the gateway
   forwards to services; login tokens (audience ``packyard-login``) are what people get
   from ``/auth/login`` and are only ever checked here, so revoking them (password change)
   takes effect at once.
 
-All keys derive from ``SECRET_KEY`` with HKDF, one key per purpose.
+All keys but ``MAIL_TOKEN_KEY`` derive from ``SECRET_KEY`` with HKDF, one key per purpose.
 """
 
 from __future__ import annotations
@@ -88,6 +91,24 @@ class ApiKeyVault:
 
     def digest(self, api_key: str) -> str:
         return hmac.new(self._digest_key, api_key.encode(), hashlib.sha256).hexdigest()
+
+
+class ResetTokens:
+    """Generate password-reset tokens, digest them for storage, encrypt them for the notifier."""
+
+    def __init__(self, secret_key: str, mail_token_key: str) -> None:
+        self._digest_key = derive_key(secret_key, "password-reset-digest")
+        self._mail = Fernet(mail_token_key.encode())
+
+    @staticmethod
+    def generate() -> str:
+        return secrets.token_urlsafe(32)
+
+    def digest(self, token: str) -> str:
+        return hmac.new(self._digest_key, token.encode(), hashlib.sha256).hexdigest()
+
+    def encrypt_for_mail(self, token: str) -> str:
+        return self._mail.encrypt(token.encode()).decode()
 
 
 @dataclass(frozen=True)

@@ -3,27 +3,62 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from datetime import datetime, timedelta, timezone
 
+import argon2
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from identity.__main__ import ALEMBIC_INI
 from identity.app import create_app
 from identity.bootstrap import bootstrap
 from identity.commands import ensure_signing_key
 from identity.config import Settings
+from identity.credentials import Passwords
 from identity.models import outbox
 from packyard.migrations import upgrade
 
 _numbers = itertools.count(1)
 
+PASSWORD = "correct horse battery"
+MAIL_TOKEN_KEY = Fernet.generate_key().decode()
+
+
+class Clock:
+    """Identity's clock, movable by tests (injected through the container, like the real one)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def shift(self, **kwargs: float) -> None:
+        self.offset += timedelta(**kwargs)
+
 
 @pytest.fixture
-def identity(create_database):
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def settings_for():
+    def make(url: str, **overrides) -> Settings:
+        return Settings(database_url=url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
+                        secret_key="test-secret-key-of-at-least-32-characters", mail_token_key=MAIL_TOKEN_KEY,
+                        **overrides)
+    return make
+
+
+@pytest.fixture
+def identity(create_database, clock, settings_for):
     url = create_database(f"identity{next(_numbers)}")
     upgrade(ALEMBIC_INI, url)
-    ident = bootstrap(Settings(database_url=url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
-                               secret_key="test-secret-key-of-at-least-32-characters"))
+    # argon2 is slow by design; the tests use the cheapest parameters it accepts.
+    cheap = Passwords(argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=argon2.Type.ID))
+    ident = bootstrap(settings_for(url), passwords=cheap, clock=clock)
     ensure_signing_key(ident)
     yield ident
     ident.platform.engine.dispose()
@@ -37,17 +72,21 @@ def client(identity):
 class Api:
     """Drives identity the way the gateway does: credentials → /internal/authn → access token."""
 
+    PASSWORD = PASSWORD
+    MAIL_TOKEN_KEY = MAIL_TOKEN_KEY
+
     def __init__(self, client, identity):
         self.client = client
         self.identity = identity
 
-    def signup(self, username="alice", email=None, password="correct horse battery"):
+    def signup(self, username="alice", email=None, password=PASSWORD, full_name=""):
         response = self.client.post("/auth/signup", json={
-            "username": username, "email": email or f"{username}@example.com", "password": password})
+            "username": username, "email": email or f"{username}@example.com", "password": password,
+            "full_name": full_name})
         assert response.status_code == 201, response.json
         return response.json
 
-    def login(self, username="alice", password="correct horse battery"):
+    def login(self, username="alice", password=PASSWORD):
         response = self.client.post("/auth/login", json={"username": username, "password": password})
         assert response.status_code == 200, response.json
         return response.json["token"]
@@ -61,6 +100,15 @@ class Api:
         assert response.status_code == 200, response.json
         return {"Authorization": f"Bearer {response.headers['X-Packyard-Token']}"}
 
+    def user(self, username="alice", password=PASSWORD, email=None, full_name=""):
+        """Sign ``username`` up and return the headers the gateway forwards after their login."""
+        self.signup(username, email=email, password=password, full_name=full_name)
+        return self.as_gateway(f"Bearer {self.login(username, password)}")
+
+    def api_key_headers(self, headers, username):
+        key = self.client.post("/me/apikey", headers=headers).json["api_key"]
+        return self.as_gateway(self.basic(username, key)), key
+
     @staticmethod
     def basic(username, api_key):
         return "Basic " + base64.b64encode(f"{username}:{api_key}".encode()).decode()
@@ -69,6 +117,22 @@ class Api:
         with self.identity.platform.engine.connect() as conn:
             rows = conn.execute(sa.select(outbox.c.type, outbox.c.body).order_by(outbox.c.id)).all()
         return [json.loads(r.body) for r in rows if type_ is None or r.type == type_]
+
+    def event_data(self, type_=None):
+        return [e["data"] for e in self.events(type_)]
+
+    def count_events(self):
+        with self.identity.platform.engine.connect() as conn:
+            return conn.scalar(sa.select(sa.func.count()).select_from(outbox))
+
+    def rows(self, table, **where):
+        """Rows of one of identity's tables, as dicts."""
+        t = sa.Table(table, sa.MetaData(), autoload_with=self.identity.platform.engine)
+        query = sa.select(t)
+        for name, value in where.items():
+            query = query.where(t.c[name] == value)
+        with self.identity.platform.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
 
 
 @pytest.fixture

@@ -1,0 +1,11 @@
+"""Identity's HTTP API. Views parse, call one use case, and shape the answer; ``web.change`` commits."""
+
+from identity.api.accounts import auth
+from identity.api.internal import internal
+from identity.api.me import me
+from identity.api.orgs import orgs
+from identity.api.users import search, users
+
+BLUEPRINTS = [auth, me, users, search, orgs, internal]
+
+__all__ = ["BLUEPRINTS"]

@@ -1,0 +1,67 @@
+"""Sign-up, login and forgotten passwords: ``/auth/...``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from identity import queries, schemas, use_cases
+from identity.api.web import change, client_address, ident, read
+from packyard.web import success
+
+auth = Blueprint("auth", __name__, url_prefix="/auth", description="Sign up, log in, reset a forgotten password")
+
+RESET_SENT = "If an account uses this address, a link to reset its password has been sent to it"
+
+
+@auth.route("/signup")
+class SignUp(MethodView):
+    @auth.arguments(schemas.SignUpSchema)
+    @auth.response(201, schemas.UserSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create an account."""
+        i = ident()
+        user = change(lambda uow: use_cases.register_user(uow, i.passwords, use_cases.SignUp(**body), i.clock()))
+        return read(lambda session: queries.get_user(session, user.username, None))
+
+
+@auth.route("/login")
+class Login(MethodView):
+    @auth.arguments(schemas.LoginSchema)
+    @auth.response(200, schemas.TokenSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Exchange a username (or email) and password for a bearer token.
+
+        Repeated failures for a username or from an address answer 429 with ``Retry-After``.
+        """
+        i = ident()
+        token, expires_in = change(lambda uow: use_cases.log_in(
+            uow, i.passwords, i.tokens, i.throttle, body["username"], body["password"], client_address(),
+            i.clock()))
+        return {"token": token, "expires_in": expires_in}
+
+
+@auth.route("/password-reset")
+class PasswordReset(MethodView):
+    @auth.arguments(schemas.PasswordResetRequestSchema)
+    @auth.response(202, schemas.MessageSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Ask for a password-reset link by email. Answers the same whether or not the address is known."""
+        i = ident()
+        change(lambda uow: use_cases.request_password_reset(uow, i.resets, body["email"],
+                                                            i.settings.password_reset_ttl, i.clock()))
+        return {"message": RESET_SENT}
+
+
+@auth.route("/password-reset/confirm")
+class PasswordResetConfirm(MethodView):
+    @auth.arguments(schemas.PasswordResetConfirmSchema)
+    @auth.response(200, schemas.MessageSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Set a new password with the token of a reset link; every earlier login token stops working."""
+        i = ident()
+        change(lambda uow: use_cases.confirm_password_reset(uow, i.passwords, i.resets, body["token"],
+                                                            body["new_password"], i.clock()))
+        return success()

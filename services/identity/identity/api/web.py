@@ -1,0 +1,55 @@
+"""What identity's views share: the container, the client's address, and running one use case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import flask
+
+from identity.use_cases import Rejected
+from packyard.db import UnitOfWork
+
+T = TypeVar("T")
+
+
+def ident() -> Any:
+    return flask.current_app.extensions["identity"]
+
+
+def client_address() -> str | None:
+    """The caller's address: the gateway appends it to ``X-Forwarded-For`` (``TRUSTED_PROXIES`` hops)."""
+    hops = ident().settings.trusted_proxies
+    forwarded = [part.strip() for part in flask.request.headers.get("X-Forwarded-For", "").split(",")
+                 if part.strip()]
+    if hops and forwarded:
+        return forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
+    return flask.request.remote_addr
+
+
+def change(action: Callable[[UnitOfWork], T]) -> T:
+    """Run a changing use case in one unit of work and commit it.
+
+    A rejected password is committed too — only its failure record is in the unit of work —
+    so throttling counts it; then the error answers.
+    """
+    with ident().uow() as uow:
+        try:
+            result = action(uow)
+        except Rejected:
+            uow.commit()
+            raise
+        uow.commit()
+        return result
+
+
+def read(query: Callable[[Any], T]) -> T:
+    """Run a query on a session that is never committed."""
+    with ident().uow() as uow:
+        return query(uow.session)
+
+
+def range_headers(start_pos: int, count: int, total: int) -> dict[str, str]:
+    """Bintray's pagination headers (``EndPos`` inclusive)."""
+    return {"X-RangeLimit-Total": str(total), "X-RangeLimit-StartPos": str(start_pos),
+            "X-RangeLimit-EndPos": str(start_pos + count - 1 if count else start_pos)}

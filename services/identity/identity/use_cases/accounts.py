@@ -1,0 +1,236 @@
+"""Accounts and credentials: sign-up, login, request authentication, passwords, deletion, admins."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from identity import events
+from identity.access import as_utc, caller, user_by_name
+from identity.credentials import ApiKeyVault, Passwords, ResetTokens, Tokens
+from identity.models import ApiKey, PasswordReset, SubjectRepo, Team, TeamMember, User
+from identity.use_cases import throttle
+from identity.use_cases.common import (
+    Rejected, check_password, claim_subject_name, retire_subject_name, verify_password,
+)
+from identity.use_cases.orgs import leave_all_orgs, sole_owned_orgs
+from identity.use_cases.teams import forget_team_member, publish_team_deleted
+from packyard.db import UnitOfWork
+from packyard.errors import Conflict, Invalid, Unauthorized
+
+log = logging.getLogger(__name__)
+
+RESETS_PER_HOUR = 3
+
+
+@dataclass(frozen=True)
+class SignUp:
+    username: str
+    email: str
+    password: str
+    full_name: str = ""
+
+
+def _split_name(full_name: str) -> tuple[str, str]:
+    first, _, last = full_name.strip().partition(" ")
+    return first[:100], last.strip()[:100]
+
+
+def register_user(uow: UnitOfWork, passwords: Passwords, cmd: SignUp, now: datetime, *, admin: bool = False) -> User:
+    """Create an account and announce it. Usernames (shared with organizations) and emails are unique,
+    case-insensitively."""
+    session = uow.session
+    check_password(cmd.password, username=cmd.username, email=cmd.email)
+    if session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email_key == cmd.email.lower())):
+        raise Conflict("An account with this email address already exists")
+    claim_subject_name(uow, cmd.username, "user", now)
+    first_name, last_name = _split_name(cmd.full_name)
+    user = User(
+        id=str(uuid.uuid4()),
+        username=cmd.username,
+        username_key=cmd.username.lower(),
+        email=cmd.email,
+        email_key=cmd.email.lower(),
+        password_hash=passwords.hash(cmd.password),
+        full_name=cmd.full_name.strip(),
+        first_name=first_name,
+        last_name=last_name,
+        is_admin=admin,
+        created_at=now,
+        token_generation=0,
+        followers_count=0,
+    )
+    session.add(user)
+    session.flush()  # unique constraints decide races between two identical sign-ups
+    uow.publish(events.USER_REGISTERED, {
+        "user_id": user.id, "username": user.username, "email": user.email,
+        "full_name": user.full_name, "registered": now,
+    }, subject=user.username)
+    return user
+
+
+def log_in(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: throttle.ThrottlePolicy,
+           username: str, password: str, address: str | None, now: datetime) -> tuple[str, int]:
+    """A login bearer token for a username (or email) and password."""
+    user = user_by_name(uow.session, username) or uow.session.scalars(
+        sa.select(User).where(User.email_key == username.lower())).first()
+    key = user.username_key if user else username.lower()
+    throttle.check(uow, policy, key, address, now)
+    if not passwords.verify(user.password_hash if user else None, password) or user is None:
+        throttle.record_failure(uow, policy, key, address, now)
+        log.info("failed login", extra={"username": username[:100], "address": address})
+        raise Rejected(Unauthorized("Wrong username or password"))
+    throttle.clear(uow, key)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    token = tokens.issue_login(uow.session, user_id=user.id, username=user.username,
+                               generation=user.token_generation, now=now.timestamp())
+    return token, tokens.login_ttl
+
+
+def authenticate(uow: UnitOfWork, vault: ApiKeyVault, tokens: Tokens, authorization: str,
+                 now: datetime) -> str:
+    """Turn the credentials of a request into a short-lived access token for the services.
+
+    Accepts ``Basic base64(username:api_key)`` and ``Bearer <login token>``. Raises
+    :class:`Unauthorized` for anything else, so the gateway answers 401.
+    """
+    scheme, _, value = authorization.strip().partition(" ")
+    scheme = scheme.lower()
+    if scheme == "basic":
+        try:
+            username, sep, api_key = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("Malformed Basic credentials") from None
+        if not sep or not username or not api_key:
+            raise Unauthorized("Malformed Basic credentials")
+        row = uow.session.scalars(sa.select(ApiKey).where(ApiKey.digest == vault.digest(api_key))).first()
+        user = uow.session.get(User, row.user_id) if row else None
+        if user is None or user.username != username:
+            raise Unauthorized("Wrong username or API key")
+        return tokens.issue_access(uow.session, user_id=user.id, username=user.username, admin=user.is_admin,
+                                   method="apikey", auth_time=None, now=now.timestamp())
+    if scheme == "bearer":
+        claims = tokens.verify_login(uow.session, value.strip())
+        user = uow.session.get(User, claims["uid"]) if claims else None
+        if user is None or claims.get("gen", 0) != user.token_generation:
+            raise Unauthorized("Invalid or expired token")
+        return tokens.issue_access(uow.session, user_id=user.id, username=user.username, admin=user.is_admin,
+                                   method="password", auth_time=claims.get("auth_time"), now=now.timestamp())
+    raise Unauthorized("Unsupported authorization scheme")
+
+
+def _set_password(uow: UnitOfWork, passwords: Passwords, user: User, password: str) -> None:
+    """A new password: every bearer token issued before is refused, every reset link dies."""
+    user.password_hash = passwords.hash(password)
+    user.token_generation += 1
+    uow.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
+
+
+def change_password(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: throttle.ThrottlePolicy,
+                    user_id: str, old_password: str, new_password: str, retype_password: str,
+                    address: str | None, now: datetime) -> tuple[str, int]:
+    """Replace the caller's password; returns a fresh login token, the old ones being refused from now on."""
+    user = caller(uow.session, user_id, lock=True)
+    if new_password != retype_password:
+        raise Invalid("The new password and its retyped copy do not match")
+    if new_password == old_password:
+        raise Invalid("The new password must differ from the old one")
+    check_password(new_password, username=user.username, email=user.email)
+    verify_password(uow, passwords, policy, user, old_password, address, now, Invalid("The old password is wrong"))
+    _set_password(uow, passwords, user, new_password)
+    log.info("password changed", extra={"username": user.username})
+    token = tokens.issue_login(uow.session, user_id=user.id, username=user.username,
+                               generation=user.token_generation, now=now.timestamp())
+    return token, tokens.login_ttl
+
+
+def request_password_reset(uow: UnitOfWork, resets: ResetTokens, email: str, ttl: int, now: datetime) -> None:
+    """Send a single-use, expiring reset link to the account with this address, if there is one.
+
+    Answers the same whether or not the address belongs to an account; a few links an hour
+    at most, so the address cannot be flooded.
+    """
+    user = uow.session.scalars(sa.select(User).where(User.email_key == email.strip().lower())).first()
+    token = resets.generate()
+    ciphertext = resets.encrypt_for_mail(token)  # done either way: the answer takes the same time
+    if user is None:
+        return
+    session = uow.session
+    session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id,
+                                                   PasswordReset.expires_at < now))
+    recent = session.scalar(sa.select(sa.func.count()).select_from(PasswordReset).where(
+        PasswordReset.user_id == user.id, PasswordReset.created_at > now - timedelta(hours=1)))
+    if recent >= RESETS_PER_HOUR:
+        log.info("password reset not sent: too many asked for this hour", extra={"username": user.username})
+        return
+    expires_at = now + timedelta(seconds=ttl)
+    session.add(PasswordReset(id=str(uuid.uuid4()), user_id=user.id, digest=resets.digest(token),
+                              created_at=now, expires_at=expires_at))
+    uow.publish(events.USER_PASSWORD_RESET_REQUESTED, {
+        "user_id": user.id, "username": user.username, "email": user.email,
+        "token_ciphertext": ciphertext, "expires_at": expires_at,
+    }, subject=user.username)
+    log.info("password reset link requested", extra={"username": user.username})
+
+
+def confirm_password_reset(uow: UnitOfWork, passwords: Passwords, resets: ResetTokens, token: str,
+                           new_password: str, now: datetime) -> None:
+    """Set a new password with a reset link's token; the link works once, before it expires."""
+    row = uow.session.scalars(sa.select(PasswordReset).where(PasswordReset.digest == resets.digest(token))
+                              .with_for_update()).first()
+    if row is None or as_utc(row.expires_at) <= now:
+        raise Invalid("This password-reset link is invalid or has expired: ask for a new one")
+    user = caller(uow.session, row.user_id, lock=True)
+    check_password(new_password, username=user.username, email=user.email)
+    _set_password(uow, passwords, user, new_password)
+    throttle.clear(uow, user.username_key)
+    log.info("password reset", extra={"username": user.username})
+
+
+def delete_account(uow: UnitOfWork, passwords: Passwords, policy: throttle.ThrottlePolicy, user_id: str,
+                   password: str, address: str | None, now: datetime) -> None:
+    """Delete the caller's account after checking their password, and tell every service to forget them."""
+    session = uow.session
+    user = caller(session, user_id, lock=True)
+    verify_password(uow, passwords, policy, user, password, address, now, Invalid("The password is wrong"))
+    sole = sole_owned_orgs(session, user.id)
+    if sole:
+        names = ", ".join(f"'{name}'" for name in sole)
+        raise Conflict(f"You are the only owner of organization {names}: make another member an owner "
+                       "or delete the organization first")
+    leave_all_orgs(uow, user)
+    for team in session.scalars(sa.select(Team).where(Team.user_id == user.id)).all():
+        user.revision += 1
+        publish_team_deleted(uow, team, user.username, "user", user.revision)
+    for team_id in session.scalars(sa.select(TeamMember.team_id).join(Team, Team.id == TeamMember.team_id)
+                                   .where(TeamMember.user_id == user.id, Team.user_id.is_not(None))).all():
+        forget_team_member(uow, session.get(Team, team_id), user.id)
+    session.execute(sa.delete(SubjectRepo).where(SubjectRepo.subject == user.username))
+    throttle.clear(uow, user.username_key)
+    retire_subject_name(uow, user.username)
+    session.delete(user)  # the database cascades to keys, avatar, resets, memberships and teams
+    uow.publish(events.USER_DELETED, {"user_id": user.id, "username": user.username}, subject=user.username)
+    log.info("account deleted", extra={"username": user.username})
+
+
+def make_admin(uow: UnitOfWork, passwords: Passwords, username: str, email: str | None, password: str | None,
+               now: datetime) -> tuple[User, bool]:
+    """Make ``username`` a platform administrator, creating the account when there is none.
+
+    Returns the user and whether it was created.
+    """
+    user = user_by_name(uow.session, username)
+    if user is not None:
+        user.is_admin = True
+        return user, False
+    if not email or not password:
+        raise Invalid(f"There is no user '{username}': give an email address and a password to create one")
+    return register_user(uow, passwords, SignUp(username=username, email=email, password=password), now,
+                         admin=True), True
