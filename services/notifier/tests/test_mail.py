@@ -99,8 +99,8 @@ def test_the_reset_email_carries_a_working_token_while_the_tables_hold_only_ciph
     assert message["Subject"] == "Reset your Packyard password"
     [link_token] = re.findall(re.escape(f"{BASE_URL}/reset-password?token=") + r"(\S+)", body)
     assert unquote(link_token) == token
-    assert f"POST this token with your new password to {BASE_URL}/auth/password-reset/confirm" in body
-    assert f"\n    {token}\n" in body.replace("\r\n", "\n")
+    assert f"POST {BASE_URL}/auth/password-reset/confirm with" in body
+    assert f'{{"token": "{token}", "new_password": "<your new password>"}}' in body
     assert "2999-01-01T00:00:00.000Z" in body
     assert token not in database_text() and event.data["token_ciphertext"] not in database_text()
     assert deliveries()[0].status == "sent"
@@ -198,3 +198,16 @@ def test_the_welcome_email_is_sent_from_a_sqlite_database_too(tmp_path, make_not
     assert runner.process("notifier.accounts", identity.registered("alice").to_json().encode()) == "processed"
     assert notifier.mail_sender().run_once() == 1
     assert [m["To"] for m in smtp_sink.messages] == ["alice@example.com"]
+
+
+def test_an_address_change_is_confirmed_to_the_new_address_and_told_to_the_previous_one(deliver, identity, send_due,
+                                                                                       smtp_sink):
+    deliver(identity.registered("alice", email="old@example.com"))
+    deliver(identity.email_changed("alice", "new@example.org", "old@example.com"))
+    send_due()
+    by_kind = {(m["To"], m["Subject"]): m.get_content() for m in smtp_sink.messages}
+    confirmation = by_kind[("new@example.org", "Your Packyard email address was changed")]
+    assert "this is now the email address of your Packyard account alice" in confirmation
+    notice = by_kind[("old@example.com", "Your Packyard email address was changed")]
+    assert "n***@example.org" in notice and "new@example.org" not in notice
+    assert len(smtp_sink.messages) == 3  # with the welcome email

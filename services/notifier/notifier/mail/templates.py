@@ -99,8 +99,8 @@ class Renderer:
             f"Hello {name},\n\n"
             f"the email address of your Packyard account {name} was changed from this address\n"
             f"to {mask_address(item.context['email'])}. This address will not receive its emails any more.\n\n"
-            f"If you did not make this change, request a password reset for your account right away\n"
-            f"and tell the administrators of {self._base}.\n")
+            f"If you did not make this change, someone may have taken over your account: tell the\n"
+            f"administrators of {self._base} right away, answering from this address.\n")
 
     def _password_reset(self, item: Outgoing) -> tuple[str, str]:
         name = item.context["username"]
@@ -118,7 +118,7 @@ class Renderer:
             f"someone, hopefully you, asked to reset the password of your Packyard account {name}.\n"
             f"Open this link to choose a new password:\n\n"
             f"    {self._base}/reset-password?token={quote(token, safe='')}\n\n"
-            f"or POST this token with your new password to {self._base}/auth/password-reset/confirm:\n\n"
-            f"    {token}\n\n"
+            f"or set it through the API: POST {self._base}/auth/password-reset/confirm with\n\n"
+            f'    {{"token": "{token}", "new_password": "<your new password>"}}\n\n'
             f"The link works once. {expiry}If you did not ask for this, ignore this email: your password\n"
             f"stays as it is.\n")
