@@ -112,7 +112,7 @@ class Renderer:
             token = self._cipher.decrypt(item.token_ciphertext)
         except UndecryptableToken as exc:
             raise CannotRender(str(exc)) from None
-        expiry = f"It expires at {format_time(item.expires_at)}. " if item.expires_at else ""
+        until = f", until {format_time(item.expires_at)}" if item.expires_at else ""
         return "Reset your Packyard password", (
             f"Hello {name},\n\n"
             f"someone, hopefully you, asked to reset the password of your Packyard account {name}.\n"
@@ -120,5 +120,5 @@ class Renderer:
             f"    {self._base}/reset-password?token={quote(token, safe='')}\n\n"
             f"or set it through the API: POST {self._base}/auth/password-reset/confirm with\n\n"
             f'    {{"token": "{token}", "new_password": "<your new password>"}}\n\n'
-            f"The link works once. {expiry}If you did not ask for this, ignore this email: your password\n"
-            f"stays as it is.\n")
+            f"The link works once{until}.\n"
+            f"If you did not ask for this, ignore this email: your password stays as it is.\n")
