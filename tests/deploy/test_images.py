@@ -142,6 +142,13 @@ def test_the_dependency_list_step_reads_the_real_pyproject(service, root, docker
     assert listed == [d for d in declared if not d.startswith("packyard-")]
 
 
+def test_signing_images_carry_gpg(root, dockerfile, services):
+    if "signing" not in services:
+        pytest.skip("no signing service yet")
+    runtime = " ".join(dockerfile(root / "services/signing/Dockerfile").instructions("RUN"))
+    assert re.search(r"apt-get install .*\bgpg\b.*\bgpg-agent\b", runtime), "python-gnupg runs the gpg binary"
+
+
 def test_the_gateway_image_is_unprivileged_nginx_with_the_route_template(root, dockerfile, gateway_template_variables):
     df = dockerfile(root / "deploy/gateway/Dockerfile")
     assert df.base().startswith("nginxinc/nginx-unprivileged:")
