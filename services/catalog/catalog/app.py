@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import flask
 
+from catalog.api import blueprints
 from catalog.bootstrap import Catalog, bootstrap
 from packyard.config import exit_on_config_error
 from packyard.logs import configure_logging
-from packyard.web import create_api
+from packyard.web import ReadinessCheck, create_api
+
+# JSON bodies stay small; the upload view lifts the limit for its own streamed body (MAX_UPLOAD_BYTES).
+JSON_BODY_LIMIT = 1024 * 1024
 
 
 def create_app(container: Catalog | None = None) -> flask.Flask:
     catalog = container or exit_on_config_error(bootstrap)
     configure_logging("catalog", catalog.settings.log_level)
-    app, _api = create_api(__name__, service="catalog", verifier=catalog.platform.verifier,
-                           readiness=catalog.platform.api_readiness(),
-                           description="Repositories, packages, versions, files and downloads (Bintray API).")
+    app, api = create_api(__name__, service="catalog", verifier=catalog.platform.verifier,
+                          readiness=[*catalog.platform.api_readiness(),
+                                     ReadinessCheck("blob_storage", catalog.storage.check)],
+                          max_content_length=JSON_BODY_LIMIT,
+                          description="Repositories, packages, versions, files and downloads (Bintray API).")
     app.extensions["catalog"] = catalog
+    for blueprint in blueprints():
+        api.register_blueprint(blueprint)
+    catalog.downloads.start()  # flushed every DOWNLOAD_FLUSH_INTERVAL and at exit
     return app

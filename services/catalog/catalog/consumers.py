@@ -1,4 +1,5 @@
-"""What catalog listens to: identity's subjects (its permission replica).
+"""What catalog listens to: identity's subjects, memberships and teams (its permission replica) and
+social's watches and reviews (the counters on package and version JSON).
 
 Schemas here are catalog's own, tolerant readings of other services' events (unknown fields
 excluded); catalog never imports another service's code. Handlers do their effects through the
@@ -12,7 +13,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from catalog.use_cases import subjects
+from catalog.use_cases import counters, subjects
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
 from packyard.events import CloudEvent
@@ -49,9 +50,105 @@ def on_user_deleted(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) ->
     subjects.forget_user(uow, data["user_id"], data["username"], event_time(event))
 
 
+class OrgEvent(ma.Schema):
+    org_id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    full_name = ma.fields.String(load_default=None, allow_none=True)
+    owner_id = ma.fields.String(load_default=None, allow_none=True)
+    revision = ma.fields.Integer(required=True)
+
+
+def on_org_created(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    subjects.record_org(uow, subjects.OrgChanged(org_id=data["org_id"], name=data["name"], revision=data["revision"],
+                                                 full_name=data["full_name"], owner_id=data["owner_id"],
+                                                 created=event.type == "identity.org.created"),
+                        event_time(event))
+
+
+def on_org_deleted(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    subjects.forget_org(uow, data["org_id"], data["name"], data["revision"], event_time(event))
+
+
+class MemberEvent(ma.Schema):
+    org_id = ma.fields.String(required=True)
+    org = ma.fields.String(required=True)
+    user_id = ma.fields.String(required=True)
+    username = ma.fields.String(required=True)
+    role = ma.fields.String(load_default="member", validate=ma.validate.OneOf(("owner", "admin", "member")))
+    revision = ma.fields.Integer(required=True)
+
+
+def on_member_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    removed = event.type == "identity.member.removed"
+    subjects.record_membership(uow, subjects.MembershipChanged(
+        org_id=data["org_id"], org=data["org"], user_id=data["user_id"], username=data["username"],
+        revision=data["revision"], role=None if removed else data["role"],
+        added=event.type == "identity.member.added"), event_time(event))
+
+
+class TeamEvent(ma.Schema):
+    subject = ma.fields.String(required=True)
+    subject_type = ma.fields.String(load_default="org", validate=ma.validate.OneOf(("org", "user")))
+    team = ma.fields.String(required=True)
+    members = ma.fields.List(ma.fields.String(), load_default=None, allow_none=True)
+    allow_repo_creation = ma.fields.Boolean(load_default=None, allow_none=True)
+    revision = ma.fields.Integer(required=True)
+
+
+def on_team_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    subjects.record_team(uow, subjects.TeamChanged(
+        subject=data["subject"], subject_type=data["subject_type"], team=data["team"], revision=data["revision"],
+        members=data["members"], allow_repo_creation=data["allow_repo_creation"],
+        created=event.type == "identity.team.created", deleted=event.type == "identity.team.deleted"),
+        event_time(event))
+
+
+class WatchEvent(ma.Schema):
+    owner = ma.fields.String(required=True)
+    repo = ma.fields.String(required=True)
+    package = ma.fields.String(required=True)
+    watchers_count = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
+def on_watch_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    counters.record_followers(uow, data["owner"], data["repo"], data["package"], data["watchers_count"],
+                              event_time(event))
+
+
+class ReviewEvent(ma.Schema):
+    owner = ma.fields.String(required=True)
+    repo = ma.fields.String(required=True)
+    package = ma.fields.String(required=True)
+    version = ma.fields.String(load_default=None, allow_none=True)
+    rating_count = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    version_rating_count = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=0))
+
+
+def on_review_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    counters.record_ratings(uow, data["owner"], data["repo"], data["package"], data["rating_count"],
+                            event_time(event), version=data["version"],
+                            version_rating_count=data["version_rating_count"])
+
+
 QUEUES = [
     ConsumerQueue("catalog.identity", (
         Handler("identity.user.registered", on_user_registered, UserRegistered),
         Handler("identity.user.deleted", on_user_deleted, UserDeleted),
+        Handler("identity.org.created", on_org_created, OrgEvent),
+        Handler("identity.org.updated", on_org_created, OrgEvent),
+        Handler("identity.org.deleted", on_org_deleted, OrgEvent),
+        Handler("identity.member.added", on_member_changed, MemberEvent),
+        Handler("identity.member.role_changed", on_member_changed, MemberEvent),
+        Handler("identity.member.removed", on_member_changed, MemberEvent),
+        Handler("identity.team.created", on_team_changed, TeamEvent),
+        Handler("identity.team.updated", on_team_changed, TeamEvent),
+        Handler("identity.team.deleted", on_team_changed, TeamEvent),
+    )),
+    ConsumerQueue("catalog.social", (
+        Handler("social.watch.started", on_watch_changed, WatchEvent),
+        Handler("social.watch.stopped", on_watch_changed, WatchEvent),
+        Handler("social.review.posted", on_review_changed, ReviewEvent),
+        Handler("social.review.updated", on_review_changed, ReviewEvent),
+        Handler("social.review.deleted", on_review_changed, ReviewEvent),
     )),
 ]

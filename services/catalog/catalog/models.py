@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -49,3 +49,176 @@ class Subject(Base):
     changed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
     __table_args__ = (sa.Index("ix_subjects_identity_id", "identity_id"),)
+
+
+class Membership(Base):
+    """A user's role in an organization, from identity's member events (a tombstone once removed)."""
+
+    __tablename__ = "memberships"
+
+    org_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    org: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    username: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    role: Mapped[str | None] = mapped_column(sa.String(8), nullable=True)  # owner | admin | member; None: removed
+    revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+    __table_args__ = (sa.Index("ix_memberships_org_user_id", "org", "user_id"),)
+
+
+class Team(Base):
+    """A team of an organization (or of a user), with the usernames of its members, from identity's events."""
+
+    __tablename__ = "teams"
+
+    subject: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    subject_type: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    members: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    allow_repo_creation: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    deleted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    changed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+
+class Repo(Base):
+    __tablename__ = "repos"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    type: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    private: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    desc: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    labels: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    gpg_sign_metadata: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    gpg_sign_files: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    gpg_use_owner_key: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    updated: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    # Grows with every change, so that consumers can order the repo's events.
+    revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+
+    __table_args__ = (sa.UniqueConstraint("owner", "name", name="uq_repos_owner_name"),)
+
+
+class RepoPermission(Base):
+    """A team's permission on a repository of the team's subject (Bintray's repository permissions)."""
+
+    __tablename__ = "repo_permissions"
+
+    repo_id: Mapped[int] = mapped_column(sa.ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    team: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    permission: Mapped[str] = mapped_column(sa.String(8), nullable=False)  # read | publish | admin
+
+
+class Package(Base):
+    __tablename__ = "packages"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    repo_id: Mapped[int] = mapped_column(sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    desc: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    labels: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    licenses: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    custom_licenses: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    vcs_url: Mapped[str | None] = mapped_column(sa.String(1000), nullable=True)
+    website_url: Mapped[str | None] = mapped_column(sa.String(1000), nullable=True)
+    issue_tracker_url: Mapped[str | None] = mapped_column(sa.String(1000), nullable=True)
+    github_repo: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    github_release_notes_file: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
+    public_download_numbers: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    public_stats: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    maturity: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="")
+    attributes: Mapped[list[dict]] = mapped_column(sa.JSON, nullable=False, default=list)
+    readme: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+    release_notes: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+    # Counters carried by social's events; *_as_of is the time of the event they came from, so
+    # that an older event arriving late does not overwrite a newer count.
+    followers_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    followers_as_of: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    rating_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    ratings_as_of: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    updated: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+
+    __table_args__ = (sa.UniqueConstraint("repo_id", "name", name="uq_packages_repo_id_name"),)
+
+
+class Version(Base):
+    __tablename__ = "versions"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    desc: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    labels: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
+    attributes: Mapped[list[dict]] = mapped_column(sa.JSON, nullable=False, default=list)
+    release_notes: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
+    ordinal: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    github_release_notes_file: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
+    github_use_tag_release_notes: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    vcs_tag: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    updated: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    released: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    # Set when the first file is published: the version is "published" and competes for latest.
+    published_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    rating_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    ratings_as_of: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+    __table_args__ = (sa.UniqueConstraint("package_id", "name", name="uq_versions_package_id_name"),)
+
+
+class File(Base):
+    """A file of a version, at a path unique in its repository; its bytes are the blob named by sha256."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    repo_id: Mapped[int] = mapped_column(sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("versions.id", ondelete="CASCADE"), nullable=False)
+    path: Mapped[str] = mapped_column(sa.String(1024), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    size: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    sha1: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    uploader: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("repo_id", "path", name="uq_files_repo_id_path"),
+        sa.Index("ix_files_version_id", "version_id"),
+        sa.Index("ix_files_package_id", "package_id"),
+        sa.Index("ix_files_sha1", "sha1"),
+        sa.Index("ix_files_sha256", "sha256"),
+        sa.Index("ix_files_name", "name"),
+        # Download counts are keyed by file id and outlive the file: SQLite must never reuse an id.
+        {"sqlite_autoincrement": True},
+    )
+
+
+class DownloadCount(Base):
+    """Downloads of one file on one day from one country, written in aggregated batches.
+
+    ``file_id`` has no foreign key on purpose: a deleted file's downloads still count for its
+    version and package. Deleting the version or the package removes its counts.
+    """
+
+    __tablename__ = "download_counts"
+
+    file_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    country: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("versions.id", ondelete="CASCADE"), nullable=False)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False)
+    count: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+    __table_args__ = (
+        sa.Index("ix_download_counts_package_id_day", "package_id", "day"),
+        sa.Index("ix_download_counts_version_id_day", "version_id", "day"),
+    )

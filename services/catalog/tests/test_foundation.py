@@ -68,8 +68,10 @@ def _diff(engine):
         return compare_metadata(context, metadata)
 
 
-def test_migrations_match_the_models_on_postgresql(catalog_db):
-    engine = make_engine(catalog_db)
+def test_migrations_match_the_models_on_postgresql(create_database):
+    url = create_database("catalog_migrations")
+    upgrade(ALEMBIC_INI, url)
+    engine = make_engine(url)
     try:
         assert _diff(engine) == []
     finally:

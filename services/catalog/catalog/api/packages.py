@@ -1,0 +1,215 @@
+"""Packages: ``/packages/...``, their files, attributes, readme and release notes, ``/search/packages``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from catalog import queries, schemas
+from catalog.api import catalog, paged
+from catalog.use_cases import metadata, packages
+from packyard.web import current_principal, require_principal, success
+
+blp = Blueprint("packages", __name__, description="Packages (Bintray API)")
+
+
+@blp.route("/packages/<subject>/<repo>")
+class Packages(MethodView):
+    @blp.arguments(schemas.PackageCreateSchema)
+    @blp.alt_response(201, schema=schemas.PackageSchema, success=True)
+    def post(self, body: dict[str, Any], subject: str, repo: str) -> Any:
+        """Create a package (``publish`` on the repository; licenses and VCS URL mandatory in public ones)."""
+        actor = require_principal()
+        cat = catalog()
+        with cat.uow() as uow:
+            found_repo, package = packages.create_package(uow, actor, subject, repo, body, cat.clock())
+            answer = queries.package_json(found_repo, package, [], publisher=True)
+            uow.commit()
+        return answer, 201
+
+
+@blp.route("/packages/<subject>/<repo>/<package>")
+class PackageResource(MethodView):
+    @blp.arguments(schemas.AttributeValuesQuery, location="query")
+    @blp.alt_response(200, schema=schemas.PackageSchema, success=True)
+    def get(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+        """A package (HEAD answers 200 or 404)."""
+        with catalog().uow() as uow:
+            return queries.get_package(uow.session, current_principal(), subject, repo, package,
+                                       with_attributes=query["attribute_values"])
+
+    @blp.arguments(schemas.PackageUpdateSchema)
+    @blp.alt_response(200, schema=schemas.PackageSchema, success=True)
+    def patch(self, body: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+        """Update a package's information."""
+        actor = require_principal()
+        cat = catalog()
+        with cat.uow() as uow:
+            packages.update_package(uow, actor, subject, repo, package, body, cat.clock())
+            answer = queries.get_package(uow.session, actor, subject, repo, package)
+            uow.commit()
+        return answer
+
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def delete(self, subject: str, repo: str, package: str) -> Any:
+        """Delete a package with its versions and files."""
+        actor = require_principal()
+        with catalog().uow() as uow:
+            packages.delete_package(uow, actor, subject, repo, package)
+            uow.commit()
+        return success()
+
+
+@blp.route("/packages/<subject>/<repo>/<package>/files")
+class PackageFiles(MethodView):
+    @blp.arguments(schemas.FilesQuery, location="query")
+    @blp.alt_response(200, schema=schemas.FileSchema(many=True), success=True)
+    def get(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+        """The package's published files (publishers may ask for unpublished ones too)."""
+        with catalog().uow() as uow:
+            return flask.jsonify(queries.list_files(uow.session, current_principal(), subject, repo, package, None,
+                                                    query["include_unpublished"]))
+
+
+class _Attributes(MethodView):
+    """Attributes of a package (or, below ``versions/<version>``, of a version)."""
+
+    def _get(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str | None) -> Any:
+        names = [n.strip() for n in (query["names"] or "").split(",") if n.strip()]
+        with catalog().uow() as uow:
+            return flask.jsonify(queries.get_attributes(uow.session, current_principal(), subject, repo, package,
+                                                        version, names or None))
+
+    def _set(self, attributes: list[dict[str, Any]], subject: str, repo: str, package: str, version: str | None,
+             *, replace: bool) -> Any:
+        actor = require_principal()
+        cat = catalog()
+        with cat.uow() as uow:
+            result = metadata.set_attributes(uow, actor, subject, repo, package, version, attributes,
+                                             replace=replace, now=cat.clock())
+            uow.commit()
+        return flask.jsonify(result)
+
+    def _delete(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str | None) -> Any:
+        actor = require_principal()
+        names = [n.strip() for n in (query["names"] or "").split(",") if n.strip()]
+        cat = catalog()
+        with cat.uow() as uow:
+            metadata.delete_attributes(uow, actor, subject, repo, package, version, names, cat.clock())
+            uow.commit()
+        return success()
+
+
+@blp.route("/packages/<subject>/<repo>/<package>/attributes")
+class PackageAttributes(_Attributes):
+    @blp.arguments(schemas.AttributeNamesQuery, location="query")
+    @blp.alt_response(200, schema=schemas.AttributeOutSchema(many=True), success=True)
+    def get(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+        """The package's attributes (``names=a,b`` to choose; ``_``-prefixed ones only to publishers)."""
+        return self._get(query, subject, repo, package, None)
+
+    @blp.arguments(schemas.AttributeSchema(many=True))
+    @blp.alt_response(200, schema=schemas.AttributeOutSchema(many=True), success=True)
+    def post(self, attributes: list[dict[str, Any]], subject: str, repo: str, package: str) -> Any:
+        """Replace all attributes."""
+        return self._set(attributes, subject, repo, package, None, replace=True)
+
+    @blp.arguments(schemas.AttributeSchema(many=True))
+    @blp.alt_response(200, schema=schemas.AttributeOutSchema(many=True), success=True)
+    def patch(self, attributes: list[dict[str, Any]], subject: str, repo: str, package: str) -> Any:
+        """Add or change the attributes given."""
+        return self._set(attributes, subject, repo, package, None, replace=False)
+
+    @blp.arguments(schemas.AttributeNamesQuery, location="query")
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def delete(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+        """Remove the attributes named (all without ``names``)."""
+        return self._delete(query, subject, repo, package, None)
+
+
+class _Document(MethodView):
+    """A readme or release notes of a package or version."""
+
+    field = ""
+    missing = ""
+
+    def _get(self, subject: str, repo: str, package: str, version: str | None) -> Any:
+        with catalog().uow() as uow:
+            return queries.get_document(uow.session, current_principal(), subject, repo, package, version,
+                                        self.field, self.missing.format(package=package, version=version))
+
+    def _set(self, body: dict[str, Any], subject: str, repo: str, package: str, version: str | None) -> Any:
+        actor = require_principal()
+        cat = catalog()
+        with cat.uow() as uow:
+            found, stored = metadata.set_document(uow, actor, subject, repo, package, version, self.field, body,
+                                                  cat.clock())
+            answer = queries.document_json(found, stored)
+            uow.commit()
+        return answer
+
+    def _delete(self, subject: str, repo: str, package: str, version: str | None) -> Any:
+        actor = require_principal()
+        cat = catalog()
+        with cat.uow() as uow:
+            metadata.delete_document(uow, actor, subject, repo, package, version, self.field, cat.clock())
+            uow.commit()
+        return success()
+
+
+@blp.route("/packages/<subject>/<repo>/<package>/readme")
+class PackageReadme(_Document):
+    field = "readme"
+    missing = "Package '{package}' has no readme"
+
+    @blp.alt_response(200, schema=schemas.DocumentOutSchema, success=True)
+    def get(self, subject: str, repo: str, package: str) -> Any:
+        """The package's readme."""
+        return self._get(subject, repo, package, None)
+
+    @blp.arguments(schemas.DocumentSchema)
+    @blp.alt_response(200, schema=schemas.DocumentOutSchema, success=True)
+    def post(self, body: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+        """Set the readme: ``{"bintray": {"syntax", "content"}}`` or ``{"github": {"github_repo"}}``."""
+        return self._set(body, subject, repo, package, None)
+
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def delete(self, subject: str, repo: str, package: str) -> Any:
+        """Remove the readme."""
+        return self._delete(subject, repo, package, None)
+
+
+@blp.route("/packages/<subject>/<repo>/<package>/release_notes")
+class PackageReleaseNotes(_Document):
+    field = "release_notes"
+    missing = "Package '{package}' has no release notes"
+
+    @blp.alt_response(200, schema=schemas.DocumentOutSchema, success=True)
+    def get(self, subject: str, repo: str, package: str) -> Any:
+        """The package's release notes."""
+        return self._get(subject, repo, package, None)
+
+    @blp.arguments(schemas.DocumentSchema)
+    @blp.alt_response(200, schema=schemas.DocumentOutSchema, success=True)
+    def post(self, body: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+        """Set the release notes."""
+        return self._set(body, subject, repo, package, None)
+
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def delete(self, subject: str, repo: str, package: str) -> Any:
+        """Remove the release notes."""
+        return self._delete(subject, repo, package, None)
+
+
+@blp.route("/search/packages")
+class SearchPackages(MethodView):
+    @blp.arguments(schemas.SearchPackagesQuery, location="query")
+    @blp.alt_response(200, schema=schemas.PackageSchema(many=True), success=True)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Packages of public repositories by name or description (contains), subject or repository."""
+        with catalog().uow() as uow:
+            return paged(queries.search_packages(uow.session, query["name"], query["desc"], query["subject"],
+                                                 query["repo"], query["start_pos"]))

@@ -1,0 +1,134 @@
+"""Repositories: ``/repos/...``, ``/search/repos`` and team permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from catalog import queries, schemas
+from catalog.api import catalog, paged
+from catalog.use_cases import repos
+from packyard.errors import Invalid
+from packyard.web import current_principal, require_principal, success
+
+blp = Blueprint("repos", __name__, description="Repositories (Bintray API)")
+
+
+@blp.route("/repos/<subject>")
+class SubjectRepos(MethodView):
+    @blp.alt_response(200, schema=schemas.RepoRefSchema(many=True), success=True)
+    def get(self, subject: str) -> Any:
+        """The repositories of a user or organization the caller may see."""
+        with catalog().uow() as uow:
+            return flask.jsonify(queries.list_repos(uow.session, current_principal(), subject))
+
+
+@blp.route("/repos/<subject>/<repo>")
+class RepoResource(MethodView):
+    @blp.alt_response(200, schema=schemas.RepoSchema, success=True)
+    def get(self, subject: str, repo: str) -> Any:
+        """A repository (HEAD answers 200 or 404)."""
+        with catalog().uow() as uow:
+            return queries.get_repo(uow.session, current_principal(), subject, repo)
+
+    @blp.arguments(schemas.RepoCreateSchema)
+    @blp.alt_response(201, schema=schemas.RepoSchema, success=True)
+    def post(self, body: dict[str, Any], subject: str, repo: str) -> Any:
+        """Create a repository (the caller's own, or an organization's they may create in)."""
+        actor = require_principal()
+        name = body.pop("name", None) or repo
+        if name != repo:
+            raise Invalid(f"The repository name in the body ('{name}') differs from the URL ('{repo}')")
+        cat = catalog()
+        with cat.uow() as uow:
+            created = repos.create_repo(uow, actor, subject, repos.NewRepo(
+                name=repo, type=body["type"], private=body["private"], desc=body["desc"],
+                labels=body["labels"] or [], gpg_sign_metadata=body["gpg_sign_metadata"],
+                gpg_sign_files=body["gpg_sign_files"], gpg_use_owner_key=body["gpg_use_owner_key"]), cat.clock())
+            answer = queries.repo_json(uow.session, created, 0)
+            uow.commit()
+        return answer, 201
+
+    @blp.arguments(schemas.RepoUpdateSchema)
+    @blp.alt_response(200, schema=schemas.RepoSchema, success=True)
+    def patch(self, body: dict[str, Any], subject: str, repo: str) -> Any:
+        """Update a repository's description, labels or signing flags."""
+        actor = require_principal()
+        cat = catalog()
+        with cat.uow() as uow:
+            updated = repos.update_repo(uow, actor, subject, repo, body, cat.clock())
+            answer = queries.repo_json(uow.session, updated)
+            uow.commit()
+        return answer
+
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def delete(self, subject: str, repo: str) -> Any:
+        """Delete a repository with everything in it."""
+        actor = require_principal()
+        with catalog().uow() as uow:
+            repos.delete_repo(uow, actor, subject, repo)
+            uow.commit()
+        return success()
+
+
+@blp.route("/repos/<subject>/<repo>/packages")
+class RepoPackages(MethodView):
+    @blp.arguments(schemas.PackagesQuery, location="query")
+    @blp.alt_response(200, schema=schemas.PackageRefSchema(many=True), success=True)
+    def get(self, query: dict[str, Any], subject: str, repo: str) -> Any:
+        """The packages of a repository, 50 a page (``start_pos``, ``start_name`` prefix)."""
+        with catalog().uow() as uow:
+            return paged(queries.list_packages(uow.session, current_principal(), subject, repo,
+                                               query["start_pos"], query["start_name"]))
+
+
+@blp.route("/repos/<subject>/<repo>/permissions")
+class RepoPermissions(MethodView):
+    @blp.alt_response(200, schema=schemas.TeamPermissionSchema(many=True), success=True)
+    def get(self, subject: str, repo: str) -> Any:
+        """The teams' permissions on a repository (repository admins)."""
+        actor = require_principal()
+        with catalog().uow() as uow:
+            return flask.jsonify(queries.list_permissions(uow.session, actor, subject, repo))
+
+    @blp.arguments(schemas.PermissionSchema)
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def put(self, body: dict[str, Any], subject: str, repo: str) -> Any:
+        """Grant a team of the repository's owner ``read``, ``publish`` or ``admin``."""
+        actor = require_principal()
+        with catalog().uow() as uow:
+            repos.set_team_permission(uow, actor, subject, repo, body["team"], body["permission"])
+            uow.commit()
+        return success()
+
+
+@blp.route("/repos/<subject>/<repo>/permissions/<team>")
+class RepoTeamPermission(MethodView):
+    @blp.alt_response(200, schema=schemas.TeamPermissionSchema, success=True)
+    def get(self, subject: str, repo: str, team: str) -> Any:
+        """One team's permission on a repository."""
+        actor = require_principal()
+        with catalog().uow() as uow:
+            return queries.get_permission(uow.session, actor, subject, repo, team)
+
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def delete(self, subject: str, repo: str, team: str) -> Any:
+        """Take a team's permission away."""
+        actor = require_principal()
+        with catalog().uow() as uow:
+            repos.delete_team_permission(uow, actor, subject, repo, team)
+            uow.commit()
+        return success()
+
+
+@blp.route("/search/repos")
+class SearchRepos(MethodView):
+    @blp.arguments(schemas.SearchReposQuery, location="query")
+    @blp.alt_response(200, schema=schemas.RepoSchema(many=True), success=True)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Public repositories whose name or description contains the words given."""
+        with catalog().uow() as uow:
+            return paged(queries.search_repos(uow.session, query["name"], query["desc"], query["start_pos"]))

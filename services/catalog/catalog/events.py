@@ -1,0 +1,146 @@
+"""Events catalog publishes on ``catalog.events`` (routing key = type).
+
+Consumers read them with their own tolerant schemas; these schemas validate what is published.
+Adding an optional field is compatible; anything else is a new version. Every event names its
+repository by ``owner`` and ``repo`` and says whether that repository is ``private`` (a consumer
+must not show a private repository's contents to people who cannot read it). ``revision`` grows
+with every change of a repository or package, so consumers can ignore an older event arriving
+late. Deleting a repository, package or version removes everything below it without an event per
+child: consumers of ``*.deleted`` remove what they hold below it too.
+
+Internal subscribers bind a queue of their own to ``catalog.events`` with the routing key
+``catalog.version.released`` (see ``examples/release_subscriber.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from packyard.events import EventType, format_time
+
+
+class Time(ma.fields.DateTime):
+    """A timestamp in Packyard's wire format (``2026-11-25T10:00:00.123Z``)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        return format_time(value)
+
+
+def _text(description: str, **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(metadata={"description": description}, **kwargs)
+
+
+class _RepoRef(ma.Schema):
+    owner = _text("the user or organization owning the repository", required=True)
+    repo = _text("the repository's name", required=True)
+    private = ma.fields.Boolean(required=True, metadata={"description": "only readers of the repository may see it"})
+
+
+class RepoData(_RepoRef):
+    type = _text("maven, debian, conan, rpm, docker, npm, opkg, nuget, vagrant or generic", required=True)
+    desc = _text("description", allow_none=True, load_default=None)
+    labels = ma.fields.List(ma.fields.String(), load_default=list)
+    gpg_sign_files = ma.fields.Boolean(required=True, metadata={"description": "sign published files with the platform key"})
+    gpg_sign_metadata = ma.fields.Boolean(required=True, metadata={"description": "sign metadata with the platform key"})
+    gpg_use_owner_key = ma.fields.Boolean(required=True, metadata={"description": "sign with the owner's own key"})
+    created = Time(required=True)
+    updated = Time(required=True)
+    revision = ma.fields.Integer(required=True, metadata={"description": "grows with every change of the repository"})
+
+
+class RepoDeletedData(_RepoRef):
+    revision = ma.fields.Integer(required=True)
+
+
+class _PackageRef(_RepoRef):
+    package = _text("the package's name", required=True)
+
+
+class PackageData(_PackageRef):
+    desc = _text("description", allow_none=True, load_default=None)
+    labels = ma.fields.List(ma.fields.String(), load_default=list)
+    licenses = ma.fields.List(ma.fields.String(), load_default=list)
+    vcs_url = _text("source repository", allow_none=True, load_default=None)
+    website_url = _text("web site", allow_none=True, load_default=None)
+    created = Time(required=True)
+    updated = Time(required=True)
+    revision = ma.fields.Integer(required=True, metadata={"description": "grows with every change of the package"})
+
+
+class PackageDeletedData(_PackageRef):
+    pass
+
+
+class _VersionRef(_PackageRef):
+    version = _text("the version's name", required=True)
+
+
+class VersionCreatedData(_VersionRef):
+    created = Time(required=True)
+    creator = _text("who created it", required=True)
+
+
+class ReleasedFile(ma.Schema):
+    path = _text("path in the repository, no leading slash", required=True)
+    size = ma.fields.Integer(required=True, metadata={"description": "bytes"})
+    sha1 = _text("hex SHA-1 of the content", required=True)
+    sha256 = _text("hex SHA-256 of the content", required=True)
+    download_url = _text("public download URL (GET, Range supported)", required=True)
+
+
+class VersionReleasedData(_VersionRef):
+    publisher = _text("who published the first files", required=True)
+    released = Time(required=True, metadata={"description": "release time (given by the publisher, else the first publication)"})
+    files = ma.fields.List(ma.fields.Nested(ReleasedFile), required=True,
+                           metadata={"description": "the files published with the release"})
+    release_notes = _text("release notes of the version (markdown, asciidoc or plain text)", allow_none=True,
+                          load_default=None)
+    gpg_sign_files = ma.fields.Boolean(required=True, metadata={"description": "the repository asks for signing with the platform key"})
+    gpg_use_owner_key = ma.fields.Boolean(required=True, metadata={"description": "the repository asks for signing with the owner's key"})
+
+
+class VersionDeletedData(_VersionRef):
+    pass
+
+
+class FilePublishedData(_VersionRef):
+    path = _text("path in the repository, no leading slash", required=True)
+    size = ma.fields.Integer(required=True)
+    sha1 = _text("hex SHA-1", required=True)
+    sha256 = _text("hex SHA-256", required=True)
+    download_url = _text("public download URL", required=True)
+    publisher = _text("who published it", required=True)
+    published = Time(required=True)
+
+
+class FileDeletedData(_VersionRef):
+    path = _text("path in the repository", required=True)
+    sha256 = _text("hex SHA-256 of the removed content", required=True)
+
+
+REPO_CREATED = EventType("catalog.repo.created", RepoData, description="A repository was created.")
+REPO_UPDATED = EventType("catalog.repo.updated", RepoData,
+                         description="A repository's description, labels or signing flags changed.")
+REPO_DELETED = EventType("catalog.repo.deleted", RepoDeletedData,
+                         description="A repository and everything in it were deleted.")
+PACKAGE_CREATED = EventType("catalog.package.created", PackageData, description="A package was created.")
+PACKAGE_UPDATED = EventType("catalog.package.updated", PackageData, description="A package's information changed.")
+PACKAGE_DELETED = EventType("catalog.package.deleted", PackageDeletedData,
+                            description="A package, its versions and files were deleted.")
+VERSION_CREATED = EventType("catalog.version.created", VersionCreatedData, description="A version was created.")
+VERSION_RELEASED = EventType(
+    "catalog.version.released", VersionReleasedData,
+    description="The first files of a version were published: the release subscribers act on "
+                "(notifications, webhooks, signing, internal consumers).")
+VERSION_DELETED = EventType("catalog.version.deleted", VersionDeletedData,
+                            description="A version and its files were deleted.")
+FILE_PUBLISHED = EventType("catalog.file.published", FilePublishedData,
+                           description="A file became downloadable by everyone who can read its repository.")
+FILE_DELETED = EventType("catalog.file.deleted", FileDeletedData, description="A published file was deleted.")
+
+ALL = [REPO_CREATED, REPO_UPDATED, REPO_DELETED, PACKAGE_CREATED, PACKAGE_UPDATED, PACKAGE_DELETED,
+       VERSION_CREATED, VERSION_RELEASED, VERSION_DELETED, FILE_PUBLISHED, FILE_DELETED]

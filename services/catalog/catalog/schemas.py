@@ -1,0 +1,324 @@
+"""Request and response schemas of catalog's HTTP API (marshmallow, documented in OpenAPI).
+
+Request schemas exclude unknown fields: Bintray clients send fields Packyard does not use
+(``business_unit``, ``version_update_max_days``, …). Response schemas document the Bintray JSON
+shapes; the views build those dicts in the exact key order real clients saw.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+import marshmallow as ma
+
+from catalog.use_cases.names import REPO_TYPES
+
+_LABEL = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+_LABELS = {"validate": ma.validate.Length(max=50)}
+
+
+def _text(max_length: int, **kwargs):  # type: ignore[no-untyped-def]
+    return ma.fields.String(validate=ma.validate.Length(max=max_length), **kwargs)
+
+
+class _Tolerant(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+class RepoCreateSchema(_Tolerant):
+    name = ma.fields.String(metadata={"description": "must match the URL when given"})
+    type = ma.fields.String(load_default="generic", validate=ma.validate.OneOf(REPO_TYPES))
+    private = ma.fields.Boolean(load_default=False)
+    desc = _text(4000, load_default=None, allow_none=True)
+    labels = ma.fields.List(_LABEL, load_default=list, allow_none=True, **_LABELS)
+    gpg_sign_metadata = ma.fields.Boolean(load_default=False)
+    gpg_sign_files = ma.fields.Boolean(load_default=False)
+    gpg_use_owner_key = ma.fields.Boolean(load_default=False)
+
+
+class RepoUpdateSchema(_Tolerant):
+    desc = _text(4000, allow_none=True)
+    labels = ma.fields.List(_LABEL, allow_none=True, **_LABELS)
+    gpg_sign_metadata = ma.fields.Boolean()
+    gpg_sign_files = ma.fields.Boolean()
+    gpg_use_owner_key = ma.fields.Boolean()
+
+
+class PermissionSchema(_Tolerant):
+    team = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    permission = ma.fields.String(required=True, validate=ma.validate.OneOf(("read", "publish", "admin")))
+
+
+_PACKAGE_FIELDS = {
+    "desc": lambda **kw: _text(4000, allow_none=True, **kw),
+    "labels": lambda **kw: ma.fields.List(_LABEL, allow_none=True, **_LABELS, **kw),
+    "licenses": lambda **kw: ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
+                                            allow_none=True, validate=ma.validate.Length(max=20), **kw),
+    "custom_licenses": lambda **kw: ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=100)),
+                                                   allow_none=True, validate=ma.validate.Length(max=20), **kw),
+    "vcs_url": lambda **kw: _text(1000, allow_none=True, **kw),
+    "website_url": lambda **kw: _text(1000, allow_none=True, **kw),
+    "issue_tracker_url": lambda **kw: _text(1000, allow_none=True, **kw),
+    "github_repo": lambda **kw: _text(200, allow_none=True, **kw),
+    "github_release_notes_file": lambda **kw: _text(500, allow_none=True, **kw),
+    "public_download_numbers": lambda **kw: ma.fields.Boolean(allow_none=True, **kw),
+    "public_stats": lambda **kw: ma.fields.Boolean(allow_none=True, **kw),
+    "maturity": lambda **kw: _text(16, allow_none=True, **kw),
+}
+
+
+class PackageCreateSchema(_Tolerant):
+    name = ma.fields.String(required=True)
+    desc = _PACKAGE_FIELDS["desc"](load_default=None)
+    labels = _PACKAGE_FIELDS["labels"](load_default=list)
+    licenses = _PACKAGE_FIELDS["licenses"](load_default=list)
+    custom_licenses = _PACKAGE_FIELDS["custom_licenses"](load_default=list)
+    vcs_url = _PACKAGE_FIELDS["vcs_url"](load_default=None)
+    website_url = _PACKAGE_FIELDS["website_url"](load_default=None)
+    issue_tracker_url = _PACKAGE_FIELDS["issue_tracker_url"](load_default=None)
+    github_repo = _PACKAGE_FIELDS["github_repo"](load_default=None)
+    github_release_notes_file = _PACKAGE_FIELDS["github_release_notes_file"](load_default=None)
+    public_download_numbers = _PACKAGE_FIELDS["public_download_numbers"](load_default=False)
+    public_stats = _PACKAGE_FIELDS["public_stats"](load_default=False)
+    maturity = _PACKAGE_FIELDS["maturity"](load_default="")
+
+
+class PackageUpdateSchema(_Tolerant):
+    desc = _PACKAGE_FIELDS["desc"]()
+    labels = _PACKAGE_FIELDS["labels"]()
+    licenses = _PACKAGE_FIELDS["licenses"]()
+    custom_licenses = _PACKAGE_FIELDS["custom_licenses"]()
+    vcs_url = _PACKAGE_FIELDS["vcs_url"]()
+    website_url = _PACKAGE_FIELDS["website_url"]()
+    issue_tracker_url = _PACKAGE_FIELDS["issue_tracker_url"]()
+    github_repo = _PACKAGE_FIELDS["github_repo"]()
+    github_release_notes_file = _PACKAGE_FIELDS["github_release_notes_file"]()
+    public_download_numbers = _PACKAGE_FIELDS["public_download_numbers"]()
+    public_stats = _PACKAGE_FIELDS["public_stats"]()
+    maturity = _PACKAGE_FIELDS["maturity"]()
+
+
+class VersionCreateSchema(_Tolerant):
+    name = ma.fields.String(required=True)
+    desc = _text(4000, load_default=None, allow_none=True)
+    labels = ma.fields.List(_LABEL, load_default=list, allow_none=True, **_LABELS)
+    released = ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=timezone.utc,
+                                       metadata={"description": "ISO 8601"})
+    github_release_notes_file = _text(500, load_default=None, allow_none=True)
+    github_use_tag_release_notes = ma.fields.Boolean(load_default=False, allow_none=True)
+    vcs_tag = _text(200, load_default=None, allow_none=True)
+
+
+class VersionUpdateSchema(_Tolerant):
+    desc = _text(4000, allow_none=True)
+    labels = ma.fields.List(_LABEL, allow_none=True, **_LABELS)
+    released = ma.fields.AwareDateTime(allow_none=True, default_timezone=timezone.utc,
+                                       metadata={"description": "ISO 8601"})
+    github_release_notes_file = _text(500, allow_none=True)
+    github_use_tag_release_notes = ma.fields.Boolean(allow_none=True)
+    vcs_tag = _text(200, allow_none=True)
+
+
+class AttributeSchema(_Tolerant):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
+    values = ma.fields.List(ma.fields.Raw(allow_none=True), allow_none=True, load_default=list,
+                            validate=ma.validate.Length(max=100))
+    type = ma.fields.String(allow_none=True, load_default=None,
+                            validate=ma.validate.OneOf(("string", "date", "number", "boolean", "version")))
+
+
+class AttributeNamesQuery(_Tolerant):
+    names = ma.fields.String(load_default=None, metadata={"description": "comma-separated attribute names"})
+
+
+class _BintrayText(_Tolerant):
+    syntax = ma.fields.String(load_default="markdown", allow_none=True,
+                              validate=ma.validate.OneOf(("markdown", "asciidoc", "plain_text")))
+    content = ma.fields.String(required=True, validate=ma.validate.Length(max=200_000))
+
+
+class _GithubSource(_Tolerant):
+    github_repo = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=200))
+    github_release_notes_file = ma.fields.String(load_default=None, allow_none=True,
+                                                 validate=ma.validate.Length(max=500))
+
+
+class DocumentSchema(_Tolerant):
+    """A readme or release notes: written on Packyard (``bintray``) or taken from GitHub (``github``)."""
+
+    bintray = ma.fields.Nested(_BintrayText, load_default=None, allow_none=True)
+    github = ma.fields.Nested(_GithubSource, load_default=None, allow_none=True)
+
+
+class PublishSchema(_Tolerant):
+    discard = ma.fields.Boolean(load_default=False, allow_none=True)
+    publish_wait_for_secs = ma.fields.Integer(load_default=None, allow_none=True,
+                                              metadata={"description": "accepted; publishing is immediate"})
+
+
+class UploadQuery(_Tolerant):
+    publish = ma.fields.Boolean(load_default=None)
+    override = ma.fields.Boolean(load_default=None)
+    explode = ma.fields.Boolean(load_default=False)
+
+
+class StartQuery(_Tolerant):
+    start_pos = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+
+
+class PackagesQuery(StartQuery):
+    start_name = ma.fields.String(load_default=None, validate=ma.validate.Length(max=128))
+
+
+class AttributeValuesQuery(_Tolerant):
+    attribute_values = ma.fields.Boolean(load_default=False)
+
+
+class FilesQuery(_Tolerant):
+    include_unpublished = ma.fields.Boolean(load_default=False)
+
+
+class SearchReposQuery(StartQuery):
+    name = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
+    desc = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+
+
+class SearchPackagesQuery(StartQuery):
+    name = ma.fields.String(load_default=None, validate=ma.validate.Length(max=128))
+    desc = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+    subject = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
+    repo = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
+
+
+class SearchFileQuery(StartQuery):
+    name = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=255),
+                            metadata={"description": "file name; wildcards * and ?"})
+    sha1 = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9a-fA-F]{40}$"))
+    subject = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
+    repo = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
+    created_after = ma.fields.DateTime(load_default=None, metadata={"description": "ISO 8601"})
+
+
+# --- responses (documentation of the Bintray shapes) ---------------------------------------------
+
+class MessageSchema(ma.Schema):
+    message = ma.fields.String()
+
+
+class RepoRefSchema(ma.Schema):
+    name = ma.fields.String()
+    owner = ma.fields.String()
+
+
+class RepoSchema(ma.Schema):
+    name = ma.fields.String()
+    owner = ma.fields.String()
+    type = ma.fields.String()
+    private = ma.fields.Boolean()
+    premium = ma.fields.Boolean()
+    desc = ma.fields.String(allow_none=True)
+    labels = ma.fields.List(ma.fields.String())
+    created = ma.fields.String()
+    package_count = ma.fields.Integer()
+    gpg_sign_metadata = ma.fields.Boolean()
+    gpg_sign_files = ma.fields.Boolean()
+    gpg_use_owner_key = ma.fields.Boolean()
+
+
+class TeamPermissionSchema(ma.Schema):
+    team = ma.fields.String()
+    permission = ma.fields.String()
+
+
+class PackageRefSchema(ma.Schema):
+    name = ma.fields.String()
+    linked = ma.fields.Boolean()
+
+
+class AttributeOutSchema(ma.Schema):
+    name = ma.fields.String()
+    values = ma.fields.List(ma.fields.Raw())
+    type = ma.fields.String()
+
+
+class PackageSchema(ma.Schema):
+    name = ma.fields.String()
+    repo = ma.fields.String()
+    owner = ma.fields.String()
+    desc = ma.fields.String(allow_none=True)
+    labels = ma.fields.List(ma.fields.String())
+    attribute_names = ma.fields.List(ma.fields.String())
+    licenses = ma.fields.List(ma.fields.String())
+    custom_licenses = ma.fields.List(ma.fields.String())
+    followers_count = ma.fields.Integer()
+    created = ma.fields.String()
+    website_url = ma.fields.String(allow_none=True)
+    issue_tracker_url = ma.fields.String(allow_none=True)
+    github_repo = ma.fields.String(metadata={"description": "only to publishers"})
+    github_release_notes_file = ma.fields.String(metadata={"description": "only to publishers"})
+    public_download_numbers = ma.fields.Boolean(metadata={"description": "only to publishers"})
+    public_stats = ma.fields.Boolean(metadata={"description": "only to publishers"})
+    linked_to_repos = ma.fields.List(ma.fields.String())
+    versions = ma.fields.List(ma.fields.String(), metadata={"description": "newest first"})
+    latest_version = ma.fields.String(allow_none=True, metadata={"description": "latest published"})
+    updated = ma.fields.String()
+    rating_count = ma.fields.Integer()
+    system_ids = ma.fields.List(ma.fields.String())
+    vcs_url = ma.fields.String(allow_none=True)
+    maturity = ma.fields.String()
+    attributes = ma.fields.List(ma.fields.Nested(AttributeOutSchema),
+                                metadata={"description": "with attribute_values=1"})
+
+
+class VersionSchema(ma.Schema):
+    name = ma.fields.String()
+    desc = ma.fields.String(allow_none=True)
+    package = ma.fields.String()
+    repo = ma.fields.String()
+    owner = ma.fields.String()
+    labels = ma.fields.List(ma.fields.String())
+    published = ma.fields.Boolean()
+    attribute_names = ma.fields.List(ma.fields.String())
+    created = ma.fields.String()
+    updated = ma.fields.String()
+    released = ma.fields.String(metadata={"description": '"" when unset'})
+    ordinal = ma.fields.Float()
+    github_release_notes_file = ma.fields.String(allow_none=True)
+    github_use_tag_release_notes = ma.fields.Boolean()
+    vcs_tag = ma.fields.String(allow_none=True)
+    rating_count = ma.fields.Integer()
+
+
+class FileSchema(ma.Schema):
+    name = ma.fields.String()
+    path = ma.fields.String()
+    repo = ma.fields.String()
+    package = ma.fields.String()
+    version = ma.fields.String()
+    owner = ma.fields.String()
+    created = ma.fields.String()
+    size = ma.fields.Integer()
+    sha1 = ma.fields.String()
+    sha256 = ma.fields.String()
+
+
+class PublishedSchema(ma.Schema):
+    files = ma.fields.Integer()
+
+
+class DocumentOutSchema(ma.Schema):
+    owner = ma.fields.String()
+    repo = ma.fields.String()
+    package = ma.fields.String()
+    version = ma.fields.String()
+    bintray = ma.fields.Dict()
+    github = ma.fields.Dict()
+
+
+class LicenseSchema(ma.Schema):
+    name = ma.fields.String()
+    longname = ma.fields.String()
+    url = ma.fields.String()

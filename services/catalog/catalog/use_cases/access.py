@@ -1,0 +1,114 @@
+"""Who may do what on a repository, decided from catalog's own replica of identity's data.
+
+Bintray's levels on a repository: ``read`` < ``publish`` < ``admin``. A user has ``admin`` on
+their own repositories; an organization's owners and admins have ``admin`` on all of its
+repositories; teams get the level granted on a repository through its permission endpoints, and
+an organization's team grants count only for current members of the organization. Platform
+administrators have ``admin`` everywhere. Everyone may read public repositories.
+
+A repository the caller cannot read does not exist for them: :func:`repo_for` answers 404 for it
+exactly as for a missing one, so a private repository's name never leaks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from catalog.models import Membership, Repo, RepoPermission, Subject, Team
+from packyard.auth import Principal
+from packyard.errors import Forbidden, NotFound
+
+NONE, READ, PUBLISH, ADMIN = 0, 1, 2, 3
+LEVELS = {"read": READ, "publish": PUBLISH, "admin": ADMIN}
+LEVEL_NAMES = {value: name for name, value in LEVELS.items()}
+ORG_ADMIN_ROLES = ("owner", "admin")
+
+
+@dataclass(frozen=True)
+class RepoAccess:
+    repo: Repo
+    level: int
+
+    @property
+    def can_publish(self) -> bool:
+        return self.level >= PUBLISH
+
+
+def live_subject(session: Session, name: str) -> Subject | None:
+    subject = session.get(Subject, name)
+    return None if subject is None or subject.deleted else subject
+
+
+def is_org_member(session: Session, org: Subject, user_id: str) -> str | None:
+    """The caller's role in the organization, or None."""
+    membership = session.get(Membership, (org.identity_id, user_id))
+    return membership.role if membership is not None else None
+
+
+def is_org_admin(session: Session, org: Subject, principal: Principal) -> bool:
+    return org.owner_id == principal.user_id or is_org_member(session, org, principal.user_id) in ORG_ADMIN_ROLES
+
+
+def teams_of(session: Session, subject: Subject, principal: Principal) -> list[Team]:
+    """The caller's teams of ``subject`` that count (for an organization: only while a member of it)."""
+    teams = session.scalars(sa.select(Team).where(Team.subject == subject.name, Team.deleted.is_(False))).all()
+    mine = [t for t in teams if principal.username in (t.members or [])]
+    if mine and subject.kind == "org" and is_org_member(session, subject, principal.user_id) is None:
+        return []
+    return mine
+
+
+def level_on(session: Session, principal: Principal | None, repo: Repo) -> int:
+    public = NONE if repo.private else READ
+    if principal is None:
+        return public
+    if principal.admin:
+        return ADMIN
+    owner = live_subject(session, repo.owner)
+    if owner is None:
+        return public
+    if owner.kind == "user":
+        if owner.name == principal.username and owner.identity_id == principal.user_id:
+            return ADMIN
+    elif is_org_admin(session, owner, principal):
+        return ADMIN
+    grants = dict(session.execute(sa.select(RepoPermission.team, RepoPermission.permission)
+                                  .where(RepoPermission.repo_id == repo.id)).all())
+    level = public
+    if grants:
+        for team in teams_of(session, owner, principal):
+            if team.name in grants:
+                level = max(level, LEVELS[grants[team.name]])
+    return level
+
+
+def find_repo(session: Session, owner: str, name: str) -> Repo | None:
+    return session.scalars(sa.select(Repo).where(Repo.owner == owner, Repo.name == name)).first()
+
+
+def repo_for(session: Session, principal: Principal | None, owner: str, name: str, needed: int = READ,
+             *, action: str = "") -> RepoAccess:
+    """The repository and the caller's level on it; 404 when they cannot read it, 403 below ``needed``."""
+    repo = find_repo(session, owner, name)
+    if repo is None:
+        raise NotFound(f"Repo '{name}' was not found")
+    level = level_on(session, principal, repo)
+    if level < READ:
+        raise NotFound(f"Repo '{name}' was not found")
+    if level < needed:
+        raise Forbidden(f"You do not have the '{LEVEL_NAMES[needed]}' permission on repository "
+                        f"'{owner}/{name}'" + (f" needed to {action}" if action else ""))
+    return RepoAccess(repo, level)
+
+
+def may_create_repo_in(session: Session, principal: Principal, subject: Subject) -> bool:
+    if principal.admin:
+        return True
+    if subject.kind == "user":
+        return subject.name == principal.username and subject.identity_id == principal.user_id
+    if is_org_admin(session, subject, principal):
+        return True
+    return any(team.allow_repo_creation for team in teams_of(session, subject, principal))

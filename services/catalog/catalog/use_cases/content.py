@@ -1,0 +1,247 @@
+"""Files: uploads, publishing, discarding and deleting content, and resolving downloads."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+import sqlalchemy as sa
+import sqlalchemy.exc
+
+from catalog import events
+from catalog.models import File, Package, Repo, Version
+from catalog.storage import BlobStorage
+from catalog.use_cases.access import PUBLISH, READ, find_repo, level_on, repo_for
+from catalog.use_cases.names import check_path, check_version_name
+from catalog.use_cases.packages import find_package
+from catalog.use_cases.versions import add_version, locate, version_event_ref
+from packyard.auth import Principal
+from packyard.db import UnitOfWork
+from packyard.errors import Conflict, Invalid, NotFound, Unauthorized
+
+AUTH_REQUIRED = "This resource requires authentication"
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Packyard"'}
+
+
+def download_url(base_url: str, owner: str, repo: str, path: str) -> str:
+    return f"{base_url.rstrip('/')}/dl/{quote(owner)}/{quote(repo)}/{quote(path)}"
+
+
+def already_exists(path: str) -> Conflict:
+    return Conflict(f"Unable to upload files: An artifact with the path '{path}' already exists")
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Upload:
+    owner: str
+    repo: str
+    package: str
+    version: str
+    path: str
+    publish: bool = False
+    override: bool = False
+    sha256: str | None = None  # X-Checksum-Sha2, verified against the content
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    path: str
+    size: int
+    sha1: str
+    sha256: str
+    published: bool
+
+
+def upload(uow_factory: Callable[[], UnitOfWork], storage: BlobStorage, actor: Principal, cmd: Upload,
+           body: BinaryIO, *, limit: int, base_url: str, clock: Callable[[], datetime]) -> Uploaded:
+    """Receive one file into a version, creating the version when needed (Bintray's upload).
+
+    Unlike other use cases this one commits: the body may take minutes to arrive, so everything
+    that can refuse the upload is checked in a first short transaction before a byte is read, the
+    content streams into the blob store with no transaction open, and a second transaction records
+    the file (checking again, since the world may have changed meanwhile).
+    """
+    check_path(cmd.path)
+    check_version_name(cmd.version)
+    if cmd.sha256 is not None and (len(cmd.sha256) != 64 or any(c not in "0123456789abcdef" for c in cmd.sha256)):
+        raise Invalid("X-Checksum-Sha2 must be a hex SHA-256")
+    with uow_factory() as uow:
+        _check_upload(uow, actor, cmd)
+    with storage.receive(body, limit=limit) as incoming:
+        if cmd.sha256 is not None and incoming.sha256 != cmd.sha256:
+            raise Conflict(f"Checksum mismatch: the content's SHA-256 is {incoming.sha256}, "
+                           f"not {cmd.sha256} as X-Checksum-Sha2 says")
+        incoming.commit()
+    with uow_factory() as uow:
+        file = _record_upload(uow, actor, cmd, incoming, clock(), base_url)
+        uow.commit()
+    return Uploaded(file.path, file.size, file.sha1, file.sha256, file.published_at is not None)
+
+
+def _check_upload(uow: UnitOfWork, actor: Principal, cmd: Upload) -> tuple[Repo, Package, File | None]:
+    session = uow.session
+    repo = repo_for(session, actor, cmd.owner, cmd.repo, PUBLISH, action="upload").repo
+    package = find_package(session, repo, cmd.package)
+    existing = session.scalars(sa.select(File).where(File.repo_id == repo.id, File.path == cmd.path)
+                              .with_for_update()).first()
+    if existing is not None:
+        version_name = session.scalar(sa.select(Version.name).where(Version.id == existing.version_id))
+        if existing.package_id != package.id or version_name != cmd.version:
+            raise Conflict(f"Unable to upload files: An artifact with the path '{cmd.path}' already exists "
+                           "in another version")
+        if not cmd.override:
+            raise already_exists(cmd.path)
+    return repo, package, existing
+
+
+def _record_upload(uow: UnitOfWork, actor: Principal, cmd: Upload, incoming: Any, now: datetime,
+                   base_url: str) -> File:
+    session = uow.session
+    repo, package, existing = _check_upload(uow, actor, cmd)
+    version = session.scalars(sa.select(Version).where(Version.package_id == package.id,
+                                                       Version.name == cmd.version)).first()
+    if version is None:
+        try:
+            version = add_version(uow, actor, repo, package, {"name": cmd.version}, now)
+        except Conflict:  # created by a concurrent upload a moment ago
+            version = session.scalars(sa.select(Version).where(Version.package_id == package.id,
+                                                               Version.name == cmd.version)).one()
+    if existing is not None:
+        if existing.published_at is not None:
+            _announce_deleted(uow, repo, package, version, existing)
+        file = existing
+        file.size, file.sha1, file.sha256 = incoming.size, incoming.sha1, incoming.sha256
+        file.uploader, file.created, file.published_at = actor.username, now, None
+    else:
+        file = File(repo_id=repo.id, package_id=package.id, version_id=version.id, path=cmd.path,
+                    name=posixpath.basename(cmd.path), size=incoming.size, sha1=incoming.sha1,
+                    sha256=incoming.sha256, uploader=actor.username, created=now, published_at=None)
+        session.add(file)
+    try:
+        session.flush()
+    except sqlalchemy.exc.IntegrityError:
+        raise already_exists(cmd.path) from None  # a concurrent upload of the same path won
+    version.updated = now
+    if cmd.publish:
+        _publish(uow, actor, repo, package, version, [file], now, base_url)
+    return file
+
+
+# --- publish, discard, delete -------------------------------------------------------------------
+
+def _publish(uow: UnitOfWork, actor: Principal, repo: Repo, package: Package, version: Version,
+             files: list[File], now: datetime, base_url: str) -> None:
+    if not files:
+        return
+    ref = version_event_ref(repo, package, version)
+    subject = f"{repo.owner}/{repo.name}/{package.name}/{version.name}"
+    for file in files:
+        file.published_at = now
+        uow.publish(events.FILE_PUBLISHED, {
+            **ref, "path": file.path, "size": file.size, "sha1": file.sha1, "sha256": file.sha256,
+            "download_url": download_url(base_url, repo.owner, repo.name, file.path),
+            "publisher": actor.username, "published": now}, subject=subject)
+    package.updated = version.updated = now
+    if version.published_at is not None:
+        return
+    version.published_at = now
+    version.released = version.released or now
+    notes = (version.release_notes or {}).get("bintray") or {}
+    uow.publish(events.VERSION_RELEASED, {
+        **ref, "publisher": actor.username, "released": version.released,
+        "files": [{"path": f.path, "size": f.size, "sha1": f.sha1, "sha256": f.sha256,
+                   "download_url": download_url(base_url, repo.owner, repo.name, f.path)} for f in files],
+        "release_notes": notes.get("content"), "gpg_sign_files": repo.gpg_sign_files,
+        "gpg_use_owner_key": repo.gpg_use_owner_key}, subject=subject)
+
+
+def _unpublished(uow: UnitOfWork, version: Version) -> list[File]:
+    return list(uow.session.scalars(sa.select(File).where(File.version_id == version.id,
+                                                          File.published_at.is_(None))
+                                    .order_by(File.path).with_for_update()).all())
+
+
+def publish_version(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, version: str,
+                    *, discard: bool, now: datetime, base_url: str) -> int:
+    """Publish (or discard) every unpublished file of a version; the number of files affected."""
+    found = locate(uow.session, actor, owner, repo, package, version, PUBLISH,
+                   action="discard content" if discard else "publish content")
+    assert found.version is not None
+    files = _unpublished(uow, found.version)
+    if discard:
+        if files:
+            uow.session.execute(sa.delete(File).where(File.id.in_([f.id for f in files])))
+            found.version.updated = now
+        return len(files)
+    _publish(uow, actor, found.repo, found.package, found.version, files, now, base_url)
+    return len(files)
+
+
+def _announce_deleted(uow: UnitOfWork, repo: Repo, package: Package, version: Version, file: File) -> None:
+    uow.publish(events.FILE_DELETED, {**version_event_ref(repo, package, version), "path": file.path,
+                                      "sha256": file.sha256},
+                subject=f"{repo.owner}/{repo.name}/{package.name}/{version.name}")
+
+
+def delete_content(uow: UnitOfWork, actor: Principal, owner: str, repo: str, path: str) -> None:
+    check_path(path)
+    session = uow.session
+    found = repo_for(session, actor, owner, repo, PUBLISH, action="delete content").repo
+    file = session.scalars(sa.select(File).where(File.repo_id == found.id, File.path == path)).first()
+    if file is None:
+        raise NotFound(f"File '{path}' was not found")
+    if file.published_at is not None:
+        package = session.get(Package, file.package_id)
+        version = session.get(Version, file.version_id)
+        _announce_deleted(uow, found, package, version, file)
+    session.delete(file)
+
+
+# --- downloads and file lookups -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Download:
+    file_id: int
+    version_id: int
+    package_id: int
+    path: str
+    name: str
+    size: int
+    sha1: str
+    sha256: str
+    created: datetime
+
+
+def visible_file(session: sa.orm.Session, actor: Principal | None, owner: str, repo: str, path: str) -> File:
+    """A file the caller may see; 401 to an anonymous caller who might see it with credentials.
+
+    A private repository and a missing one answer the same, so a private one never shows.
+    """
+    check_path(path)
+    found = find_repo(session, owner, repo)
+    level = level_on(session, actor, found) if found is not None else 0
+    if found is None or level < READ:
+        if actor is None:
+            raise Unauthorized(AUTH_REQUIRED, headers=_CHALLENGE)
+        raise NotFound(f"File '{path}' was not found")
+    file = session.scalars(sa.select(File).where(File.repo_id == found.id, File.path == path)).first()
+    if file is None:
+        raise NotFound(f"File '{path}' was not found")
+    if file.published_at is None and level < PUBLISH:
+        if actor is None:
+            raise Unauthorized(AUTH_REQUIRED, headers=_CHALLENGE)
+        raise NotFound(f"File '{path}' was not found")
+    return file
+
+
+def resolve_download(session: sa.orm.Session, actor: Principal | None, owner: str, repo: str,
+                     path: str) -> Download:
+    file = visible_file(session, actor, owner, repo, path)
+    return Download(file.id, file.version_id, file.package_id, file.path, file.name, file.size, file.sha1,
+                    file.sha256, file.created)

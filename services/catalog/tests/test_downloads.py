@@ -1,0 +1,155 @@
+"""Downloads at /dl/: who may download, the headers the gateway relies on, sendfile mode, and counting."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from catalog.models import DownloadCount
+from packyard.testing import wait_for
+
+CONTENT = b"0123456789" * 100
+SHA256 = hashlib.sha256(CONTENT).hexdigest()
+SHA1 = hashlib.sha1(CONTENT).hexdigest()
+
+
+@pytest.fixture
+def published(api, alice):
+    assert api.upload("alice", "main", "tool", "1.0", "org/tool/tool-1.0.jar", CONTENT, alice,
+                      publish=True).status_code == 201
+    return "/dl/alice/main/org/tool/tool-1.0.jar"
+
+
+def counts(catalog):
+    with catalog.platform.engine.connect() as conn:
+        return sorted((r.country, r.count) for r in conn.execute(sa.select(DownloadCount)))
+
+
+def test_accel_mode_hands_the_file_to_the_gateway(published, client):
+    response = client.get(published)
+    assert response.status_code == 200 and response.data == b""
+    headers = response.headers
+    assert headers["X-Accel-Redirect"] == f"/_blobs/{SHA256[:2]}/{SHA256[2:4]}/{SHA256}"
+    assert headers["Content-Type"] == "application/java-archive"
+    assert headers["Content-Disposition"] == "attachment; filename=tool-1.0.jar"
+    assert headers["ETag"] == f'"{SHA256}"'
+    assert headers["X-Checksum-Sha1"] == SHA1 and headers["X-Checksum-Sha2"] == SHA256
+    assert headers["Last-Modified"].endswith("GMT")
+
+
+def test_anonymous_downloads_of_private_or_unpublished_files_need_credentials(api, client, alice):
+    api.create_repo("alice", "secret", alice, private=True)
+    client.post("/packages/alice/secret", json={"name": "hidden"}, headers=alice)
+    api.upload("alice", "secret", "hidden", "1.0", "h.bin", b"h", alice, publish=True)
+    api.upload("alice", "main", "tool", "1.0", "draft.bin", b"d", alice)
+    for url in ("/dl/alice/secret/h.bin", "/dl/alice/secret/nothing.bin", "/dl/alice/nowhere/x.bin",
+                "/dl/alice/main/draft.bin"):
+        response = client.get(url)
+        assert response.status_code == 401, url
+        assert response.json == {"message": "This resource requires authentication"}
+        assert response.headers["WWW-Authenticate"].startswith("Basic")
+    bob = api.user("bob")
+    for url in ("/dl/alice/secret/h.bin", "/dl/alice/secret/nothing.bin", "/dl/alice/main/draft.bin"):
+        response = client.get(url, headers=bob)
+        assert response.status_code == 404, url  # the private repository does not show
+    assert client.get("/dl/alice/secret/h.bin", headers=alice).status_code == 200
+    assert client.get("/dl/alice/main/missing.bin").status_code == 404  # a public repository may say so
+    assert client.get("/dl/alice/main/a/../b.bin").status_code in (400, 404)
+
+
+def test_downloads_are_counted_in_memory_and_flushed_in_batches(published, client, catalog):
+    for country in ("de", "DE", "FR", "somewhere", None):
+        headers = {"X-Country-Code": country} if country else {}
+        assert client.get(published, headers=headers).status_code == 200
+    client.head(published)  # not a download
+    client.get(published, headers={"Range": "bytes=500-"})  # the rest of a resumed download
+    client.get(published, headers={"If-None-Match": f'"{SHA256}"'})  # a revalidation
+    assert counts(catalog) == []  # nothing written per download
+    assert catalog.downloads.pending() == 5
+    assert catalog.downloads.flush() == 5
+    assert counts(catalog) == [("DE", 2), ("FR", 1), ("unknown", 2)]
+    client.get(published, headers={"X-Country-Code": "FR"})
+    catalog.downloads.flush()
+    assert counts(catalog) == [("DE", 2), ("FR", 2), ("unknown", 2)]
+
+
+def test_counts_from_several_processes_add_up(published, client, catalog):
+    from catalog.downloads import DownloadCounter
+
+    client.get(published)
+    other = DownloadCounter(catalog.platform.engine, interval=60)
+    with catalog.uow() as uow:
+        row = uow.session.execute(sa.text("SELECT id, version_id, package_id FROM files")).one()
+    other.count(row.id, row.version_id, row.package_id, "unknown")
+    other.flush()
+    catalog.downloads.flush()
+    assert counts(catalog) == [("unknown", 2)]
+
+
+class TestBackgroundFlusher:
+    @pytest.fixture
+    def settings_overrides(self):
+        return {"download_flush_interval": 0.05}
+
+    def test_the_api_writes_counts_without_being_asked(self, published, client, catalog):
+        client.get(published)
+        wait_for(lambda: counts(catalog) == [("unknown", 1)], timeout=5, message="counts flushed")
+
+
+def test_counts_of_a_deleted_version_are_dropped_not_retried_forever(published, api, client, catalog, alice):
+    client.get(published)
+    client.delete("/packages/alice/main/tool/versions/1.0", headers=alice)
+    assert catalog.downloads.flush() == 1
+    assert catalog.downloads.pending() == 0 and counts(catalog) == []
+
+
+def test_counts_survive_a_failed_write(published, client, catalog):
+    client.get(published)
+    real_engine = catalog.downloads._engine
+    catalog.downloads._engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert catalog.downloads.flush() == 0
+    assert catalog.downloads.pending() == 1
+    catalog.downloads._engine = real_engine
+    assert catalog.downloads.flush() == 1 and counts(catalog) == [("unknown", 1)]
+
+
+class TestSendfileMode:
+    @pytest.fixture
+    def settings_overrides(self):
+        return {"download_mode": "sendfile"}
+
+    def test_the_bytes_come_from_the_api_with_checksums(self, published, client):
+        response = client.get(published)
+        assert response.status_code == 200 and response.data == CONTENT
+        assert "X-Accel-Redirect" not in response.headers
+        assert response.headers["Content-Length"] == str(len(CONTENT))
+        assert response.headers["ETag"] == f'"{SHA256}"'
+        assert response.headers["X-Checksum-Sha2"] == SHA256 and response.headers["X-Checksum-Sha1"] == SHA1
+        assert response.headers["Content-Disposition"] == "attachment; filename=tool-1.0.jar"
+
+    def test_range_requests_get_partial_content(self, published, client):
+        response = client.get(published, headers={"Range": "bytes=10-19"})
+        assert response.status_code == 206 and response.data == CONTENT[10:20]
+        assert response.headers["Content-Range"] == f"bytes 10-19/{len(CONTENT)}"
+        assert client.get(published, headers={"Range": "bytes=-5"}).data == CONTENT[-5:]
+
+    def test_conditional_requests_are_answered_304(self, published, client):
+        response = client.get(published, headers={"If-None-Match": f'"{SHA256}"'})
+        assert response.status_code == 304 and response.data == b""
+        later = datetime(2100, 1, 1, tzinfo=timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+        assert client.get(published, headers={"If-Modified-Since": later}).status_code == 304
+
+    def test_only_whole_fresh_downloads_count(self, published, client, catalog):
+        client.get(published)
+        client.get(published, headers={"If-None-Match": f'"{SHA256}"'})
+        client.get(published, headers={"Range": "bytes=10-19"})
+        client.get(published, headers={"Range": "bytes=0-9"})
+        catalog.downloads.flush()
+        assert counts(catalog) == [("unknown", 2)]
+
+    def test_a_missing_blob_answers_404_not_500(self, published, client, catalog):
+        catalog.storage.local_path(SHA256).unlink()
+        assert client.get(published).status_code == 404
