@@ -186,10 +186,10 @@ def list_my_teams(session: Session, user_id: str) -> list[dict[str, Any]]:
     """The teams the caller is in, of organizations and of users."""
     teams = session.scalars(sa.select(Team).join(TeamMember, TeamMember.team_id == Team.id)
                             .where(TeamMember.user_id == user_id)).all()
-    org_names = dict(session.execute(sa.select(Org.id, Org.name).where(
-        Org.id.in_([t.org_id for t in teams if t.org_id])))) if teams else {}
-    user_names = dict(session.execute(sa.select(User.id, User.username).where(
-        User.id.in_([t.user_id for t in teams if t.user_id])))) if teams else {}
+    org_names = {row.id: row.name for row in session.execute(
+        sa.select(Org.id, Org.name).where(Org.id.in_([t.org_id for t in teams if t.org_id])))}
+    user_names = {row.id: row.username for row in session.execute(
+        sa.select(User.id, User.username).where(User.id.in_([t.user_id for t in teams if t.user_id])))}
     out = []
     for team in teams:
         subject, subject_type = ((org_names[team.org_id], "org") if team.org_id

@@ -46,9 +46,9 @@ def clock():
 @pytest.fixture
 def settings_for():
     def make(url: str, **overrides) -> Settings:
-        return Settings(database_url=url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
-                        secret_key="test-secret-key-of-at-least-32-characters", mail_token_key=MAIL_TOKEN_KEY,
-                        **overrides)
+        values = {"amqp_url": "amqp://guest:guest@127.0.0.1:5672/%2F", "mail_token_key": MAIL_TOKEN_KEY,
+                  "secret_key": "test-secret-key-of-at-least-32-characters", **overrides}
+        return Settings(database_url=url, **values)
     return make
 
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from identity import queries, schemas, use_cases
-from identity.api.web import change, client_address, ident, read
+from identity.api.web import authenticated, change, client_address, ident, read
 from packyard.errors import TooLarge
 from packyard.web import require_principal, success
 
@@ -24,6 +24,7 @@ class Me(MethodView):
         caller = require_principal()
         return read(lambda session: queries.get_user(session, caller.username, caller))
 
+    @authenticated
     @me.arguments(schemas.PasswordSchema)
     @me.response(200, schemas.MessageSchema)
     def delete(self, body: dict[str, Any]) -> Any:
@@ -43,6 +44,7 @@ class MyProfile(MethodView):
         caller = require_principal()
         return read(lambda session: queries.get_profile(session, caller.user_id))
 
+    @authenticated
     @me.arguments(schemas.ProfileUpdateSchema)
     @me.response(200, schemas.ProfileSchema)
     def patch(self, body: dict[str, Any]) -> Any:
@@ -94,6 +96,7 @@ class MyLinkedAccounts(MethodView):
         caller = require_principal()
         return read(lambda session: queries.get_linked_accounts(session, caller.user_id))
 
+    @authenticated
     @me.arguments(schemas.LinkedAccountsSchema)
     @me.response(200, schemas.LinkedAccountsSchema)
     def put(self, body: dict[str, str]) -> Any:
@@ -105,6 +108,7 @@ class MyLinkedAccounts(MethodView):
 
 @me.route("/password")
 class MyPassword(MethodView):
+    @authenticated
     @me.arguments(schemas.PasswordChangeSchema)
     @me.response(200, schemas.PasswordChangedSchema)
     def put(self, body: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from identity import queries, schemas, use_cases
 from identity.api.users import users
-from identity.api.web import change, ident, read
+from identity.api.web import authenticated, change, ident, read
 from identity.use_cases import TeamOwner
 from packyard.web import current_principal, require_principal, success
 
@@ -18,6 +18,7 @@ orgs = Blueprint("orgs", __name__, url_prefix="/orgs", description="Organization
 
 @orgs.route("")
 class Orgs(MethodView):
+    @authenticated
     @orgs.arguments(schemas.OrgCreateSchema)
     @orgs.response(201, schemas.OrgSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -36,6 +37,7 @@ class OrgResource(MethodView):
         viewer = current_principal()
         return read(lambda session: queries.get_org(session, org, viewer))
 
+    @authenticated
     @orgs.arguments(schemas.OrgUpdateSchema)
     @orgs.response(200, schemas.OrgSchema)
     def patch(self, body: dict[str, Any], org: str) -> Any:
@@ -54,6 +56,7 @@ class OrgResource(MethodView):
 
 @orgs.route("/<string:org>/members")
 class OrgMembers(MethodView):
+    @authenticated
     @orgs.arguments(schemas.MemberAddSchema)
     @orgs.response(201, schemas.OrgMemberSchema)
     def post(self, body: dict[str, Any], org: str) -> Any:
@@ -67,6 +70,7 @@ class OrgMembers(MethodView):
 
 @orgs.route("/<string:org>/members/<string:username>")
 class OrgMember(MethodView):
+    @authenticated
     @orgs.arguments(schemas.MemberRoleSchema)
     @orgs.response(200, schemas.OrgMemberSchema)
     def patch(self, body: dict[str, Any], org: str, username: str) -> Any:
@@ -121,6 +125,7 @@ class OrgTeams(MethodView):
         """The organization's teams (its admins)."""
         return _list_teams(TeamOwner("org", org))
 
+    @authenticated
     @orgs.arguments(schemas.TeamCreateSchema)
     @orgs.response(201, schemas.TeamSchema)
     def post(self, body: dict[str, Any], org: str) -> Any:
@@ -135,6 +140,7 @@ class OrgTeam(MethodView):
         """A team of the organization (its admins)."""
         return _get_team(TeamOwner("org", org), team)
 
+    @authenticated
     @orgs.arguments(schemas.TeamUpdateSchema)
     @orgs.response(200, schemas.TeamSchema)
     def patch(self, body: dict[str, Any], org: str, team: str) -> Any:
@@ -154,6 +160,7 @@ class UserTeams(MethodView):
         """The user's own teams (that user only)."""
         return _list_teams(TeamOwner("user", username))
 
+    @authenticated
     @users.arguments(schemas.TeamCreateSchema)
     @users.response(201, schemas.TeamSchema)
     def post(self, body: dict[str, Any], username: str) -> Any:
@@ -168,6 +175,7 @@ class UserTeam(MethodView):
         """A team of the user's (that user only)."""
         return _get_team(TeamOwner("user", username), team)
 
+    @authenticated
     @users.arguments(schemas.TeamUpdateSchema)
     @users.response(200, schemas.TeamSchema)
     def patch(self, body: dict[str, Any], username: str, team: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -9,12 +10,22 @@ import flask
 
 from identity.use_cases import Rejected
 from packyard.db import UnitOfWork
+from packyard.web import require_principal
 
 T = TypeVar("T")
 
 
 def ident() -> Any:
     return flask.current_app.extensions["identity"]
+
+
+def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 401 to anonymous callers before the request body is even parsed."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        require_principal()
+        return view(*args, **kwargs)
+    return wrapper
 
 
 def client_address() -> str | None:

@@ -28,14 +28,18 @@ TEXT_COLUMNS = [
 ]
 
 
+# Columns are added and dropped in place (SQLite 3.35+ does both), never through a batch
+# "move and copy": with foreign keys on, SQLite would drop the old users table by deleting
+# its rows, and the ON DELETE CASCADE of api_keys would empty that table too.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        for name, type_ in TEXT_COLUMNS:
-            batch_op.add_column(sa.Column(name, type_, server_default='', nullable=False))
-        batch_op.add_column(sa.Column('show_email', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('release_alerts_email', sa.Boolean(), server_default=sa.true(), nullable=False))
-        batch_op.add_column(sa.Column('news_email', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('revision', sa.Integer(), server_default='0', nullable=False))
+    for name, type_ in TEXT_COLUMNS:
+        op.add_column('users', sa.Column(name, type_, server_default='', nullable=False))
+    op.add_column('users', sa.Column('show_email', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('users', sa.Column('release_alerts_email', sa.Boolean(), server_default=sa.true(), nullable=False))
+    op.add_column('users', sa.Column('news_email', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('users', sa.Column('revision', sa.Integer(), server_default='0', nullable=False))
 
     # Accounts made before first and last names existed keep their full name: its first word
     # becomes the first name, the rest the last name (their owners can correct it).
@@ -61,8 +65,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('avatars')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        for name in ('revision', 'news_email', 'release_alerts_email', 'show_email'):
-            batch_op.drop_column(name)
-        for name, _type in reversed(TEXT_COLUMNS):
-            batch_op.drop_column(name)
+    for name in ('revision', 'news_email', 'release_alerts_email', 'show_email'):
+        op.drop_column('users', name)
+    for name, _type in reversed(TEXT_COLUMNS):
+        op.drop_column('users', name)

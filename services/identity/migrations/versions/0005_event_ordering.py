@@ -14,21 +14,18 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('followers_revision', sa.BigInteger(), server_default='0', nullable=False))
+# In place, not through a batch "move and copy" (see 0002: it would cascade-delete on SQLite).
 
-    with op.batch_alter_table('subject_repos', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('deleted', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('revision', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True))
+
+def upgrade() -> None:
+    op.add_column('users', sa.Column('followers_revision', sa.BigInteger(), server_default='0', nullable=False))
+    op.add_column('subject_repos', sa.Column('deleted', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('subject_repos', sa.Column('revision', sa.BigInteger(), nullable=True))
+    op.add_column('subject_repos', sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('subject_repos', schema=None) as batch_op:
-        batch_op.drop_column('changed_at')
-        batch_op.drop_column('revision')
-        batch_op.drop_column('deleted')
-
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('followers_revision')
+    op.drop_column('subject_repos', 'changed_at')
+    op.drop_column('subject_repos', 'revision')
+    op.drop_column('subject_repos', 'deleted')
+    op.drop_column('users', 'followers_revision')
