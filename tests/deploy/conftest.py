@@ -9,6 +9,7 @@ so a service that does not exist yet is simply not checked.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import re
 import shlex
@@ -80,6 +81,22 @@ def settings_of() -> Callable[[str], type]:
         return importlib.import_module(f"{service}.config").Settings
 
     return load
+
+
+@pytest.fixture(scope="session")
+def local_path_settings() -> Callable[[str], set[str]]:
+    """Variables of a service whose default is a path under ``var/``: right for a local run,
+    wrong in a container, whose working directory is read-only code."""
+    def names(service: str) -> set[str]:
+        settings = importlib.import_module(f"{service}.config").Settings
+        out = set()
+        for field in dataclasses.fields(settings):
+            var = field.metadata.get("packyard_env")
+            if var is not None and isinstance(var.default, str) and var.default.startswith(("var/", "./var/")):
+                out.add(var.name)
+        return out
+
+    return names
 
 
 @pytest.fixture(scope="session")

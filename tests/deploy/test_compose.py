@@ -94,6 +94,13 @@ def test_each_process_sets_only_variables_its_service_reads(service, compose_env
         assert not unknown, f"{service}-{role} sets {unknown}, which {service}'s Settings do not read (a typo?)"
 
 
+def test_local_run_paths_are_replaced_by_container_paths(service, compose_env, local_path_settings):
+    for role in ROLES:
+        env = compose_env(f"{service}-{role}")
+        for name in local_path_settings(service):
+            assert env.get(name, "").startswith("/"), f"{service}-{role}: {name} defaults to a path in the code directory"
+
+
 def test_the_service_accepts_its_compose_settings(service, compose_env, monkeypatch):
     """The service's own loader (with its checks: key formats, lengths, URLs) takes the dev values."""
     config = importlib.import_module(f"{service}.config")

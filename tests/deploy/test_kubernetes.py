@@ -237,6 +237,17 @@ def test_every_required_setting_is_provided(service, kustomization, container_en
             assert not missing, f"{workload['metadata']['name']}/{container['name']} lacks {missing}"
 
 
+def test_local_run_paths_are_replaced_by_container_paths(service, kustomization, container_env,
+                                                        local_path_settings):
+    kz = kustomization(service)
+    for workload in _workloads(kz):
+        for container in _containers(workload):
+            env = container_env(kz, container)
+            for name in local_path_settings(service):
+                assert name in env and (env[name].value or "").startswith("/"), \
+                    f"{workload['metadata']['name']}: {name} defaults to a path in the read-only code directory"
+
+
 def test_only_variables_the_service_reads_are_set(service, kustomization, container_env, settings_of):
     kz = kustomization(service)
     known = set(variables(settings_of(service))) | PROCESS_VARIABLES
