@@ -18,6 +18,9 @@ outbox table *in the same transaction* as the state change that caused them.
 from __future__ import annotations
 
 import logging
+import re
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -40,6 +43,7 @@ __all__ = [
     "utcnow",
     "is_postgres",
     "is_sqlite",
+    "ChannelListener",
 ]
 
 log = logging.getLogger(__name__)
@@ -242,3 +246,42 @@ class UnitOfWork:
         )
         self.published.append(cloud_event)
         return cloud_event
+
+
+class ChannelListener:
+    """A dedicated autocommit PostgreSQL connection that ``LISTEN``\\ s on one channel.
+
+    Background loops (the outbox relay, the notifier's mail sender) wait on it instead of
+    polling: :meth:`wait` returns as soon as a committing transaction sent ``NOTIFY`` on the
+    channel, after ``timeout``, or within half a second of ``stopping`` being set.
+    Notifications that arrived together are drained, so a burst of commits causes one
+    wake-up rather than one per commit. PostgreSQL only.
+    """
+
+    def __init__(self, engine: Engine, channel: str) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", channel):
+            raise ValueError(f"not a plain channel name: {channel!r}")
+        self._raw = engine.raw_connection()
+        self._dbapi: Any = self._raw.driver_connection
+        self._dbapi.autocommit = True
+        self._dbapi.execute(f"LISTEN {channel}")
+
+    def wait(self, timeout: float, stopping: threading.Event) -> None:
+        deadline = time.monotonic() + timeout
+        while not stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            woken = False
+            for _ in self._dbapi.notifies(timeout=min(remaining, 0.5), stop_after=1):
+                woken = True
+            if woken:
+                for _ in self._dbapi.notifies(timeout=0):
+                    pass
+                return
+
+    def close(self) -> None:
+        try:
+            self._raw.invalidate()
+        except Exception:  # noqa: BLE001 - closing a connection that may already be broken
+            pass

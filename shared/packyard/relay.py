@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from packyard import amqp, metrics
-from packyard.db import OUTBOX_CHANNEL, is_postgres, utcnow
+from packyard.db import OUTBOX_CHANNEL, ChannelListener, is_postgres, utcnow
 from packyard.events import CONTENT_TYPE
 
 __all__ = ["Relay", "RelayConfig", "Publisher", "PikaPublisher", "OutboxMessage", "Unroutable"]
@@ -156,7 +156,7 @@ class Relay:
         self._config = config or RelayConfig()
         self._clock = clock
         self._stopping = threading.Event()
-        self._listener: _Listener | None = None
+        self._listener: ChannelListener | None = None
         self.healthy = threading.Event()
         self._last_housekeeping = 0.0
         self._last_gauges = 0.0
@@ -277,7 +277,7 @@ class Relay:
     def _wait_for_work(self) -> None:
         if is_postgres(self._engine):
             if self._listener is None:
-                self._listener = _Listener(self._engine)
+                self._listener = ChannelListener(self._engine, OUTBOX_CHANNEL)
             self._listener.wait(self._config.poll_interval, self._stopping)
         else:
             self._stopping.wait(self._config.poll_interval)
@@ -305,41 +305,6 @@ class Relay:
             deleted = conn.execute(self._outbox.delete().where(self._outbox.c.sent_at < cutoff)).rowcount
         if deleted:
             log.info("deleted %d sent outbox rows older than %s", deleted, self._config.retention)
-
-
-class _Listener:
-    """A dedicated autocommit connection LISTENing on the outbox channel (PostgreSQL)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._raw = engine.raw_connection()
-        self._dbapi = self._raw.driver_connection
-        self._dbapi.autocommit = True
-        self._dbapi.execute(f"LISTEN {OUTBOX_CHANNEL}")
-
-    def wait(self, timeout: float, stopping: threading.Event) -> None:
-        """Return on a notification, after ``timeout``, or soon after ``stopping`` is set.
-
-        Notifications that arrived together are drained, so that a burst of commits
-        causes one wake-up rather than one per commit.
-        """
-        deadline = time.monotonic() + timeout
-        while not stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            woken = False
-            for _ in self._dbapi.notifies(timeout=min(remaining, 0.5), stop_after=1):
-                woken = True
-            if woken:
-                for _ in self._dbapi.notifies(timeout=0):
-                    pass
-                return
-
-    def close(self) -> None:
-        try:
-            self._raw.invalidate()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def _aware(moment: datetime) -> datetime:

@@ -6,7 +6,6 @@ import pytest
 from notifier.__main__ import run
 from notifier.app import create_app
 from notifier.mail.sender import MailSender
-from packyard.testing import wait_for
 
 
 def test_a_registration_on_the_bus_is_welcomed_in_the_app_and_by_email_within_two_seconds(

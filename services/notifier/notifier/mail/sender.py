@@ -29,7 +29,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -38,7 +37,7 @@ from notifier import metrics
 from notifier.mail.templates import CannotRender, Outgoing, Renderer
 from notifier.mail.transport import Connection, SendFailure, Transport
 from notifier.models import FAILED, MAIL_CHANNEL, PENDING, SENT, EmailDelivery
-from packyard.db import UnitOfWork, is_postgres, utcnow
+from packyard.db import ChannelListener, UnitOfWork, is_postgres, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ class MailSender:
         self._config = config or SenderConfig()
         self._clock = clock
         self._stopping = threading.Event()
-        self._listener: _Listener | None = None
+        self._listener: ChannelListener | None = None
         self._last_housekeeping = 0.0
         self.healthy = threading.Event()
 
@@ -220,7 +219,7 @@ class MailSender:
     def _wait_for_work(self) -> None:
         if is_postgres(self._engine):
             if self._listener is None:
-                self._listener = _Listener(self._engine, MAIL_CHANNEL)
+                self._listener = ChannelListener(self._engine, MAIL_CHANNEL)
             self._listener.wait(self._config.poll_interval, self._stopping)
         else:
             self._stopping.wait(self._config.poll_interval)
@@ -242,37 +241,6 @@ class MailSender:
             uow.commit()
         if deleted:
             log.info("deleted %d finished email deliveries older than %s", deleted, self._config.retention)
-
-
-class _Listener:
-    """A dedicated autocommit connection LISTENing on ``channel`` (PostgreSQL)."""
-
-    def __init__(self, engine: Engine, channel: str) -> None:
-        self._raw = engine.raw_connection()
-        self._dbapi: Any = self._raw.driver_connection
-        self._dbapi.autocommit = True
-        self._dbapi.execute(f"LISTEN {channel}")
-
-    def wait(self, timeout: float, stopping: threading.Event) -> None:
-        """Return on a notification (draining any that came with it), after ``timeout``, or on stop."""
-        deadline = time.monotonic() + timeout
-        while not stopping.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            woken = False
-            for _ in self._dbapi.notifies(timeout=min(remaining, 0.5), stop_after=1):
-                woken = True
-            if woken:
-                for _ in self._dbapi.notifies(timeout=0):
-                    pass
-                return
-
-    def close(self) -> None:
-        try:
-            self._raw.invalidate()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def _aware(moment: datetime | None) -> datetime | None:
