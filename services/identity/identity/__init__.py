@@ -3,5 +3,5 @@
 Owns accounts, passwords, profiles, the API key, organizations, members and teams, platform
 administrators and the JWT signing keys; authenticates every credentialed request for the gateway.
 Publishes ``identity.events`` (see ``events.py``); consumes catalog repository and social follow
-events only to keep ``repos`` and ``followers_count`` on the Bintray user JSON (``consumers.py``).
+events only to keep ``repos`` and ``followers_count`` on the Bintray user and org JSON (``consumers.py``).
 """

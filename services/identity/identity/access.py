@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from identity.models import Org, OrgMember, User
+from identity.models import Org, OrgMember, Team, TeamMember, User
 from packyard.auth import Principal
 from packyard.errors import Forbidden, NotFound, Unauthorized
 
@@ -67,3 +68,42 @@ def sees_admin_view(session: Session, org: Org, viewer: Principal | None) -> boo
     if viewer is None:
         return False
     return viewer.admin or role_in(session, org, viewer.user_id) in MANAGERS
+
+
+@dataclass(frozen=True)
+class TeamOwner:
+    """Whose teams: ``kind`` is ``org`` or ``user`` (the ``subject_type`` of team events)."""
+
+    kind: str
+    name: str
+
+
+def resolve_owner(session: Session, owner: TeamOwner, *, lock: bool = False) -> Org | User:
+    if owner.kind == "org":
+        return org_by_name(session, owner.name, lock=lock)
+    user = require_user(session, owner.name)
+    return caller(session, user.id, lock=True) if lock else user
+
+
+def require_team_manager(session: Session, holder: Org | User, actor_id: str) -> None:
+    """403 unless the caller may see and manage these teams (before any team is looked up)."""
+    if isinstance(holder, Org):
+        require_manager(session, holder, actor_id)
+    elif holder.id != actor_id:
+        raise Forbidden(f"Only '{holder.username}' can manage the teams of '{holder.username}'")
+
+
+def owner_filter(holder: Org | User) -> sa.ColumnElement[bool]:
+    return Team.org_id == holder.id if isinstance(holder, Org) else Team.user_id == holder.id
+
+
+def find_team(session: Session, holder: Org | User, name: str) -> Team:
+    team = session.scalars(sa.select(Team).where(owner_filter(holder), Team.name == name)).first()
+    if team is None:
+        raise NotFound(f"Team '{name}' was not found")
+    return team
+
+
+def member_names(session: Session, team: Team) -> list[str]:
+    return list(session.scalars(sa.select(User.username).join(TeamMember, TeamMember.user_id == User.id)
+                                .where(TeamMember.team_id == team.id).order_by(User.username)))

@@ -9,7 +9,7 @@ from typing import Any
 
 from identity import config, consumers, models
 from identity.avatars import Avatars
-from identity.credentials import ApiKeyVault, KeyRing, Passwords, ResetTokens, Tokens
+from identity.credentials import ApiKeyVault, KeyRing, Passwords, ResetTokens, Tokens, derive_key
 from identity.use_cases import ThrottlePolicy
 from packyard.consumer import ConsumerQueue
 from packyard.db import UnitOfWork, utcnow
@@ -67,7 +67,8 @@ def bootstrap(settings: config.Settings | None = None, *, passwords: Passwords |
         resets=ResetTokens(settings.secret_key, settings.mail_token_key),
         throttle=ThrottlePolicy(max_failures_per_user=settings.login_max_failures_per_user,
                                 max_failures_per_address=settings.login_max_failures_per_address,
-                                max_lockout=settings.login_max_lockout),
+                                max_lockout=settings.login_max_lockout,
+                                digest_key=derive_key(settings.secret_key, "login-throttle-names")),
         avatars=Avatars(max_bytes=settings.avatar_max_bytes, size=settings.avatar_size),
         clock=clock,
     )

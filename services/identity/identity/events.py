@@ -142,7 +142,8 @@ MEMBER_ROLE_CHANGED = EventType("identity.member.role_changed", MemberData,
                                 description="A member's role in an organization changed.")
 MEMBER_REMOVED = EventType("identity.member.removed", MemberRemovedData,
                            description="A user left, or was removed from, an organization.")
-TEAM_CREATED = EventType("identity.team.created", TeamData, description="A team of an organization or user was created.")
+TEAM_CREATED = EventType("identity.team.created", TeamData,
+                         description="A team of an organization or user was created.")
 TEAM_UPDATED = EventType("identity.team.updated", TeamData,
                          description="A team's members or repository-creation right changed (full member list).")
 TEAM_DELETED = EventType("identity.team.deleted", TeamDeletedData, description="A team was deleted.")

@@ -10,13 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from identity.access import caller, org_by_name, role_in, sees_admin_view
+from identity.access import (
+    TeamOwner, caller, find_team, member_names, org_by_name, owner_filter, require_team_manager, resolve_owner,
+    role_in, sees_admin_view,
+)
 from identity.avatars import AvatarImage
 from identity.models import (
     HIDEABLE_FIELDS, LINKED_ACCOUNTS, Avatar, Org, OrgMember, SubjectRepo, Team, TeamMember, User,
-)
-from identity.use_cases.teams import (
-    TeamOwner, find_team, member_names, owner_filter, require_team_manager, resolve_owner,
 )
 from packyard.auth import Principal
 from packyard.errors import NotFound

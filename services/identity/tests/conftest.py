@@ -52,15 +52,27 @@ def settings_for():
     return make
 
 
-@pytest.fixture
-def identity(create_database, clock, settings_for):
-    url = create_database(f"identity{next(_numbers)}")
+def _identity_on(url, clock, settings_for):
     upgrade(ALEMBIC_INI, url)
     # argon2 is slow by design; the tests use the cheapest parameters it accepts.
     cheap = Passwords(argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=argon2.Type.ID))
     ident = bootstrap(settings_for(url), passwords=cheap, clock=clock)
     ensure_signing_key(ident)
+    return ident
+
+
+@pytest.fixture
+def identity(create_database, clock, settings_for):
+    ident = _identity_on(create_database(f"identity{next(_numbers)}"), clock, settings_for)
     yield ident
+    ident.platform.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_api(tmp_path, clock, settings_for):
+    """The same API on an SQLite file, the embedded database of a local run."""
+    ident = _identity_on(f"sqlite:///{tmp_path}/identity.db", clock, settings_for)
+    yield Api(create_app(ident).test_client(), ident)
     ident.platform.engine.dispose()
 
 

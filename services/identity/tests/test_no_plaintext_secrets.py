@@ -1,6 +1,5 @@
 """No password, API key, reset token or bearer token in clear in any table or log line of identity."""
 
-import base64
 import io
 import logging
 
@@ -48,6 +47,9 @@ def test_a_full_scenario_leaves_no_secret_in_clear_in_tables_or_logs(api, identi
         assert api.authn(basic).status_code == 200
         assert api.client.post("/auth/login", json={"username": "alice",
                                                     "password": secrets["wrong password"]}).status_code == 401
+        secrets["password typed as a username"] = "oops my passphrase"
+        assert api.client.post("/auth/login", json={"username": secrets["password typed as a username"],
+                                                    "password": "oops"}).status_code == 401
 
         changed = api.client.put("/me/password", headers=alice, json={
             "old_password": secrets["first password"], "new_password": secrets["second password"],

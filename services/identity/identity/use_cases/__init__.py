@@ -6,6 +6,7 @@ work and raises :class:`Rejected`; the caller commits that unit of work before a
 so that login throttling counts the failure.
 """
 
+from identity.access import TeamOwner
 from identity.use_cases.accounts import (
     SignUp, authenticate, change_password, confirm_password_reset, delete_account, log_in, make_admin,
     register_user, request_password_reset,
@@ -18,7 +19,7 @@ from identity.use_cases.orgs import (
 from identity.use_cases.profiles import (
     remove_avatar, set_avatar, update_linked_accounts, update_profile,
 )
-from identity.use_cases.teams import TeamOwner, create_team, delete_team, update_team
+from identity.use_cases.teams import create_team, delete_team, update_team
 from identity.use_cases.throttle import ThrottlePolicy
 
 __all__ = [

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.exc
 
 from identity import events
 from identity.access import as_utc, caller, user_by_name
@@ -66,8 +67,11 @@ def register_user(uow: UnitOfWork, passwords: Passwords, cmd: SignUp, now: datet
         token_generation=0,
         followers_count=0,
     )
-    session.add(user)
-    session.flush()  # unique constraints decide races between two identical sign-ups
+    try:
+        with session.begin_nested():  # the unique address decides between two sign-ups at once
+            session.add(user)
+    except sqlalchemy.exc.IntegrityError:
+        raise Conflict("An account with this email address already exists") from None
     uow.publish(events.USER_REGISTERED, {
         "user_id": user.id, "username": user.username, "email": user.email,
         "full_name": user.full_name, "registered": now,
@@ -80,11 +84,12 @@ def log_in(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: thrott
     """A login bearer token for a username (or email) and password."""
     user = user_by_name(uow.session, username) or uow.session.scalars(
         sa.select(User).where(User.email_key == username.lower())).first()
-    key = user.username_key if user else username.lower()
+    key = user.username_key if user else policy.unknown_name(username)
     throttle.check(uow, policy, key, address, now)
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
         throttle.record_failure(uow, policy, key, address, now)
-        log.info("failed login", extra={"username": username[:100], "address": address})
+        # What was typed is logged only when it is an account's name: it may be a mistyped password.
+        log.info("failed login", extra={"username": user.username if user else None, "address": address})
         raise Rejected(Unauthorized("Wrong username or password"))
     throttle.clear(uow, key)
     if passwords.needs_rehash(user.password_hash):

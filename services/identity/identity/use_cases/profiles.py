@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.exc
 
 from identity import events
 from identity.access import caller
@@ -45,7 +46,8 @@ def update_profile(uow: UnitOfWork, passwords: Passwords, policy: throttle.Throt
     if email_changes:
         if not changes.get("password"):
             raise Invalid("Changing the email address needs your current password in 'password'")
-        verify_password(uow, passwords, policy, user, changes["password"], address, now, Invalid("The password is wrong"))
+        verify_password(uow, passwords, policy, user, changes["password"], address, now,
+                        Invalid("The password is wrong"))
         if session.scalar(sa.select(sa.func.count()).select_from(User).where(
                 User.email_key == new_email.lower(), User.id != user.id)):
             raise Conflict("An account with this email address already exists")
@@ -64,8 +66,11 @@ def update_profile(uow: UnitOfWork, passwords: Passwords, policy: throttle.Throt
 
     if email_changes:
         previous = user.email
-        user.email, user.email_key = new_email, new_email.lower()
-        session.flush()  # the unique constraint settles a race for the same address
+        try:
+            with session.begin_nested():  # the unique address settles a race for the same one
+                user.email, user.email_key = new_email, new_email.lower()
+        except sqlalchemy.exc.IntegrityError:
+            raise Conflict("An account with this email address already exists") from None
         uow.publish(events.USER_EMAIL_CHANGED, {"user_id": user.id, "username": user.username,
                                                 "email": user.email, "previous_email": previous},
                     subject=user.username)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,49 +10,12 @@ import sqlalchemy.exc
 from sqlalchemy.orm import Session
 
 from identity import events
-from identity.access import caller, org_by_name, require_manager, require_user
+from identity.access import (
+    TeamOwner, caller, find_team, member_names, require_team_manager, resolve_owner,
+)
 from identity.models import Org, OrgMember, Team, TeamMember, User
 from packyard.db import UnitOfWork
-from packyard.errors import Conflict, Forbidden, Invalid, NotFound
-
-
-@dataclass(frozen=True)
-class TeamOwner:
-    """Whose teams: ``kind`` is ``org`` or ``user`` (the ``subject_type`` of team events)."""
-
-    kind: str
-    name: str
-
-
-def resolve_owner(session: Session, owner: TeamOwner, *, lock: bool = False) -> Org | User:
-    if owner.kind == "org":
-        return org_by_name(session, owner.name, lock=lock)
-    user = require_user(session, owner.name)
-    return caller(session, user.id, lock=True) if lock else user
-
-
-def require_team_manager(session: Session, holder: Org | User, actor_id: str) -> None:
-    """403 unless the caller may see and manage these teams (before any team is looked up)."""
-    if isinstance(holder, Org):
-        require_manager(session, holder, actor_id)
-    elif holder.id != actor_id:
-        raise Forbidden(f"Only '{holder.username}' can manage the teams of '{holder.username}'")
-
-
-def owner_filter(holder: Org | User) -> sa.ColumnElement[bool]:
-    return Team.org_id == holder.id if isinstance(holder, Org) else Team.user_id == holder.id
-
-
-def find_team(session: Session, holder: Org | User, name: str) -> Team:
-    team = session.scalars(sa.select(Team).where(owner_filter(holder), Team.name == name)).first()
-    if team is None:
-        raise NotFound(f"Team '{name}' was not found")
-    return team
-
-
-def member_names(session: Session, team: Team) -> list[str]:
-    return list(session.scalars(sa.select(User.username).join(TeamMember, TeamMember.user_id == User.id)
-                                .where(TeamMember.team_id == team.id).order_by(User.username)))
+from packyard.errors import Conflict, Invalid
 
 
 def _owner_of(session: Session, team: Team) -> tuple[Org | User, str, str]:

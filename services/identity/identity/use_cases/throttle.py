@@ -6,10 +6,15 @@ doubling with each further failure up to ``max_lockout``: guessing stays slow, a
 owner of a targeted account is never kept out longer than that cap. A successful login
 clears its username's count (not the address's: an attacker could otherwise reset it by
 logging into an account of their own).
+
+A name that matches no account is counted under a keyed digest of what was typed, never the
+text itself: people type their password into the username field often enough.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import math
 from dataclasses import dataclass
@@ -33,6 +38,11 @@ class ThrottlePolicy:
     base_delay: int = 30
     max_lockout: int = 900
     forget_after: timedelta = timedelta(hours=1)
+    digest_key: bytes = b""
+
+    def unknown_name(self, typed: str) -> str:
+        """The throttling key of a login name that matches no account."""
+        return "?" + hmac.new(self.digest_key, typed.lower().encode(), hashlib.sha256).hexdigest()
 
     def delay(self, failures: int, limit: int) -> int:
         if failures < limit:
