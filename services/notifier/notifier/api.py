@@ -9,26 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from notifier import queries, schemas, use_cases
+from packyard.paging import RANGE_HEADERS
 from packyard.web import require_principal, success
-
-PAGE_HEADERS = {
-    "X-RangeLimit-Total": {"description": "number of items in the whole list", "schema": {"type": "integer"}},
-    "X-RangeLimit-StartPos": {"description": "index of the first item returned", "schema": {"type": "integer"}},
-    "X-RangeLimit-EndPos": {"description": "index of the last item returned (inclusive)",
-                            "schema": {"type": "integer"}},
-}
 
 
 def _notifier() -> Any:
     return flask.current_app.extensions["notifier"]
-
-
-def paged(page: queries.Page) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
-    return page.items, 200, {
-        "X-RangeLimit-Total": str(page.total),
-        "X-RangeLimit-StartPos": str(page.start_pos),
-        "X-RangeLimit-EndPos": str(page.end_pos),
-    }
 
 
 notifications = Blueprint("notifications", __name__, url_prefix="/me/notifications",
@@ -38,13 +24,13 @@ notifications = Blueprint("notifications", __name__, url_prefix="/me/notificatio
 @notifications.route("")
 class MyNotifications(MethodView):
     @notifications.arguments(schemas.NotificationListArgs, location="query")
-    @notifications.response(200, schemas.NotificationSchema(many=True), headers=PAGE_HEADERS)
+    @notifications.response(200, schemas.NotificationSchema(many=True), headers=RANGE_HEADERS)
     def get(self, args: dict[str, Any]) -> Any:
         """My notifications, newest first (``?start_pos``, 50 a page; ``?unread=true``)."""
         caller = require_principal()
         with _notifier().uow() as uow:
-            return paged(queries.list_notifications(uow.session, caller.user_id, unread_only=args["unread"],
-                                                    start_pos=args["start_pos"]))
+            return queries.list_notifications(uow.session, caller.user_id, unread_only=args["unread"],
+                                                    start_pos=args["start_pos"]).response()
 
 
 @notifications.route("/read_all")

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from packyard.paging import PageArgs
 
-class NotificationListArgs(ma.Schema):
+
+class NotificationListArgs(PageArgs):
     """Bintray's pagination (``?start_pos=N``, 50 a page) and an unread filter."""
 
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    start_pos = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1),
-                                  metadata={"description": "index of the first item to return"})
     unread = ma.fields.Boolean(load_default=False, metadata={"description": "only notifications not read yet"})
 
 

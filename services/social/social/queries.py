@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,24 +9,8 @@ from sqlalchemy.orm import Session
 
 from packyard.errors import NotFound
 from packyard.events import format_time
+from packyard.paging import Page, page_of
 from social.models import ActivityEntry, User
-
-PAGE_SIZE = 50  # Bintray's page size
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, Bintray style: ``start_pos`` is the index of the first item."""
-
-    items: list[dict[str, Any]]
-    total: int
-    start_pos: int
-
-    @property
-    def end_pos(self) -> int:
-        """Index of the last item on the page (inclusive, as Bintray's X-RangeLimit-EndPos)."""
-        return self.start_pos + len(self.items) - 1
-
 
 def get_live_user(session: Session, username: str) -> User:
     user = session.scalars(sa.select(User).where(User.username == username)).first()
@@ -43,14 +26,9 @@ def activity_json(entry: ActivityEntry) -> dict[str, Any]:
     return body
 
 
-def list_activity(session: Session, username: str, start_pos: int, page_size: int = PAGE_SIZE) -> Page:
+def list_activity(session: Session, username: str, start_pos: int) -> Page[dict[str, Any]]:
     """A user's activity log, newest first."""
     user = get_live_user(session, username)
-    where = ActivityEntry.user_id == user.id
-    total = session.scalar(sa.select(sa.func.count()).select_from(ActivityEntry).where(where)) or 0
-    entries = session.scalars(
-        sa.select(ActivityEntry).where(where)
-        .order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc())
-        .offset(start_pos).limit(page_size)
-    ).all()
-    return Page([activity_json(e) for e in entries], total, start_pos)
+    page = page_of(session, sa.select(ActivityEntry).where(ActivityEntry.user_id == user.id)
+                   .order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc()), start_pos)
+    return Page([activity_json(e) for e in page.items], page.total, start_pos)

@@ -7,16 +7,6 @@ from typing import Any
 import marshmallow as ma
 
 
-class PageArgs(ma.Schema):
-    """Bintray's pagination: ``?start_pos=N``, 50 items a page."""
-
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    start_pos = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1),
-                                  metadata={"description": "index of the first item to return"})
-
-
 class ActivitySchema(ma.Schema):
     """One entry of an activity log; kinds of entries add their own fields beside these."""
 
