@@ -13,8 +13,7 @@ from packyard.service import BaseSettings
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(BaseSettings):
-    jwks_url: str = env("JWKS_URL", default="http://127.0.0.1:8101/.well-known/jwks.json",
-                        help="identity's JWKS document, the keys that verify access tokens")
+    jwks_url: str = env("JWKS_URL", help="identity's JWKS document, the keys that verify access tokens")
     mail_token_key: str = env("MAIL_TOKEN_KEY", secret=True,
                               help="Fernet key shared with identity that decrypts password-reset tokens; "
                                    "several comma-separated (newest first) while rotating")

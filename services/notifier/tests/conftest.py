@@ -48,6 +48,7 @@ def make_notifier(database_url, mail_key, minter):
 
     def make(**overrides):
         values = dict(database_url=database_url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
+                      jwks_url="http://identity.invalid/jwks",
                       mail_token_key=mail_key, public_base_url=BASE_URL, mail_from="Packyard <noreply@example.org>",
                       smtp_host="127.0.0.1", smtp_port=1, smtp_timeout=5.0, mail_poll_interval=0.1,
                       mail_retry_delay=0.05, mail_retry_max_delay=0.2)

@@ -61,7 +61,8 @@ def test_a_missing_mail_token_key_stops_the_process_naming_it(monkeypatch, capsy
     ("SMTP_PASSWORD", "s3cr3t-password-value", "SMTP_USERNAME and SMTP_PASSWORD go together"),
 ])
 def test_unusable_settings_are_refused_with_a_message_naming_them(mail_key, variable, value, complaint):
-    environ = {"DATABASE_URL": "sqlite:///unused.db", "AMQP_URL": "amqp://localhost/", "MAIL_TOKEN_KEY": mail_key,
+    environ = {"DATABASE_URL": "sqlite:///unused.db", "AMQP_URL": "amqp://localhost/",
+               "JWKS_URL": "http://identity.invalid/jwks", "MAIL_TOKEN_KEY": mail_key,
                variable: value}
     with pytest.raises(ConfigError, match=re.escape(complaint)):
         load_settings(Settings, environ)
@@ -74,6 +75,6 @@ def test_several_mail_token_keys_are_accepted_for_rotation(mail_key):
 
     old = Fernet.generate_key().decode()
     settings = load_settings(Settings, {"DATABASE_URL": "sqlite:///unused.db", "AMQP_URL": "amqp://localhost/",
-                                        "MAIL_TOKEN_KEY": f"{mail_key}, {old}"})
+                                        "JWKS_URL": "http://identity.invalid/jwks", "MAIL_TOKEN_KEY": f"{mail_key}, {old}"})
     cipher = MailTokenCipher(settings.mail_token_key)
     assert cipher.decrypt(Fernet(old.encode()).encrypt(b"made-before-rotation").decode()) == "made-before-rotation"

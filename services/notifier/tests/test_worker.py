@@ -40,6 +40,7 @@ def test_migrate_prepares_the_database_and_the_accounts_queue(monkeypatch, creat
                                                               restore_logging):
     monkeypatch.setenv("DATABASE_URL", create_database("notifier_cli"))
     monkeypatch.setenv("AMQP_URL", fresh_amqp_url)
+    monkeypatch.setenv("JWKS_URL", "http://identity.invalid/jwks")
     monkeypatch.setenv("MAIL_TOKEN_KEY", mail_key)
     assert run(["migrate"]) == 0
     connection = pika.BlockingConnection(pika.URLParameters(fresh_amqp_url))

@@ -10,8 +10,7 @@ from packyard.service import BaseSettings
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(BaseSettings):
-    jwks_url: str = env("JWKS_URL", default="http://127.0.0.1:8101/.well-known/jwks.json",
-                        help="identity's JWKS document, the keys that verify access tokens")
+    jwks_url: str = env("JWKS_URL", help="identity's JWKS document, the keys that verify access tokens")
 
 
 def load() -> Settings:

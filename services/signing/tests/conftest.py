@@ -35,8 +35,8 @@ def make_signing(database_url):
     made = []
 
     def make(amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F"):
-        container = bootstrap(Settings(database_url=database_url, amqp_url=amqp_url),
-                              jwks_source=TokenMinter().jwks)
+        settings = Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks")
+        container = bootstrap(settings, jwks_source=TokenMinter().jwks)
         made.append(container)
         return container
 
