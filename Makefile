@@ -21,7 +21,14 @@ $(STAMP): shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.
 	$(BIN)/pip install --quiet -r requirements-dev.txt -e 'shared[testing]' $(foreach s,$(SERVICES),-e services/$(s))
 	touch $@
 
-install: $(STAMP)
+# bintray-python pins an old `requests`, so the compatibility tests drive it from its own virtualenv.
+BINTRAY_STAMP := .venv-bintray/.installed
+$(BINTRAY_STAMP):
+	$(PYTHON) -m venv .venv-bintray
+	.venv-bintray/bin/pip install --quiet 'bintray-python==0.8.0'
+	touch $@
+
+install: $(STAMP) $(BINTRAY_STAMP)
 
 run: install
 	$(BIN)/python deploy/local/run.py
@@ -36,4 +43,4 @@ bench: install
 	$(BIN)/python bench/relay_throughput.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) .venv-bintray var

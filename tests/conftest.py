@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -152,6 +154,47 @@ def platform(create_database, rabbitmq, amqp_url, tmp_path_factory):
     finally:
         local.stop()
         proxy.close()
+
+
+class BintrayClient:
+    """The real bintray-python client, pointed at the gateway, for one user's credentials."""
+
+    def __init__(self, process: subprocess.Popen, base: str, username: str | None, api_key: str | None) -> None:
+        self._process, self._base, self._username, self._api_key = process, base, username, api_key
+
+    def __getattr__(self, method: str):
+        def call(*args, **kwargs):
+            request = {"base": self._base, "username": self._username, "api_key": self._api_key,
+                       "method": method, "args": list(args), "kwargs": kwargs}
+            self._process.stdin.write(json.dumps(request) + "\n")
+            self._process.stdin.flush()
+            answer = json.loads(self._process.stdout.readline())
+            if "error" in answer:
+                raise BintrayError(answer["error"])
+            return answer["result"]
+        return call
+
+
+class BintrayError(Exception):
+    """What bintray-python raised (it turns every HTTP error into an Exception with the message)."""
+
+
+@pytest.fixture(scope="session")
+def bintray_process():
+    python = ROOT / ".venv-bintray" / "bin" / "python"
+    if not python.exists():
+        pytest.fail("the bintray-python virtualenv is missing: run `make install` (it creates .venv-bintray)")
+    process = subprocess.Popen([str(python), str(ROOT / "tests" / "e2e" / "bintray_rpc.py")], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    yield process
+    process.stdin.close()
+    process.wait(10)
+
+
+@pytest.fixture
+def bintray(bintray_process, platform):
+    """``bintray(username, api_key)`` → the real bintray-python client for those credentials."""
+    return lambda username=None, api_key=None: BintrayClient(bintray_process, platform.url, username, api_key)
 
 
 @pytest.fixture
