@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from catalog import config, consumers, models
 from catalog.downloads import DownloadCounter
 from catalog.storage import FileSystemStorage
 from packyard.consumer import ConsumerQueue
-from packyard.db import UnitOfWork, utcnow
+from packyard.db import UnitOfWork, is_postgres, utcnow
 from packyard.service import Platform
 
 
@@ -25,6 +28,24 @@ class Catalog:
 
     def uow(self) -> UnitOfWork:
         return self.platform.uow()
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A session for requests that only read.
+
+        On PostgreSQL it runs in autocommit, so a read costs its own statements and no
+        BEGIN/ROLLBACK round trips; each statement sees a consistent snapshot, which is what
+        the read models need (the hot ones are a single statement).
+        """
+        engine = self.platform.engine
+        if not is_postgres(engine):
+            with self.platform.session_factory() as session:
+                yield session
+            return
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            with Session(bind=conn) as session:
+                yield session
 
     @property
     def consumer_queues(self) -> Sequence[ConsumerQueue]:

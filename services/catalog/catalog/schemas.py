@@ -12,6 +12,7 @@ from datetime import timezone
 import marshmallow as ma
 
 from catalog.use_cases.names import REPO_TYPES
+from packyard.paging import PageArgs
 
 _LABEL = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
 _LABELS = {"validate": ma.validate.Length(max=50)}
@@ -165,8 +166,8 @@ class UploadQuery(_Tolerant):
     explode = ma.fields.Boolean(load_default=False)
 
 
-class StartQuery(_Tolerant):
-    start_pos = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0))
+class StartQuery(PageArgs):
+    """``?start_pos=N`` of Bintray's paginated lists."""
 
 
 class PackagesQuery(StartQuery):

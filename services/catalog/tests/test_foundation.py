@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 
 from catalog.__main__ import ALEMBIC_INI
 from catalog.bootstrap import bootstrap
-from catalog.config import Settings, load
+from catalog.config import load
 from catalog.models import Subject, metadata
 from packyard import amqp
 from packyard.config import ConfigError

@@ -11,15 +11,16 @@ from typing import Any
 import flask
 
 from catalog.bootstrap import Catalog
-from catalog.queries import Page
+from packyard.paging import Page
 
 
 def catalog() -> Catalog:
     return flask.current_app.extensions["catalog"]
 
 
-def paged(page: Page) -> Any:
-    return flask.jsonify(page.items), 200, page.headers
+def paged(page: Page[Any]) -> Any:
+    """A page of a Bintray list with its ``X-RangeLimit-*`` headers."""
+    return page.response()
 
 
 def blueprints() -> list[Any]:

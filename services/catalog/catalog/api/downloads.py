@@ -66,8 +66,8 @@ class DownloadFile(MethodView):
     def get(self, subject: str, repo: str, file_path: str) -> Any:
         """Download a file (anonymous for published files of public repositories)."""
         cat = catalog()
-        with cat.uow() as uow:
-            download = resolve_download(uow.session, current_principal(), subject, repo, file_path)
+        with cat.reader() as session:
+            download = resolve_download(session, current_principal(), subject, repo, file_path)
         settings = cat.settings
         if settings.download_mode == "sendfile":
             path = cat.storage.local_path(download.sha256)

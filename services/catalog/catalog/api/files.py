@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from catalog import queries, schemas
 from catalog.api import catalog, paged
+from packyard.paging import RANGE_HEADERS
 from packyard.web import current_principal
 
 blp = Blueprint("files", __name__, description="Finding files (Bintray API)")
@@ -19,8 +20,8 @@ class FilePackage(MethodView):
     @blp.alt_response(200, schema=schemas.PackageSchema, success=True)
     def get(self, subject: str, repo: str, file_path: str) -> Any:
         """The package a file belongs to."""
-        with catalog().uow() as uow:
-            return queries.file_owner(uow.session, current_principal(), subject, repo, file_path, version=False)
+        with catalog().reader() as session:
+            return queries.file_owner(session, current_principal(), subject, repo, file_path, version=False)
 
 
 @blp.route("/file_version/<subject>/<repo>/<path:file_path>")
@@ -28,17 +29,17 @@ class FileVersion(MethodView):
     @blp.alt_response(200, schema=schemas.VersionSchema, success=True)
     def get(self, subject: str, repo: str, file_path: str) -> Any:
         """The version a file belongs to."""
-        with catalog().uow() as uow:
-            return queries.file_owner(uow.session, current_principal(), subject, repo, file_path, version=True)
+        with catalog().reader() as session:
+            return queries.file_owner(session, current_principal(), subject, repo, file_path, version=True)
 
 
 @blp.route("/search/file")
 class SearchFile(MethodView):
     @blp.arguments(schemas.SearchFileQuery, location="query")
-    @blp.alt_response(200, schema=schemas.FileSchema(many=True), success=True)
+    @blp.alt_response(200, schema=schemas.FileSchema(many=True), success=True, headers=RANGE_HEADERS)
     def get(self, query: dict[str, Any]) -> Any:
         """Published files of public repositories by name (wildcards ``*`` ``?``) or by ``sha1``."""
-        with catalog().uow() as uow:
-            return paged(queries.search_files(uow.session, name=query["name"], sha1=query["sha1"],
+        with catalog().reader() as session:
+            return paged(queries.search_files(session, name=query["name"], sha1=query["sha1"],
                                               subject=query["subject"], repo=query["repo"],
                                               created_after=query["created_after"], start=query["start_pos"]))

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from catalog import queries, schemas
 from catalog.api import catalog, paged
+from packyard.paging import RANGE_HEADERS
 from catalog.use_cases import metadata, packages
 from packyard.web import current_principal, require_principal, success
 
@@ -26,7 +27,7 @@ class Packages(MethodView):
         cat = catalog()
         with cat.uow() as uow:
             found_repo, package = packages.create_package(uow, actor, subject, repo, body, cat.clock())
-            answer = queries.package_json(found_repo, package, [], publisher=True)
+            answer = queries.package_json(found_repo.owner, found_repo.name, package, [], None, publisher=True)
             uow.commit()
         return answer, 201
 
@@ -37,8 +38,8 @@ class PackageResource(MethodView):
     @blp.alt_response(200, schema=schemas.PackageSchema, success=True)
     def get(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
         """A package (HEAD answers 200 or 404)."""
-        with catalog().uow() as uow:
-            return queries.get_package(uow.session, current_principal(), subject, repo, package,
+        with catalog().reader() as session:
+            return queries.get_package(session, current_principal(), subject, repo, package,
                                        with_attributes=query["attribute_values"])
 
     @blp.arguments(schemas.PackageUpdateSchema)
@@ -69,8 +70,8 @@ class PackageFiles(MethodView):
     @blp.alt_response(200, schema=schemas.FileSchema(many=True), success=True)
     def get(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
         """The package's published files (publishers may ask for unpublished ones too)."""
-        with catalog().uow() as uow:
-            return flask.jsonify(queries.list_files(uow.session, current_principal(), subject, repo, package, None,
+        with catalog().reader() as session:
+            return flask.jsonify(queries.list_files(session, current_principal(), subject, repo, package, None,
                                                     query["include_unpublished"]))
 
 
@@ -79,8 +80,8 @@ class _Attributes(MethodView):
 
     def _get(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str | None) -> Any:
         names = [n.strip() for n in (query["names"] or "").split(",") if n.strip()]
-        with catalog().uow() as uow:
-            return flask.jsonify(queries.get_attributes(uow.session, current_principal(), subject, repo, package,
+        with catalog().reader() as session:
+            return flask.jsonify(queries.get_attributes(session, current_principal(), subject, repo, package,
                                                         version, names or None))
 
     def _set(self, attributes: list[dict[str, Any]], subject: str, repo: str, package: str, version: str | None,
@@ -137,8 +138,8 @@ class _Document(MethodView):
     missing = ""
 
     def _get(self, subject: str, repo: str, package: str, version: str | None) -> Any:
-        with catalog().uow() as uow:
-            return queries.get_document(uow.session, current_principal(), subject, repo, package, version,
+        with catalog().reader() as session:
+            return queries.get_document(session, current_principal(), subject, repo, package, version,
                                         self.field, self.missing.format(package=package, version=version))
 
     def _set(self, body: dict[str, Any], subject: str, repo: str, package: str, version: str | None) -> Any:
@@ -207,9 +208,9 @@ class PackageReleaseNotes(_Document):
 @blp.route("/search/packages")
 class SearchPackages(MethodView):
     @blp.arguments(schemas.SearchPackagesQuery, location="query")
-    @blp.alt_response(200, schema=schemas.PackageSchema(many=True), success=True)
+    @blp.alt_response(200, schema=schemas.PackageSchema(many=True), success=True, headers=RANGE_HEADERS)
     def get(self, query: dict[str, Any]) -> Any:
         """Packages of public repositories by name or description (contains), subject or repository."""
-        with catalog().uow() as uow:
-            return paged(queries.search_packages(uow.session, query["name"], query["desc"], query["subject"],
+        with catalog().reader() as session:
+            return paged(queries.search_packages(session, query["name"], query["desc"], query["subject"],
                                                  query["repo"], query["start_pos"]))

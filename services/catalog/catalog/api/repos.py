@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from catalog import queries, schemas
 from catalog.api import catalog, paged
+from packyard.paging import RANGE_HEADERS
 from catalog.use_cases import repos
 from packyard.errors import Invalid
 from packyard.web import current_principal, require_principal, success
@@ -22,8 +23,8 @@ class SubjectRepos(MethodView):
     @blp.alt_response(200, schema=schemas.RepoRefSchema(many=True), success=True)
     def get(self, subject: str) -> Any:
         """The repositories of a user or organization the caller may see."""
-        with catalog().uow() as uow:
-            return flask.jsonify(queries.list_repos(uow.session, current_principal(), subject))
+        with catalog().reader() as session:
+            return flask.jsonify(queries.list_repos(session, current_principal(), subject))
 
 
 @blp.route("/repos/<subject>/<repo>")
@@ -31,8 +32,8 @@ class RepoResource(MethodView):
     @blp.alt_response(200, schema=schemas.RepoSchema, success=True)
     def get(self, subject: str, repo: str) -> Any:
         """A repository (HEAD answers 200 or 404)."""
-        with catalog().uow() as uow:
-            return queries.get_repo(uow.session, current_principal(), subject, repo)
+        with catalog().reader() as session:
+            return queries.get_repo(session, current_principal(), subject, repo)
 
     @blp.arguments(schemas.RepoCreateSchema)
     @blp.alt_response(201, schema=schemas.RepoSchema, success=True)
@@ -77,11 +78,11 @@ class RepoResource(MethodView):
 @blp.route("/repos/<subject>/<repo>/packages")
 class RepoPackages(MethodView):
     @blp.arguments(schemas.PackagesQuery, location="query")
-    @blp.alt_response(200, schema=schemas.PackageRefSchema(many=True), success=True)
+    @blp.alt_response(200, schema=schemas.PackageRefSchema(many=True), success=True, headers=RANGE_HEADERS)
     def get(self, query: dict[str, Any], subject: str, repo: str) -> Any:
         """The packages of a repository, 50 a page (``start_pos``, ``start_name`` prefix)."""
-        with catalog().uow() as uow:
-            return paged(queries.list_packages(uow.session, current_principal(), subject, repo,
+        with catalog().reader() as session:
+            return paged(queries.list_packages(session, current_principal(), subject, repo,
                                                query["start_pos"], query["start_name"]))
 
 
@@ -91,8 +92,8 @@ class RepoPermissions(MethodView):
     def get(self, subject: str, repo: str) -> Any:
         """The teams' permissions on a repository (repository admins)."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            return flask.jsonify(queries.list_permissions(uow.session, actor, subject, repo))
+        with catalog().reader() as session:
+            return flask.jsonify(queries.list_permissions(session, actor, subject, repo))
 
     @blp.arguments(schemas.PermissionSchema)
     @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
@@ -111,8 +112,8 @@ class RepoTeamPermission(MethodView):
     def get(self, subject: str, repo: str, team: str) -> Any:
         """One team's permission on a repository."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            return queries.get_permission(uow.session, actor, subject, repo, team)
+        with catalog().reader() as session:
+            return queries.get_permission(session, actor, subject, repo, team)
 
     @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
     def delete(self, subject: str, repo: str, team: str) -> Any:
@@ -127,8 +128,8 @@ class RepoTeamPermission(MethodView):
 @blp.route("/search/repos")
 class SearchRepos(MethodView):
     @blp.arguments(schemas.SearchReposQuery, location="query")
-    @blp.alt_response(200, schema=schemas.RepoSchema(many=True), success=True)
+    @blp.alt_response(200, schema=schemas.RepoSchema(many=True), success=True, headers=RANGE_HEADERS)
     def get(self, query: dict[str, Any]) -> Any:
         """Public repositories whose name or description contains the words given."""
-        with catalog().uow() as uow:
-            return paged(queries.search_repos(uow.session, query["name"], query["desc"], query["start_pos"]))
+        with catalog().reader() as session:
+            return paged(queries.search_repos(session, query["name"], query["desc"], query["start_pos"]))

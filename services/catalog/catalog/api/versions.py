@@ -38,8 +38,8 @@ class VersionResource(MethodView):
     @blp.alt_response(200, schema=schemas.VersionSchema, success=True)
     def get(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str) -> Any:
         """A version; ``_latest`` is the latest published one (HEAD answers 200 or 404)."""
-        with catalog().uow() as uow:
-            return queries.get_version(uow.session, current_principal(), subject, repo, package, version,
+        with catalog().reader() as session:
+            return queries.get_version(session, current_principal(), subject, repo, package, version,
                                        with_attributes=query["attribute_values"])
 
     @blp.arguments(schemas.VersionUpdateSchema)
@@ -70,8 +70,8 @@ class VersionFiles(MethodView):
     @blp.alt_response(200, schema=schemas.FileSchema(many=True), success=True)
     def get(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str) -> Any:
         """The version's published files (publishers may ask for unpublished ones too)."""
-        with catalog().uow() as uow:
-            return flask.jsonify(queries.list_files(uow.session, current_principal(), subject, repo, package,
+        with catalog().reader() as session:
+            return flask.jsonify(queries.list_files(session, current_principal(), subject, repo, package,
                                                     version, query["include_unpublished"]))
 
 

@@ -13,6 +13,7 @@ exactly as for a missing one, so a private repository's name never leaks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,6 +26,21 @@ NONE, READ, PUBLISH, ADMIN = 0, 1, 2, 3
 LEVELS = {"read": READ, "publish": PUBLISH, "admin": ADMIN}
 LEVEL_NAMES = {value: name for name, value in LEVELS.items()}
 ORG_ADMIN_ROLES = ("owner", "admin")
+
+
+class RepoLike(Protocol):
+    id: int
+    owner: str
+    private: bool
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """The three facts of a repository a permission depends on (for reads that did not load a Repo)."""
+
+    id: int
+    owner: str
+    private: bool
 
 
 @dataclass(frozen=True)
@@ -61,7 +77,7 @@ def teams_of(session: Session, subject: Subject, principal: Principal) -> list[T
     return mine
 
 
-def level_on(session: Session, principal: Principal | None, repo: Repo) -> int:
+def level_on(session: Session, principal: Principal | None, repo: RepoLike) -> int:
     public = NONE if repo.private else READ
     if principal is None:
         return public

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 
 from catalog import events, licenses
-from catalog.models import Package, Repo, Version
+from catalog.models import Package, Repo
 from catalog.use_cases.access import PUBLISH, repo_for
 from catalog.use_cases.names import check_package_name
 from packyard.auth import Principal
