@@ -34,19 +34,23 @@ def _text(description: str, **kwargs: Any) -> ma.fields.String:
     return ma.fields.String(metadata={"description": description}, **kwargs)
 
 
+def _flag(description: str) -> ma.fields.Boolean:
+    return ma.fields.Boolean(required=True, metadata={"description": description})
+
+
 class _RepoRef(ma.Schema):
     owner = _text("the user or organization owning the repository", required=True)
     repo = _text("the repository's name", required=True)
-    private = ma.fields.Boolean(required=True, metadata={"description": "only readers of the repository may see it"})
+    private = _flag("only readers of the repository may see it")
 
 
 class RepoData(_RepoRef):
     type = _text("maven, debian, conan, rpm, docker, npm, opkg, nuget, vagrant or generic", required=True)
     desc = _text("description", allow_none=True, load_default=None)
     labels = ma.fields.List(ma.fields.String(), load_default=list)
-    gpg_sign_files = ma.fields.Boolean(required=True, metadata={"description": "sign published files with the platform key"})
-    gpg_sign_metadata = ma.fields.Boolean(required=True, metadata={"description": "sign metadata with the platform key"})
-    gpg_use_owner_key = ma.fields.Boolean(required=True, metadata={"description": "sign with the owner's own key"})
+    gpg_sign_files = _flag("sign published files with the platform key")
+    gpg_sign_metadata = _flag("sign metadata with the platform key")
+    gpg_use_owner_key = _flag("sign with the owner's own key")
     created = Time(required=True)
     updated = Time(required=True)
     revision = ma.fields.Integer(required=True, metadata={"description": "grows with every change of the repository"})
@@ -94,13 +98,14 @@ class ReleasedFile(ma.Schema):
 
 class VersionReleasedData(_VersionRef):
     publisher = _text("who published the first files", required=True)
-    released = Time(required=True, metadata={"description": "release time (given by the publisher, else the first publication)"})
+    released = Time(required=True,
+                    metadata={"description": "release time (given by the publisher, else the first publication)"})
     files = ma.fields.List(ma.fields.Nested(ReleasedFile), required=True,
                            metadata={"description": "the files published with the release"})
     release_notes = _text("release notes of the version (markdown, asciidoc or plain text)", allow_none=True,
                           load_default=None)
-    gpg_sign_files = ma.fields.Boolean(required=True, metadata={"description": "the repository asks for signing with the platform key"})
-    gpg_use_owner_key = ma.fields.Boolean(required=True, metadata={"description": "the repository asks for signing with the owner's key"})
+    gpg_sign_files = _flag("the repository asks for signing with the platform key")
+    gpg_use_owner_key = _flag("the repository asks for signing with the owner's key")
 
 
 class VersionDeletedData(_VersionRef):

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from catalog.models import File, Package, Repo, RepoPermission, Version
 from catalog.use_cases.access import ADMIN, PUBLISH, READ, RepoRef, level_on, live_subject, repo_for
-from catalog.use_cases.content import visible_file
+from catalog.use_cases.content import resolve_download
 from catalog.use_cases.versions import Located, locate
 from packyard.auth import Principal
 from packyard.errors import Invalid, NotFound
 from packyard.events import format_time
 from packyard.paging import PAGE_SIZE, Page, page_of
+
 
 def _time(moment: datetime | None) -> str | None:
     return format_time(moment) if moment is not None else None
@@ -363,7 +364,7 @@ def search_files(session: Session, *, name: str | None, sha1: str | None, subjec
 def file_owner(session: Session, viewer: Principal | None, owner: str, repo: str, path: str,
                *, version: bool) -> dict[str, Any]:
     """``file_package`` / ``file_version``: the package or version a visible file belongs to."""
-    file = visible_file(session, viewer, owner, repo, path)
+    file = resolve_download(session, viewer, owner, repo, path)
     package = session.get(Package, file.package_id)
     found = locate(session, viewer, owner, repo, package.name)
     if not version:

@@ -95,7 +95,8 @@ def test_a_publishers_whole_day(bintray, client, api, tmp_path):
                         json={"discard": True, "publish_wait_for_secs": -1}) == {"files": 0}
 
     # get_version('_latest', attribute_values=True), files, searches, file_package / file_version
-    assert bintray.get("/packages/acme/generic/widget/versions/_latest", params={"attribute_values": 1})["name"] == "1.0"
+    latest = bintray.get("/packages/acme/generic/widget/versions/_latest", params={"attribute_values": 1})
+    assert latest["name"] == "1.0"
     files = bintray.get("/packages/acme/generic/widget/files", params={"include_unpublished": 0})
     assert sorted(f["name"] for f in files) == ["widget-1.0-src.zip", "widget-1.0.zip"]
     assert len(bintray.get("/packages/acme/generic/widget/versions/1.0/files", params={"include_unpublished": 1})) == 2
@@ -123,9 +124,11 @@ def test_a_publishers_whole_day(bintray, client, api, tmp_path):
     assert bintray.patch("/packages/acme/generic/widget/versions/1.0/attributes",
                          json=[{"name": "att2", "values": [2]}])[0]["type"] == "number"
     assert bintray.get("/packages/acme/generic/widget/attributes", params={"names": "att1"})[0]["values"] == ["val1"]
-    assert bintray.delete("/packages/acme/generic/widget/attributes", params={"names": "att1"}) == {"message": "success"}
-    assert bintray.post("/packages/acme/generic/widget/readme",
-                        json={"bintray": {"syntax": "markdown", "content": "# Widget"}})["bintray"]["content"] == "# Widget"
+    assert bintray.delete("/packages/acme/generic/widget/attributes", params={"names": "att1"}) == \
+        {"message": "success"}
+    readme = bintray.post("/packages/acme/generic/widget/readme",
+                          json={"bintray": {"syntax": "markdown", "content": "# Widget"}})
+    assert readme["bintray"]["content"] == "# Widget"
     notes = bintray.post("/packages/acme/generic/widget/release_notes", json={
         "package": "widget", "repo": "generic", "owner": "acme",
         "bintray": {"syntax": "markdown", "content": "Notes"}})

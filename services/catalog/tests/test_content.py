@@ -171,10 +171,9 @@ def test_publishing_a_version_publishes_its_files_and_releases_it_once(api, clie
     assert (data["owner"], data["repo"], data["package"], data["version"]) == ("alice", "main", "tool", "1.0")
     assert data["publisher"] == "alice" and data["released"].endswith("Z") and data["private"] is False
     assert data["files"] == [
-        {"path": "tool-1.0.jar", "size": 3, "sha1": hashlib.sha1(b"jar").hexdigest(),
-         "sha256": hashlib.sha256(b"jar").hexdigest(), "download_url": "https://packyard.test/dl/alice/main/tool-1.0.jar"},
-        {"path": "tool-1.0.pom", "size": 3, "sha1": hashlib.sha1(b"pom").hexdigest(),
-         "sha256": hashlib.sha256(b"pom").hexdigest(), "download_url": "https://packyard.test/dl/alice/main/tool-1.0.pom"}]
+        {"path": f"tool-1.0.{ext}", "size": 3, "sha1": hashlib.sha1(ext.encode()).hexdigest(),
+         "sha256": hashlib.sha256(ext.encode()).hexdigest(),
+         "download_url": f"https://packyard.test/dl/alice/main/tool-1.0.{ext}"} for ext in ("jar", "pom")]
     assert [e["data"]["path"] for e in api.events("catalog.file.published")] == ["tool-1.0.jar", "tool-1.0.pom"]
     # a later file of the same version is published without a second release
     api.upload("alice", "main", "tool", "1.0", "tool-1.0-sources.jar", b"src", alice, publish=True)

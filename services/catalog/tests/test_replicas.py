@@ -33,7 +33,8 @@ def test_an_organization_is_recorded_updated_and_deleted_in_revision_order(bus, 
 
 
 def test_a_deletion_arriving_before_the_creation_wins(bus, catalog):
-    bus.deliver("identity.org.deleted", {"org_id": "oid-acme", "name": "acme", "revision": 2}, time="2026-11-25T10:00:01.000Z")
+    bus.deliver("identity.org.deleted", {"org_id": "oid-acme", "name": "acme", "revision": 2},
+                time="2026-11-25T10:00:01.000Z")
     bus.deliver("identity.org.created", org_event(revision=1), time="2026-11-25T10:00:00.000Z")
     assert row(catalog, Subject, "acme")["deleted"] is True
 

@@ -16,7 +16,7 @@ import sqlalchemy.exc
 from catalog import events
 from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
-from catalog.use_cases.access import PUBLISH, READ, RepoRef, find_repo, level_on, repo_for
+from catalog.use_cases.access import PUBLISH, READ, RepoRef, level_on, repo_for
 from catalog.use_cases.names import check_path, check_version_name
 from catalog.use_cases.packages import find_package
 from catalog.use_cases.versions import add_version, locate, version_event_ref
@@ -219,28 +219,6 @@ class Download:
     created: datetime
 
 
-def visible_file(session: sa.orm.Session, actor: Principal | None, owner: str, repo: str, path: str) -> File:
-    """A file the caller may see; 401 to an anonymous caller who might see it with credentials.
-
-    A private repository and a missing one answer the same, so a private one never shows.
-    """
-    check_path(path)
-    found = find_repo(session, owner, repo)
-    level = level_on(session, actor, found) if found is not None else 0
-    if found is None or level < READ:
-        if actor is None:
-            raise Unauthorized(AUTH_REQUIRED, headers=_CHALLENGE)
-        raise NotFound(f"File '{path}' was not found")
-    file = session.scalars(sa.select(File).where(File.repo_id == found.id, File.path == path)).first()
-    if file is None:
-        raise NotFound(f"File '{path}' was not found")
-    if file.published_at is None and level < PUBLISH:
-        if actor is None:
-            raise Unauthorized(AUTH_REQUIRED, headers=_CHALLENGE)
-        raise NotFound(f"File '{path}' was not found")
-    return file
-
-
 @functools.cache
 def _download_statement() -> sa.Select:
     return (sa.select(Repo.id.label("repo_key"), Repo.private.label("repo_private"), File.id, File.version_id,
@@ -253,7 +231,8 @@ def _download_statement() -> sa.Select:
 
 def resolve_download(session: sa.orm.Session, actor: Principal | None, owner: str, repo: str,
                      path: str) -> Download:
-    """What to send for ``/dl/``, with the same refusals as :func:`visible_file`, in one statement."""
+    """A file the caller may see (what ``/dl/`` sends), in one statement; 401 to an anonymous caller who
+    might see it with credentials. A private repository and a missing one answer the same."""
     check_path(path)
     row = session.connection().execute(_download_statement(), {"owner": owner, "repo": repo, "path": path}).first()
     level = level_on(session, actor, RepoRef(row.repo_key, owner, row.repo_private)) if row is not None else 0

@@ -68,8 +68,9 @@ def add_version(uow: UnitOfWork, actor: Principal, repo: Repo, package: Package,
     if session.scalar(sa.select(Version.id).where(Version.package_id == package.id, Version.name == name)):
         raise Conflict(f"Version '{name}' already exists")
     last = session.scalar(sa.select(sa.func.max(Version.ordinal)).where(Version.package_id == package.id))
-    version = Version(package_id=package.id, name=name, desc=values.get("desc"), labels=list(values.get("labels") or []),
-                      attributes=[], ordinal=float((last or 0) + 1), released=values.get("released"),
+    version = Version(package_id=package.id, name=name, desc=values.get("desc"),
+                      labels=list(values.get("labels") or []), attributes=[], ordinal=float((last or 0) + 1),
+                      released=values.get("released"),
                       github_release_notes_file=values.get("github_release_notes_file"),
                       github_use_tag_release_notes=bool(values.get("github_use_tag_release_notes")),
                       vcs_tag=values.get("vcs_tag"), created=now, updated=now, rating_count=0)
