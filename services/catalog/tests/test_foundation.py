@@ -52,7 +52,10 @@ def test_health_metrics_and_openapi_answer(client):
     assert client.get("/livez").json == {"status": "alive"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json["checks"]["database"] == "ok"
-    assert b"packyard_http_requests_total" in client.get("/metrics").data
+    metrics = client.get("/metrics").data
+    for name in (b"packyard_http_requests_total", b"packyard_catalog_downloads_total",
+                 b"packyard_catalog_uploaded_bytes_total"):
+        assert name in metrics
     spec = client.get("/openapi/catalog.json")
     assert spec.status_code == 200 and spec.json["info"]["title"] == "Packyard catalog"
 
@@ -110,6 +113,21 @@ def test_migrate_command_migrates_and_declares_the_queues(tmp_path, fresh_amqp_u
         channel.exchange_declare("catalog.events", exchange_type="topic", passive=True)
     finally:
         connection.close()
+
+
+def test_gc_blobs_command_removes_only_old_unreferenced_blobs(tmp_path):
+    env = {**BASE_ENV, "DATABASE_URL": f"sqlite:///{tmp_path}/catalog.db", "BLOB_STORAGE_PATH": str(tmp_path / "b")}
+    upgrade(ALEMBIC_INI, env["DATABASE_URL"])
+    orphan = tmp_path / "b" / "ab" / "cd" / ("abcd" + "0" * 60)
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"nobody refers to me")
+    fresh = orphan.with_name("abcd" + "1" * 60)
+    fresh.write_bytes(b"just uploaded")
+    os.utime(orphan, (0, 0))
+    result = _run(["gc-blobs", "--grace", "3600"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "removed 1 unreferenced blobs" in result.stdout
+    assert not orphan.exists() and fresh.exists()
 
 
 def test_a_process_without_its_settings_stops_with_one_line(tmp_path):

@@ -7,6 +7,7 @@ from typing import Any
 import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from prometheus_client import Counter
 
 from catalog import schemas
 from catalog.api import catalog
@@ -15,6 +16,9 @@ from packyard.errors import Invalid
 from packyard.web import require_principal, success
 
 blp = Blueprint("content", __name__, description="Uploading and publishing content (Bintray API)")
+
+UPLOADS = Counter("packyard_catalog_uploads_total", "Files uploaded")
+UPLOADED_BYTES = Counter("packyard_catalog_uploaded_bytes_total", "Bytes of the files uploaded")
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -99,8 +103,11 @@ class Content(MethodView):
         cat = catalog()
         # The body streams to the blob store; only this view lifts the API's request size limit.
         flask.request.max_content_length = cat.settings.max_upload_bytes
-        content.upload(cat.uow, cat.storage, actor, cmd, flask.request.stream, limit=cat.settings.max_upload_bytes,
-                       base_url=cat.settings.public_base_url, clock=cat.clock)
+        uploaded = content.upload(cat.uow, cat.storage, actor, cmd, flask.request.stream,
+                                  limit=cat.settings.max_upload_bytes, base_url=cat.settings.public_base_url,
+                                  clock=cat.clock)
+        UPLOADS.inc()
+        UPLOADED_BYTES.inc(uploaded.size)
         return success(), 201
 
     @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
