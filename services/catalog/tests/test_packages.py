@@ -191,3 +191,12 @@ def test_readme_and_release_notes_are_stored_and_read(api, client, alice):
     assert client.post("/packages/alice/main/tool/readme", headers=alice,
                        json={"bintray": {"syntax": "rtf", "content": "x"}}).status_code == 400
     assert client.post("/packages/alice/main/tool/readme", json={"bintray": {"content": "x"}}).status_code == 401
+
+
+def test_the_oss_license_list_is_bintrays(client):
+    response = client.get("/licenses/oss_licenses")
+    assert response.status_code == 200
+    licenses = {entry["name"]: entry for entry in response.json}
+    assert {"Apache-2.0", "MIT", "GPL-3.0", "BSD 3-Clause", "AGPL-V3", "Public Domain"} <= set(licenses)
+    assert list(licenses["MIT"]) == ["name", "longname", "url"]
+    assert licenses["Apache-2.0"]["longname"] == "The Apache Software License, Version 2.0"
