@@ -75,7 +75,7 @@ class PackageFiles(MethodView):
                                                     query["include_unpublished"]))
 
 
-class _Attributes(MethodView):
+class AttributesView(MethodView):
     """Attributes of a package (or, below ``versions/<version>``, of a version)."""
 
     def _get(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str | None) -> Any:
@@ -105,7 +105,7 @@ class _Attributes(MethodView):
 
 
 @blp.route("/packages/<subject>/<repo>/<package>/attributes")
-class PackageAttributes(_Attributes):
+class PackageAttributes(AttributesView):
     @blp.arguments(schemas.AttributeNamesQuery, location="query")
     @blp.alt_response(200, schema=schemas.AttributeOutSchema(many=True), success=True)
     def get(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
@@ -131,7 +131,7 @@ class PackageAttributes(_Attributes):
         return self._delete(query, subject, repo, package, None)
 
 
-class _Document(MethodView):
+class DocumentView(MethodView):
     """A readme or release notes of a package or version."""
 
     field = ""
@@ -162,7 +162,7 @@ class _Document(MethodView):
 
 
 @blp.route("/packages/<subject>/<repo>/<package>/readme")
-class PackageReadme(_Document):
+class PackageReadme(DocumentView):
     field = "readme"
     missing = "Package '{package}' has no readme"
 
@@ -184,7 +184,7 @@ class PackageReadme(_Document):
 
 
 @blp.route("/packages/<subject>/<repo>/<package>/release_notes")
-class PackageReleaseNotes(_Document):
+class PackageReleaseNotes(DocumentView):
     field = "release_notes"
     missing = "Package '{package}' has no release notes"
 

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from catalog import queries, schemas
 from catalog.api import catalog
-from catalog.api.packages import _Attributes, _Document
+from catalog.api.packages import AttributesView, DocumentView
 from catalog.use_cases import versions
 from packyard.web import current_principal, require_principal, success
 
@@ -76,7 +76,7 @@ class VersionFiles(MethodView):
 
 
 @blp.route("/packages/<subject>/<repo>/<package>/versions/<version>/attributes")
-class VersionAttributes(_Attributes):
+class VersionAttributes(AttributesView):
     @blp.arguments(schemas.AttributeNamesQuery, location="query")
     @blp.alt_response(200, schema=schemas.AttributeOutSchema(many=True), success=True)
     def get(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str) -> Any:
@@ -103,7 +103,7 @@ class VersionAttributes(_Attributes):
 
 
 @blp.route("/packages/<subject>/<repo>/<package>/versions/<version>/release_notes")
-class VersionReleaseNotes(_Document):
+class VersionReleaseNotes(DocumentView):
     field = "release_notes"
     missing = "Version '{version}' has no release notes"
 

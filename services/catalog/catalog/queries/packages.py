@@ -1,8 +1,4 @@
-"""Read models of catalog: the Bintray JSON shapes, built straight from the tables.
-
-Key order and value types follow recorded responses of the real service, because that is what
-clients were written against (``ordinal`` a float, ``released`` ``""`` when unset, ...).
-"""
+"""Packages and versions, with their attributes, readme and release notes, as Bintray showed them."""
 
 from __future__ import annotations
 
@@ -15,98 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from catalog.models import File, Package, Repo, RepoPermission, Version
-from catalog.use_cases.access import ADMIN, PUBLISH, READ, RepoRef, level_on, live_subject, repo_for
-from catalog.use_cases.content import resolve_download
+from catalog.models import Package, Repo, Version
+from catalog.queries.common import contains, page_items, time_or_none, wildcard
+from catalog.use_cases.access import PUBLISH, READ, RepoRef, level_on, repo_for
 from catalog.use_cases.versions import Located, locate
 from packyard.auth import Principal
 from packyard.errors import Invalid, NotFound
-from packyard.events import format_time
-from packyard.paging import PAGE_SIZE, Page, page_of
+from packyard.paging import Page
 
-
-def _time(moment: datetime | None) -> str | None:
-    return format_time(moment) if moment is not None else None
-
-
-def _page(session: Session, query: sa.Select, start: int) -> tuple[list[Any], int]:
-    page = page_of(session, query, start)
-    return page.items, page.total
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _wildcard(pattern: str) -> str:
-    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%").replace("?", "_")
-
-
-# --- repositories -------------------------------------------------------------------------------
-
-def repo_json(session: Session, repo: Repo, package_count: int | None = None) -> dict[str, Any]:
-    if package_count is None:
-        package_count = session.scalar(sa.select(sa.func.count()).select_from(Package)
-                                       .where(Package.repo_id == repo.id)) or 0
-    return {
-        "name": repo.name,
-        "owner": repo.owner,
-        "type": repo.type,
-        "private": repo.private,
-        "premium": False,
-        "desc": repo.desc,
-        "labels": list(repo.labels or []),
-        "created": _time(repo.created),
-        "package_count": package_count,
-        "gpg_sign_metadata": repo.gpg_sign_metadata,
-        "gpg_sign_files": repo.gpg_sign_files,
-        "gpg_use_owner_key": repo.gpg_use_owner_key,
-    }
-
-
-def get_repo(session: Session, viewer: Principal | None, owner: str, name: str) -> dict[str, Any]:
-    return repo_json(session, repo_for(session, viewer, owner, name).repo)
-
-
-def list_repos(session: Session, viewer: Principal | None, owner: str) -> list[dict[str, str]]:
-    repos = session.scalars(sa.select(Repo).where(Repo.owner == owner).order_by(Repo.name)).all()
-    if not repos and live_subject(session, owner) is None and not (viewer and viewer.username == owner):
-        raise NotFound(f"Subject '{owner}' was not found")
-    return [{"name": r.name, "owner": r.owner} for r in repos
-            if not r.private or level_on(session, viewer, r) >= READ]
-
-
-def search_repos(session: Session, name: str | None, desc: str | None, start: int) -> Page:
-    if not name and not desc:
-        raise Invalid("Give at least one of the search parameters name and desc")
-    query = sa.select(Repo).where(Repo.private.is_(False))
-    if name:
-        query = query.where(Repo.name.ilike(_like(name), escape="\\"))
-    if desc:
-        query = query.where(Repo.desc.ilike(_like(desc), escape="\\"))
-    repos, total = _page(session, query.order_by(Repo.owner, Repo.name), start)
-    counts = dict(session.execute(sa.select(Package.repo_id, sa.func.count()).where(
-        Package.repo_id.in_([r.id for r in repos])).group_by(Package.repo_id)).all())
-    return Page([repo_json(session, r, counts.get(r.id, 0)) for r in repos], total, start)
-
-
-def list_permissions(session: Session, viewer: Principal, owner: str, name: str) -> list[dict[str, str]]:
-    repo = repo_for(session, viewer, owner, name, ADMIN, action="see its permissions").repo
-    grants = session.execute(sa.select(RepoPermission.team, RepoPermission.permission)
-                             .where(RepoPermission.repo_id == repo.id).order_by(RepoPermission.team)).all()
-    return [{"team": team, "permission": permission} for team, permission in grants]
-
-
-def get_permission(session: Session, viewer: Principal, owner: str, name: str, team: str) -> dict[str, str]:
-    for grant in list_permissions(session, viewer, owner, name):
-        if grant["team"] == team:
-            return grant
-    raise NotFound(f"Team '{team}' has no permission on repository '{name}'")
-
-
-# --- packages -----------------------------------------------------------------------------------
 
 def _attribute_names(attributes: Iterable[dict[str, Any]] | None, publisher: bool) -> list[str]:
     return [a["name"] for a in attributes or [] if publisher or not a["name"].startswith("_")]
@@ -130,7 +42,7 @@ def package_json(owner: str, repo: str, package: Any, versions: list[str], lates
         "licenses": list(package.licenses or []),
         "custom_licenses": list(package.custom_licenses or []),
         "followers_count": package.followers_count,
-        "created": _time(package.created),
+        "created": time_or_none(package.created),
         "website_url": package.website_url,
         "issue_tracker_url": package.issue_tracker_url,
     }
@@ -143,7 +55,7 @@ def package_json(owner: str, repo: str, package: Any, versions: list[str], lates
         "linked_to_repos": [],
         "versions": list(versions),
         "latest_version": latest,
-        "updated": _time(package.updated),
+        "updated": time_or_none(package.updated),
         "rating_count": package.rating_count,
         "system_ids": [],
         "vcs_url": package.vcs_url,
@@ -154,7 +66,7 @@ def package_json(owner: str, repo: str, package: Any, versions: list[str], lates
     return body
 
 
-def _versions_of(session: Session, package_ids: list[int]) -> dict[int, tuple[list[str], str | None]]:
+def versions_of(session: Session, package_ids: list[int]) -> dict[int, tuple[list[str], str | None]]:
     """Per package: its version names, newest first, and its latest published version."""
     rows = session.connection().execute(
         sa.select(Version.package_id, Version.name, Version.published_at)
@@ -204,7 +116,7 @@ def get_package(session: Session, viewer: Principal | None, owner: str, repo: st
     if dialect == "postgresql":
         versions, latest = package.version_names or [], package.latest_version
     else:
-        versions, latest = _versions_of(session, [package.id])[package.id]
+        versions, latest = versions_of(session, [package.id])[package.id]
     return package_json(owner, repo, package, versions, latest, publisher=level >= PUBLISH,
                         with_attributes=with_attributes)
 
@@ -214,8 +126,8 @@ def list_packages(session: Session, viewer: Principal | None, owner: str, repo: 
     found = repo_for(session, viewer, owner, repo).repo
     query = sa.select(Package.name).where(Package.repo_id == found.id)
     if start_name:
-        query = query.where(Package.name.like(_wildcard(start_name) + "%", escape="\\"))
-    names, total = _page(session, query.order_by(Package.name), start)
+        query = query.where(Package.name.like(wildcard(start_name) + "%", escape="\\"))
+    names, total = page_items(session, query.order_by(Package.name), start)
     return Page([{"name": n, "linked": False} for n in names], total, start)
 
 
@@ -225,21 +137,19 @@ def search_packages(session: Session, name: str | None, desc: str | None, subjec
         raise Invalid("Give at least one of the search parameters name, desc, subject and repo")
     query = sa.select(Package).join(Repo, Repo.id == Package.repo_id).where(Repo.private.is_(False))
     if name:
-        query = query.where(Package.name.ilike(_like(name), escape="\\"))
+        query = query.where(Package.name.ilike(contains(name), escape="\\"))
     if desc:
-        query = query.where(Package.desc.ilike(_like(desc), escape="\\"))
+        query = query.where(Package.desc.ilike(contains(desc), escape="\\"))
     if subject:
         query = query.where(Repo.owner == subject)
     if repo:
         query = query.where(Repo.name == repo)
-    packages, total = _page(session, query.order_by(Repo.owner, Repo.name, Package.name), start)
+    packages, total = page_items(session, query.order_by(Repo.owner, Repo.name, Package.name), start)
     repos = {r.id: r for r in session.scalars(sa.select(Repo).where(Repo.id.in_({p.repo_id for p in packages})))}
-    versions = _versions_of(session, [p.id for p in packages])
+    versions = versions_of(session, [p.id for p in packages])
     return Page([package_json(repos[p.repo_id].owner, repos[p.repo_id].name, p, *versions[p.id], publisher=False)
                  for p in packages], total, start)
 
-
-# --- versions -----------------------------------------------------------------------------------
 
 def version_json(found: Located, *, with_attributes: bool = False) -> dict[str, Any]:
     version, package, repo = found.version, found.package, found.repo
@@ -254,9 +164,9 @@ def version_json(found: Located, *, with_attributes: bool = False) -> dict[str, 
         "labels": list(version.labels or []),
         "published": version.published_at is not None,
         "attribute_names": _attribute_names(version.attributes, publisher),
-        "created": _time(version.created),
-        "updated": _time(version.updated),
-        "released": _time(version.released) or "",
+        "created": time_or_none(version.created),
+        "updated": time_or_none(version.updated),
+        "released": time_or_none(version.released) or "",
         "ordinal": float(version.ordinal),
         "github_release_notes_file": version.github_release_notes_file,
         "github_use_tag_release_notes": version.github_use_tag_release_notes,
@@ -272,8 +182,6 @@ def get_version(session: Session, viewer: Principal | None, owner: str, repo: st
                 with_attributes: bool = False) -> dict[str, Any]:
     return version_json(locate(session, viewer, owner, repo, package, name), with_attributes=with_attributes)
 
-
-# --- attributes, readme, release notes ----------------------------------------------------------
 
 def get_attributes(session: Session, viewer: Principal | None, owner: str, repo: str, package: str,
                    version: str | None, names: list[str] | None) -> list[dict[str, Any]]:
@@ -300,76 +208,3 @@ def document_json(found: Located, document: dict[str, Any]) -> dict[str, Any]:
         body["version"] = found.version.name
     body.update(document)
     return body
-
-
-# --- files --------------------------------------------------------------------------------------
-
-def file_json(file: File, repo: Repo, package: str, version: str) -> dict[str, Any]:
-    return {
-        "name": file.name,
-        "path": file.path,
-        "repo": repo.name,
-        "package": package,
-        "version": version,
-        "owner": repo.owner,
-        "created": _time(file.created),
-        "size": file.size,
-        "sha1": file.sha1,
-        "sha256": file.sha256,
-    }
-
-
-def _files(session: Session, query: sa.Select) -> list[tuple[File, str, str]]:
-    return [(f, p, v) for f, p, v in session.execute(
-        query.add_columns(Package.name, Version.name)
-        .join(Package, Package.id == File.package_id).join(Version, Version.id == File.version_id)).all()]
-
-
-def list_files(session: Session, viewer: Principal | None, owner: str, repo: str, package: str,
-               version: str | None, include_unpublished: bool) -> list[dict[str, Any]]:
-    found = locate(session, viewer, owner, repo, package, version)
-    query = sa.select(File).where(File.package_id == found.package.id)
-    if found.version is not None:
-        query = query.where(File.version_id == found.version.id)
-    if not (include_unpublished and found.access.level >= PUBLISH):
-        query = query.where(File.published_at.is_not(None))
-    rows = _files(session, query.order_by(Version.ordinal.desc(), File.path))
-    return [file_json(f, found.repo, p, v) for f, p, v in rows]
-
-
-def search_files(session: Session, *, name: str | None, sha1: str | None, subject: str | None,
-                 repo: str | None, created_after: datetime | None, start: int) -> Page:
-    if not name and not sha1:
-        raise Invalid("Give the search parameter name or sha1")
-    query = (sa.select(File).join(Repo, Repo.id == File.repo_id)
-             .where(Repo.private.is_(False), File.published_at.is_not(None)))
-    if name:
-        query = query.where(File.name.like(_wildcard(name), escape="\\"))
-    if sha1:
-        query = query.where(File.sha1 == sha1.lower())
-    if subject:
-        query = query.where(Repo.owner == subject)
-    if repo:
-        query = query.where(Repo.name == repo)
-    if created_after is not None:
-        query = query.where(File.created > created_after)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(query.add_columns(Repo, Package.name, Version.name)
-                           .join(Package, Package.id == File.package_id)
-                           .join(Version, Version.id == File.version_id)
-                           .order_by(File.created.desc(), File.id.desc()).offset(start).limit(PAGE_SIZE)).all()
-    return Page([file_json(f, r, p, v) for f, r, p, v in rows], total, start)
-
-
-def file_owner(session: Session, viewer: Principal | None, owner: str, repo: str, path: str,
-               *, version: bool) -> dict[str, Any]:
-    """``file_package`` / ``file_version``: the package or version a visible file belongs to."""
-    file = resolve_download(session, viewer, owner, repo, path)
-    package = session.get(Package, file.package_id)
-    found = locate(session, viewer, owner, repo, package.name)
-    if not version:
-        versions, latest = _versions_of(session, [package.id])[package.id]
-        return package_json(owner, repo, package, versions, latest, publisher=found.access.can_publish)
-    the_version = session.get(Version, file.version_id)
-    return version_json(Located(found.access, package, the_version))
-
