@@ -231,3 +231,48 @@ def test_uploading_explodes_nothing(api, client, alice):
     assert client.put("/content/alice/main/tool", data=b"x", headers=alice).status_code == 400
     assert client.put("/content/alice/main/a.jar", data=b"x",
                       headers={**alice, "X-Bintray-Package": "tool"}).status_code == 400
+
+
+def test_a_version_is_released_once_when_two_publishes_race(api, alice, catalog):
+    import threading
+    from datetime import datetime, timezone
+
+    import sqlalchemy as sa
+
+    from catalog.use_cases import content
+    from packyard.auth import Principal
+    from packyard.testing import wait_for
+
+    api.upload("alice", "main", "tool", "1.0", "a.jar", b"a", alice)
+    actor = Principal(username="alice", user_id="uid-alice")
+    holding, go_on = threading.Event(), threading.Event()
+
+    def publish_call():
+        with catalog.uow() as uow:
+            content.publish_version(uow, actor, "alice", "main", "tool", "1.0", discard=False,
+                                    now=datetime.now(timezone.utc), base_url="https://packyard.test")
+            holding.set()
+            go_on.wait(10)
+            uow.commit()
+
+    def upload_and_publish():
+        content.upload(catalog.uow, catalog.storage, actor,
+                       content.Upload("alice", "main", "tool", "1.0", "c.jar", publish=True), io.BytesIO(b"c"),
+                       limit=100, base_url="https://packyard.test", clock=catalog.clock)
+
+    first = threading.Thread(target=publish_call)
+    first.start()
+    assert holding.wait(10)
+    second = threading.Thread(target=upload_and_publish)
+    second.start()
+
+    def waiting_on_a_lock():
+        with catalog.platform.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND datname = current_database()")).scalar_one() > 0
+    wait_for(waiting_on_a_lock, timeout=10, message="the second publish waiting for the first")
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert [e["data"]["files"][0]["path"] for e in api.events("catalog.version.released")] == ["a.jar"]
+    assert sorted(e["data"]["path"] for e in api.events("catalog.file.published")) == ["a.jar", "c.jar"]

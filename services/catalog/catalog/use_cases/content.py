@@ -140,6 +140,10 @@ def _publish(uow: UnitOfWork, actor: Principal, repo: Repo, package: Package, ve
              files: list[File], now: datetime, base_url: str) -> None:
     if not files:
         return
+    # Concurrent publishes of one version (an upload with publish=1 beside a publish call) must
+    # release it once: its state is re-read under a row lock before deciding.
+    uow.session.flush()
+    uow.session.refresh(version, with_for_update=True)
     ref = version_event_ref(repo, package, version)
     subject = f"{repo.owner}/{repo.name}/{package.name}/{version.name}"
     for file in files:

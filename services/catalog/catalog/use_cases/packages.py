@@ -107,6 +107,7 @@ def update_package(uow: UnitOfWork, actor: Principal, owner: str, repo_name: str
     changes = {k: v for k, v in changes.items() if k in EDITABLE}
     if not changes:
         return repo, package
+    session.refresh(package, with_for_update=True)  # concurrent updates get distinct revisions
     merged = {key: changes.get(key, getattr(package, key)) for key in EDITABLE}
     merged["labels"] = merged["labels"] or []
     merged["custom_licenses"] = merged["custom_licenses"] or []

@@ -84,6 +84,7 @@ def update_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str, change
                                      and may_create_repo_in(session, actor, subject)):
         raise Forbidden(f"You do not have the 'admin' permission on repository '{owner}/{name}' needed to update it")
     repo = access.repo
+    session.refresh(repo, with_for_update=True)  # concurrent updates get distinct revisions
     allowed = {"desc", "labels", *GPG_FLAGS}
     changes = {k: v for k, v in changes.items() if k in allowed}
     merged = {flag: changes.get(flag, getattr(repo, flag)) for flag in GPG_FLAGS}
