@@ -28,6 +28,11 @@ def event_time(event: CloudEvent) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def _clip(full_name: str | None) -> str | None:
+    """Display names longer than catalog keeps are cut, not refused: the rest of the event still counts."""
+    return None if full_name is None else full_name[:200]
+
+
 class UserRegistered(ma.Schema):
     user_id = ma.fields.String(required=True)
     username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
@@ -42,7 +47,7 @@ class UserDeleted(ma.Schema):
 
 def on_user_registered(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
     subjects.record_user(uow, subjects.UserRegistered(
-        user_id=data["user_id"], username=data["username"], full_name=data["full_name"] or "",
+        user_id=data["user_id"], username=data["username"], full_name=_clip(data["full_name"]) or "",
         registered=data["registered"]), event_time(event))
 
 
@@ -60,7 +65,7 @@ class OrgEvent(ma.Schema):
 
 def on_org_created(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
     subjects.record_org(uow, subjects.OrgChanged(org_id=data["org_id"], name=data["name"], revision=data["revision"],
-                                                 full_name=data["full_name"], owner_id=data["owner_id"],
+                                                 full_name=_clip(data["full_name"]), owner_id=data["owner_id"],
                                                  created=event.type == "identity.org.created"),
                         event_time(event))
 
@@ -69,11 +74,14 @@ def on_org_deleted(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> 
     subjects.forget_org(uow, data["org_id"], data["name"], data["revision"], event_time(event))
 
 
+_NAME = {"required": True, "validate": ma.validate.Length(min=1, max=64)}
+
+
 class MemberEvent(ma.Schema):
-    org_id = ma.fields.String(required=True)
-    org = ma.fields.String(required=True)
-    user_id = ma.fields.String(required=True)
-    username = ma.fields.String(required=True)
+    org_id = ma.fields.String(**_NAME)
+    org = ma.fields.String(**_NAME)
+    user_id = ma.fields.String(**_NAME)
+    username = ma.fields.String(**_NAME)
     role = ma.fields.String(load_default="member", validate=ma.validate.OneOf(("owner", "admin", "member")))
     revision = ma.fields.Integer(required=True)
 
@@ -87,9 +95,9 @@ def on_member_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) 
 
 
 class TeamEvent(ma.Schema):
-    subject = ma.fields.String(required=True)
+    subject = ma.fields.String(**_NAME)
     subject_type = ma.fields.String(load_default="org", validate=ma.validate.OneOf(("org", "user")))
-    team = ma.fields.String(required=True)
+    team = ma.fields.String(**_NAME)
     members = ma.fields.List(ma.fields.String(), load_default=None, allow_none=True)
     allow_repo_creation = ma.fields.Boolean(load_default=None, allow_none=True)
     revision = ma.fields.Integer(required=True)
