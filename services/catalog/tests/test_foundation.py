@@ -58,6 +58,11 @@ def test_health_metrics_and_openapi_answer(client):
         assert name in metrics
     spec = client.get("/openapi/catalog.json")
     assert spec.status_code == 200 and spec.json["info"]["title"] == "Packyard catalog"
+    paths = spec.json["paths"]
+    assert {"/repos/{subject}/{repo}", "/packages/{subject}/{repo}/{package}", "/content/{subject}/{repo}/{rest}",
+            "/dl/{subject}/{repo}/{file_path}", "/search/file", "/licenses/oss_licenses"} <= set(paths)
+    assert "$ref" in paths["/packages/{subject}/{repo}/{package}"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
 
 
 def test_unknown_paths_answer_json_404(client):
