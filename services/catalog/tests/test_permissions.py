@@ -153,3 +153,12 @@ def test_organizations_unknown_to_catalog_cannot_receive_repositories(api, clien
     alice = api.user("alice")
     response = client.post("/repos/nowhere/main", json={}, headers=alice)
     assert response.status_code == 404 and response.json == {"message": "Subject 'nowhere' was not found"}
+
+
+def test_the_creator_of_an_organization_administers_it_until_told_otherwise(api, client):
+    api.user("olga")
+    api.bus.deliver("identity.org.created", {"org_id": "oid-newco", "name": "newco", "full_name": "NewCo",
+                                             "owner": "olga", "owner_id": "uid-olga", "revision": 1})
+    assert client.post("/repos/newco/first", json={}, headers=api.headers("olga")).status_code == 201
+    api.member("newco", "olga", revision=2, event="identity.member.removed")
+    assert client.post("/repos/newco/second", json={}, headers=api.headers("olga")).status_code == 403

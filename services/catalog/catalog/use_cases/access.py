@@ -58,21 +58,27 @@ def live_subject(session: Session, name: str) -> Subject | None:
     return None if subject is None or subject.deleted else subject
 
 
-def is_org_member(session: Session, org: Subject, user_id: str) -> str | None:
-    """The caller's role in the organization, or None."""
+def org_role(session: Session, org: Subject, user_id: str) -> str | None:
+    """The user's role in the organization (owner, admin, member), or None.
+
+    The creator named by ``identity.org.created`` is its owner until a membership event says
+    otherwise (that event may arrive after the organization's).
+    """
     membership = session.get(Membership, (org.identity_id, user_id))
-    return membership.role if membership is not None else None
+    if membership is None:
+        return "owner" if org.owner_id == user_id else None
+    return membership.role
 
 
 def is_org_admin(session: Session, org: Subject, principal: Principal) -> bool:
-    return org.owner_id == principal.user_id or is_org_member(session, org, principal.user_id) in ORG_ADMIN_ROLES
+    return org_role(session, org, principal.user_id) in ORG_ADMIN_ROLES
 
 
 def teams_of(session: Session, subject: Subject, principal: Principal) -> list[Team]:
     """The caller's teams of ``subject`` that count (for an organization: only while a member of it)."""
     teams = session.scalars(sa.select(Team).where(Team.subject == subject.name, Team.deleted.is_(False))).all()
     mine = [t for t in teams if principal.username in (t.members or [])]
-    if mine and subject.kind == "org" and is_org_member(session, subject, principal.user_id) is None:
+    if mine and subject.kind == "org" and org_role(session, subject, principal.user_id) is None:
         return []
     return mine
 
