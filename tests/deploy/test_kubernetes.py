@@ -408,7 +408,7 @@ def test_the_ingress_sends_the_public_host_to_the_gateway(kustomization):
             assert path["backend"]["service"]["port"]["name"] in port_names
 
 
-def test_keda_scales_the_notifier_worker_on_its_two_queues(kustomization, services):
+def test_keda_scales_the_notifier_worker_on_every_queue_it_consumes(kustomization, services):
     if "notifier" not in services:
         pytest.skip("no notifier service yet")
     notifier = kustomization("notifier")
@@ -418,25 +418,10 @@ def test_keda_scales_the_notifier_worker_on_its_two_queues(kustomization, servic
     notifier.get("Deployment", "notifier-worker")
     triggers = scaled["spec"]["triggers"]
     assert {t["type"] for t in triggers} == {"rabbitmq"}
-    assert sorted(t["metadata"]["queueName"] for t in triggers) == ["notifier.accounts", "notifier.releases"]
+    declared = sorted(q.spec.name for q in importlib.import_module("notifier.consumers").QUEUES)
+    assert sorted(t["metadata"]["queueName"] for t in triggers) == declared
     for trigger in triggers:
         auth = notifier.get("TriggerAuthentication", trigger["authenticationRef"]["name"])
         [host] = [t for t in auth["spec"]["secretTargetRef"] if t["parameter"] == "host"]
         assert (host["name"], host["key"]) == ("notifier-secrets", "AMQP_URL"), "the notifier's own broker account"
     assert scaled["spec"]["minReplicaCount"] >= 1, "at least one worker keeps the other queues consumed"
-
-
-@pytest.mark.parametrize("queue", [
-    "notifier.accounts",
-    # Remove the marker once the notifier consumes catalog.version.released on this queue.
-    pytest.param("notifier.releases", marks=pytest.mark.xfail(
-        strict=True, reason="the notifier does not declare notifier.releases yet")),
-])
-def test_the_scaled_queues_are_queues_the_notifier_consumes(queue, services, kustomization):
-    if "notifier" not in services:
-        pytest.skip("no notifier service yet")
-    [scaled] = kustomization("notifier").of_kind("ScaledObject")
-    assert queue in [t["metadata"]["queueName"] for t in scaled["spec"]["triggers"]]
-    consumers = importlib.import_module("notifier.consumers")
-    declared = {q.spec.name for q in consumers.QUEUES}
-    assert queue in declared, f"KEDA watches {queue}, which the notifier does not declare"
