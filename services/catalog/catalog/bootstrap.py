@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalog import config, consumers, models
-from catalog.downloads import DownloadCounter
+from catalog.downloads import ANONYMOUS_DECISION_SECONDS, AnonymousDecisions, DownloadCounter
 from catalog.storage import FileSystemStorage
+from catalog.use_cases.content import Download
 from packyard.consumer import ConsumerQueue
 from packyard.db import UnitOfWork, is_postgres, utcnow
 from packyard.service import Platform
@@ -56,6 +57,10 @@ class Catalog:
         """This process's download counter (its flusher is started by the API)."""
         return DownloadCounter(self.platform.engine, interval=self.settings.download_flush_interval,
                                clock=self.clock)
+
+    @cached_property
+    def anonymous_downloads(self) -> AnonymousDecisions[Download]:
+        return AnonymousDecisions(ANONYMOUS_DECISION_SECONDS)
 
     def close(self) -> None:
         """Write pending download counts and release connections (tests; the API does it at exit)."""

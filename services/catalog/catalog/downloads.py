@@ -1,4 +1,4 @@
-"""Counting downloads without a database write per download.
+"""Counting downloads without a database write per download, and remembering anonymous decisions.
 
 Each API process counts downloads in memory, per (file, day, country), and a background thread
 writes what accumulated every ``DOWNLOAD_FLUSH_INTERVAL`` seconds as one batch of upserts that add
@@ -18,9 +18,11 @@ import logging
 import os
 import re
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from prometheus_client import Counter
@@ -138,3 +140,52 @@ class DownloadCounter:
                 index_elements=[table.c.file_id, table.c.day, table.c.country],
                 set_={"count": table.c.count + insert.excluded.count, "version_id": insert.excluded.version_id,
                       "package_id": insert.excluded.package_id}))
+
+
+T = TypeVar("T")
+
+# Long enough to spare the database most queries of a hot file, short enough that a deleted or
+# overridden file stops being served within a moment.
+ANONYMOUS_DECISION_SECONDS = 2.0
+
+
+class AnonymousDecisions(Generic[T]):
+    """What an anonymous download of a path resolved to, remembered for ``ttl`` seconds.
+
+    Anonymous downloads of published files in public repositories are most of the traffic and
+    ask the same few paths again and again; remembering the answer briefly spares the database
+    a query per download. The cost is a bounded staleness, per API process: for up to ``ttl``
+    seconds after a file is deleted or overridden, anonymous downloads may still get the
+    previous content (whose blob outlives the file by the garbage collector's grace period).
+    Only positive decisions for anonymous callers are kept, so nothing private is ever served
+    from here. ``ttl`` 0 turns it off.
+    """
+
+    def __init__(self, ttl: float, *, size: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._clock = clock
+        self._entries: OrderedDict[tuple[str, str, str], tuple[float, T]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> T | None:
+        if self._ttl <= 0:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] < self._clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple[str, str, str], value: T) -> None:
+        if self._ttl <= 0:
+            return
+        with self._lock:
+            self._entries[key] = (self._clock() + self._ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)

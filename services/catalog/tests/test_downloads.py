@@ -153,3 +153,41 @@ class TestSendfileMode:
     def test_a_missing_blob_answers_404_not_500(self, published, client, catalog):
         catalog.storage.local_path(SHA256).unlink()
         assert client.get(published).status_code == 404
+
+
+def test_anonymous_decisions_are_remembered_briefly_and_boundedly():
+    from catalog.downloads import AnonymousDecisions
+
+    now = [100.0]
+    cache = AnonymousDecisions(2.0, size=2, clock=lambda: now[0])
+    cache.put(("a", "r", "x"), "X")
+    assert cache.get(("a", "r", "x")) == "X"
+    now[0] += 2.5
+    assert cache.get(("a", "r", "x")) is None  # expired
+    for name in ("p", "q", "s"):
+        cache.put(("a", "r", name), name)
+    assert cache.get(("a", "r", "p")) is None and cache.get(("a", "r", "s")) == "s"  # oldest evicted
+    off = AnonymousDecisions(0)
+    off.put(("a", "r", "x"), "X")
+    assert off.get(("a", "r", "x")) is None
+
+
+def test_only_anonymous_downloads_of_public_files_are_remembered(api, client, alice, catalog):
+    api.create_repo("alice", "secret", alice, private=True)
+    client.post("/packages/alice/secret", json={"name": "hidden"}, headers=alice)
+    api.upload("alice", "secret", "hidden", "1.0", "h.bin", b"h", alice, publish=True)
+    assert client.get("/dl/alice/secret/h.bin", headers=alice).status_code == 200
+    assert client.get("/dl/alice/secret/h.bin").status_code == 401  # the owner's answer was not kept
+    assert catalog.anonymous_downloads.get(("alice", "secret", "h.bin")) is None
+
+
+def test_a_deleted_file_stops_downloading_once_its_remembered_decision_expires(published, client, alice, catalog):
+    from catalog.downloads import AnonymousDecisions
+
+    now = [0.0]
+    catalog.anonymous_downloads = AnonymousDecisions(2.0, clock=lambda: now[0])
+    assert client.get(published).status_code == 200
+    client.delete("/content/alice/main/org/tool/tool-1.0.jar", headers=alice)
+    assert client.get(published).status_code == 200  # the previous answer, for at most two seconds
+    now[0] += 2.1
+    assert client.get(published).status_code == 404

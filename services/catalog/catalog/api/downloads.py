@@ -3,7 +3,9 @@
 Catalog decides (who may download what, and counts it) and never pushes the bytes through Python:
 in ``accel`` mode it answers with no body and ``X-Accel-Redirect`` into the blob store, which the
 gateway (nginx) serves with sendfile and Range support; in ``sendfile`` mode (no gateway) it hands
-the file to the WSGI server's file wrapper (the kernel's sendfile under gunicorn).
+the file to the WSGI server's file wrapper (the kernel's sendfile under gunicorn). What an
+anonymous download resolved to is remembered for two seconds (see
+:class:`catalog.downloads.AnonymousDecisions`), so the hottest files cost no query at all.
 """
 
 from __future__ import annotations
@@ -66,8 +68,14 @@ class DownloadFile(MethodView):
     def get(self, subject: str, repo: str, file_path: str) -> Any:
         """Download a file (anonymous for published files of public repositories)."""
         cat = catalog()
-        with cat.reader() as session:
-            download = resolve_download(session, current_principal(), subject, repo, file_path)
+        caller = current_principal()
+        key = (subject, repo, file_path)
+        download = cat.anonymous_downloads.get(key) if caller is None else None
+        if download is None:
+            with cat.reader() as session:
+                download = resolve_download(session, caller, subject, repo, file_path)
+            if caller is None:
+                cat.anonymous_downloads.put(key, download)
         settings = cat.settings
         if settings.download_mode == "sendfile":
             path = cat.storage.local_path(download.sha256)
