@@ -231,6 +231,8 @@ def test_uploading_explodes_nothing(api, client, alice):
     assert client.put("/content/alice/main/tool", data=b"x", headers=alice).status_code == 400
     assert client.put("/content/alice/main/a.jar", data=b"x",
                       headers={**alice, "X-Bintray-Package": "tool"}).status_code == 400
+    assert client.put("/content/alice/main/a.jar", data=b"x", headers={
+        **alice, "X-Bintray-Package": "to ol", "X-Bintray-Version": "1.0"}).status_code == 400
 
 
 def test_a_version_is_released_once_when_two_publishes_race(api, alice, catalog):

@@ -168,3 +168,13 @@ def test_repository_search_finds_public_repositories_by_name_or_description(api,
     assert list(response.json[0]) == REPO_KEYS
     assert response.headers["X-RangeLimit-Total"] == "1"
     assert client.get("/search/repos").status_code == 400
+
+
+def test_text_with_nul_characters_answers_400(api, client, alice):
+    for method, url, body in (("post", "/repos/alice/x", {"desc": "a\u0000b"}),
+                              ("patch", "/packages/alice/main/tool", {"desc": "a\u0000b"}),
+                              ("post", "/packages/alice/main/tool/attributes", [{"name": "a", "values": ["x\u0000"]}]),
+                              ("post", "/packages/alice/main/tool/versions", {"name": "1.0", "desc": "\u0000"})):
+        response = getattr(client, method)(url, json=body, headers=alice)
+        assert response.status_code == 400 and "NUL" in response.json["message"], url
+    assert client.get("/repos/alice/x").status_code == 404

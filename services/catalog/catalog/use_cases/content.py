@@ -17,7 +17,7 @@ from catalog import events
 from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
 from catalog.use_cases.access import PUBLISH, READ, RepoRef, level_on, repo_for
-from catalog.use_cases.names import check_path, check_version_name
+from catalog.use_cases.names import check_package_name, check_path, check_version_name
 from catalog.use_cases.packages import find_package
 from catalog.use_cases.versions import add_version, locate, version_event_ref
 from packyard.auth import Principal
@@ -69,6 +69,7 @@ def upload(uow_factory: Callable[[], UnitOfWork], storage: BlobStorage, actor: P
     the file (checking again, since the world may have changed meanwhile).
     """
     check_path(cmd.path)
+    check_package_name(cmd.package)
     check_version_name(cmd.version)
     if cmd.sha256 is not None and (len(cmd.sha256) != 64 or any(c not in "0123456789abcdef" for c in cmd.sha256)):
         raise Invalid("X-Checksum-Sha2 must be a hex SHA-256")
