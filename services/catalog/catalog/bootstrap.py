@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from catalog import config, consumers, models
@@ -31,22 +32,23 @@ class Catalog:
         return self.platform.uow()
 
     @contextmanager
-    def reader(self) -> Iterator[Session]:
-        """A session for requests that only read.
+    def read_connection(self) -> Iterator[sa.Connection]:
+        """A connection for requests that only read.
 
         On PostgreSQL it runs in autocommit, so a read costs its own statements and no
         BEGIN/ROLLBACK round trips; each statement sees a consistent snapshot, which is what
         the read models need (the hot ones are a single statement).
         """
-        engine = self.platform.engine
-        if not is_postgres(engine):
-            with self.platform.session_factory() as session:
-                yield session
-            return
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            with Session(bind=conn) as session:
-                yield session
+        with self.platform.engine.connect() as conn:
+            if is_postgres(conn):
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A session on a :meth:`read_connection`, for read models that use the ORM."""
+        with self.read_connection() as conn, Session(bind=conn) as session:
+            yield session
 
     @property
     def consumer_queues(self) -> Sequence[ConsumerQueue]:

@@ -9,13 +9,28 @@ from __future__ import annotations
 from typing import Any
 
 import flask
+import marshmallow as ma
 
 from catalog.bootstrap import Catalog
+from packyard.errors import Invalid
 from packyard.paging import Page
 
 
 def catalog() -> Catalog:
     return flask.current_app.extensions["catalog"]
+
+
+ATTRIBUTE_VALUES = {"name": "attribute_values", "in": "query", "schema": {"type": "boolean"},
+                    "description": "include the attributes with their values"}
+
+
+def query_args(schema: type[ma.Schema]) -> dict[str, Any]:
+    """The query string loaded with ``schema`` (400 on bad input); its defaults without one."""
+    try:
+        return schema().load(flask.request.args.to_dict() if flask.request.args else {})
+    except ma.ValidationError as exc:
+        raise Invalid("Invalid request: " + "; ".join(
+            f"{field}: {' '.join(map(str, errors))}" for field, errors in exc.normalized_messages().items())) from None
 
 
 def paged(page: Page[Any]) -> Any:

@@ -72,8 +72,8 @@ class DownloadFile(MethodView):
         key = (subject, repo, file_path)
         download = cat.anonymous_downloads.get(key) if caller is None else None
         if download is None:
-            with cat.reader() as session:
-                download = resolve_download(session, caller, subject, repo, file_path)
+            with cat.read_connection() as conn:
+                download = resolve_download(conn, caller, subject, repo, file_path)
             if caller is None:
                 cat.anonymous_downloads.put(key, download)
         settings = cat.settings

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalog import queries, schemas
-from catalog.api import catalog, paged
+from catalog.api import ATTRIBUTE_VALUES, catalog, paged, query_args
 from packyard.paging import RANGE_HEADERS
 from catalog.use_cases import metadata, packages
 from packyard.web import current_principal, require_principal, success
@@ -34,12 +34,14 @@ class Packages(MethodView):
 
 @blp.route("/packages/<subject>/<repo>/<package>")
 class PackageResource(MethodView):
-    @blp.arguments(schemas.AttributeValuesQuery, location="query")
+    @blp.doc(parameters=[ATTRIBUTE_VALUES])
     @blp.alt_response(200, schema=schemas.PackageSchema, success=True)
-    def get(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+    def get(self, subject: str, repo: str, package: str) -> Any:
         """A package (HEAD answers 200 or 404)."""
-        with catalog().reader() as session:
-            return queries.get_package(session, current_principal(), subject, repo, package,
+        # The most requested endpoint: its query is read only when there is one.
+        query = query_args(schemas.AttributeValuesQuery)
+        with catalog().read_connection() as conn:
+            return queries.get_package(conn, current_principal(), subject, repo, package,
                                        with_attributes=query["attribute_values"])
 
     @blp.arguments(schemas.PackageUpdateSchema)
@@ -50,7 +52,7 @@ class PackageResource(MethodView):
         cat = catalog()
         with cat.uow() as uow:
             packages.update_package(uow, actor, subject, repo, package, body, cat.clock())
-            answer = queries.get_package(uow.session, actor, subject, repo, package)
+            answer = queries.get_package(uow.session.connection(), actor, subject, repo, package)
             uow.commit()
         return answer
 

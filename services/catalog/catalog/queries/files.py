@@ -79,11 +79,11 @@ def search_files(session: Session, *, name: str | None, sha1: str | None, subjec
 def file_owner(session: Session, viewer: Principal | None, owner: str, repo: str, path: str,
                *, version: bool) -> dict[str, Any]:
     """``file_package`` / ``file_version``: the package or version a visible file belongs to."""
-    file = resolve_download(session, viewer, owner, repo, path)
+    file = resolve_download(session.connection(), viewer, owner, repo, path)
     package = session.get(Package, file.package_id)
     found = locate(session, viewer, owner, repo, package.name)
     if not version:
-        versions, latest = versions_of(session, [package.id])[package.id]
+        versions, latest = versions_of(session.connection(), [package.id])[package.id]
         return package_json(owner, repo, package, versions, latest, publisher=found.access.can_publish)
     the_version = session.get(Version, file.version_id)
     return version_json(Located(found.access, package, the_version))

@@ -107,6 +107,14 @@ def level_on(session: Session, principal: Principal | None, repo: RepoLike) -> i
     return level
 
 
+def level_for(conn: sa.Connection, principal: Principal | None, repo: RepoLike) -> int:
+    """:func:`level_on` for reads working on a bare connection (anonymous callers cost no query)."""
+    if principal is None:
+        return NONE if repo.private else READ
+    with Session(bind=conn) as session:
+        return level_on(session, principal, repo)
+
+
 def find_repo(session: Session, owner: str, name: str) -> Repo | None:
     return session.scalars(sa.select(Repo).where(Repo.owner == owner, Repo.name == name)).first()
 

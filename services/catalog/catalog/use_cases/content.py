@@ -16,7 +16,7 @@ import sqlalchemy.exc
 from catalog import events
 from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
-from catalog.use_cases.access import PUBLISH, READ, RepoRef, level_on, repo_for
+from catalog.use_cases.access import PUBLISH, READ, RepoRef, level_for, repo_for
 from catalog.use_cases.names import check_package_name, check_path, check_version_name
 from catalog.use_cases.packages import find_package
 from catalog.use_cases.versions import add_version, locate, version_event_ref
@@ -234,13 +234,12 @@ def _download_statement() -> sa.Select:
             .where(Repo.owner == sa.bindparam("owner"), Repo.name == sa.bindparam("repo")))
 
 
-def resolve_download(session: sa.orm.Session, actor: Principal | None, owner: str, repo: str,
-                     path: str) -> Download:
+def resolve_download(conn: sa.Connection, actor: Principal | None, owner: str, repo: str, path: str) -> Download:
     """A file the caller may see (what ``/dl/`` sends), in one statement; 401 to an anonymous caller who
     might see it with credentials. A private repository and a missing one answer the same."""
     check_path(path)
-    row = session.connection().execute(_download_statement(), {"owner": owner, "repo": repo, "path": path}).first()
-    level = level_on(session, actor, RepoRef(row.repo_key, owner, row.repo_private)) if row is not None else 0
+    row = conn.execute(_download_statement(), {"owner": owner, "repo": repo, "path": path}).first()
+    level = level_for(conn, actor, RepoRef(row.repo_key, owner, row.repo_private)) if row is not None else 0
     readable = row is not None and level >= READ
     if not readable or row.id is None or (row.published_at is None and level < PUBLISH):
         # Credentials may help unless a readable repository simply has no such file.
