@@ -93,6 +93,7 @@ def render(services: list[str], routes: list[dict]) -> str:
         "    location = /_authn {",
         "        internal;",
         "        auth_request off;",
+        "        client_max_body_size 0;  # the body is not sent to identity; its size is the route's business",
         "        if ($http_authorization = \"\") {",
         "            return 204;",
         "        }",

@@ -126,8 +126,11 @@ def render_gateway(env: Mapping[str, str]) -> Path:
     values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"])
     server = gateway_config.render_local(template, values)
     conf = gw / "nginx.conf"
+    # nginx started as root runs its workers as `nobody`, who cannot read var/ (often under a
+    # private directory); a local run as root keeps the workers as the user that owns var/.
+    user = "user root;\n" if os.geteuid() == 0 else ""
     conf.write_text(f"""# Local gateway of `make run`, rendered from deploy/gateway/default.conf.template.
-worker_processes {env.get('GATEWAY_WORKERS', '2')};
+{user}worker_processes {env.get('GATEWAY_WORKERS', '2')};
 pid {gw}/nginx.pid;
 error_log stderr warn;
 events {{ worker_connections 1024; }}

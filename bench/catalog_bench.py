@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Catalog benchmarks, measured in one run on this machine:
+
+1. anonymous ``GET /packages/:s/:r/:p`` through the gateway, as a fraction of a bare Flask +
+   SQLAlchemy primary-key read of the same row behind the same nginx (goal: at least 0.7);
+2. a 1 MiB download at ``/dl/`` through the gateway, as a fraction of nginx serving the same
+   file directly (goal: at least 0.5);
+3. the catalog API worker's memory growth while a 500 MiB file uploads (goal: under 64 MiB).
+
+    .venv/bin/python bench/catalog_bench.py [--seconds 10] [--connections 16] [--upload-mib 500]
+
+Starts the whole platform (as `make run` does) on PostgreSQL databases and a RabbitMQ vhost of
+its own, the bare Flask app under the same gunicorn settings, and a second nginx with the same
+settings for the two baselines. Load comes from `wrk` (Debian package `wrk`; installed with
+apt when running as root). Prints one JSON document with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from launcher import DEFAULT_PORTS, SERVICES, LocalPlatform  # noqa: E402
+from relay_throughput import PG, create_vhost, delete_vhost  # noqa: E402
+
+from packyard.testing import free_port, wait_for  # noqa: E402
+
+BARE_APP = textwrap.dedent('''
+    """A bare Flask + SQLAlchemy primary-key read: the baseline of the package benchmark."""
+    import os
+
+    import flask
+    import sqlalchemy as sa
+
+    def create_app():
+        app = flask.Flask(__name__)
+        engine = sa.create_engine(os.environ["DATABASE_URL"], pool_size=5, pool_pre_ping=True)
+        packages = sa.Table("packages", sa.MetaData(), autoload_with=engine)
+
+        @app.get("/bare/<int:package_id>")
+        def package(package_id):
+            with engine.connect() as conn:
+                row = conn.execute(sa.select(packages).where(packages.c.id == package_id)).mappings().first()
+            if row is None:
+                flask.abort(404)
+            return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+        return app
+''')
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        return shutil.which("wrk") or "wrk"
+    raise SystemExit("wrk is not installed: apt-get install wrk")
+
+
+def wrk(url: str, seconds: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return {"requests_per_second": round(rps, 1), "errors": int(non2xx.group(1)) if non2xx else 0,
+            "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 2) if p99 else None}
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def gunicorn_workers(shell_pid: int) -> list[int]:
+    """The worker processes of the gunicorn started by a Procfile line (shell → master → workers)."""
+    masters = [p for p in [shell_pid, *children(shell_pid)] if "gunicorn" in Path(f"/proc/{p}/cmdline").read_text()]
+    master = masters[0]
+    return children(master)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--upload-mib", type=int, default=500)
+    args = parser.parse_args()
+    ensure_wrk()
+
+    tag = f"bench_{int(time.time())}_{uuid.uuid4().hex[:4]}"
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    urls = {}
+    with admin.connect() as conn:
+        for svc in SERVICES:
+            conn.execute(sa.text(f'CREATE DATABASE "{tag}_{svc}"'))
+            urls[f"{svc.upper()}_DATABASE_URL"] = sa.make_url(PG).set(database=f"{tag}_{svc}").render_as_string(
+                hide_password=False)
+    vhost = f"pk-{tag}"
+    overrides = {name: str(free_port()) for name in DEFAULT_PORTS}
+    overrides.update(urls, AMQP_URL=create_vhost(vhost), LOG_LEVEL="WARNING")
+    work = Path(tempfile.mkdtemp(prefix="packyard-bench-"))
+    platform = LocalPlatform(work / "var", overrides=overrides, log_to_files=True)
+    extra: list[subprocess.Popen] = []
+    results: dict = {}
+    try:
+        platform.migrate()
+        platform.start()
+        platform.wait_ready(timeout=120)
+        base = platform.gateway_url
+        http = requests.Session()
+
+        # a publisher, a repository, a package with a version and a published 1 MiB file
+        user = f"bench{uuid.uuid4().hex[:6]}"
+        password = "a long enough password"
+        assert http.post(f"{base}/auth/signup", json={"username": user, "email": f"{user}@example.com",
+                                                       "password": password}).status_code == 201
+        token = http.post(f"{base}/auth/login", json={"username": user, "password": password}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        wait_for(lambda: http.get(f"{base}/repos/{user}").status_code == 200, timeout=30,
+                 message="catalog knowing the user")
+        r = http.post(f"{base}/repos/{user}/generic", json={"type": "generic", "desc": "bench"}, headers=auth)
+        assert r.status_code == 201, r.text
+        r = http.post(f"{base}/packages/{user}/generic", headers=auth, json={
+            "name": "widget", "desc": "a widget", "licenses": ["MIT"], "vcs_url": "https://example.com/widget.git"})
+        assert r.status_code == 201, r.text
+        payload = os.urandom(1024 * 1024)
+        r = http.put(f"{base}/content/{user}/generic/widget/1.0/widget-1.0.bin?publish=1", data=payload, headers=auth)
+        assert r.status_code == 201, r.text
+        package_url = f"{base}/packages/{user}/generic/widget"
+        download_url = f"{base}/dl/{user}/generic/widget-1.0.bin"
+        assert http.get(package_url).status_code == 200
+        downloaded = http.get(download_url)
+        assert downloaded.status_code == 200 and downloaded.content == payload, (downloaded.status_code, downloaded.headers, downloaded.content[:300])
+
+        # the baselines: a bare Flask app and a plain static file, behind an nginx of the same settings
+        catalog_engine = sa.create_engine(urls["CATALOG_DATABASE_URL"])
+        with catalog_engine.connect() as conn:
+            package_id = conn.execute(sa.text("SELECT id FROM packages WHERE name = 'widget'")).scalar_one()
+        catalog_engine.dispose()
+        (work / "bare_app.py").write_text(BARE_APP)
+        static_dir = work / "static"
+        static_dir.mkdir()
+        (static_dir / "widget-1.0.bin").write_bytes(payload)
+        bare_port, nginx_port = free_port(), free_port()
+        env = dict(platform.env, DATABASE_URL=urls["CATALOG_DATABASE_URL"])
+        extra.append(subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--config", "python:packyard.gunicorn_conf",
+             "--bind", f"127.0.0.1:{bare_port}", "--chdir", str(work), "bare_app:create_app()"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        gateway_conf = (platform.var_dir / "gateway" / "nginx.conf").read_text()
+        head = gateway_conf.split("http {")[0]
+        bare_dir = work / "nginx"
+        (bare_dir / "tmp").mkdir(parents=True)
+        head = head.replace(str(platform.var_dir / "gateway"), str(bare_dir))
+        (bare_dir / "nginx.conf").write_text(head + textwrap.dedent(f"""
+            http {{
+                access_log off;
+                sendfile on;
+                client_body_temp_path {bare_dir}/tmp/client_body;
+                proxy_temp_path {bare_dir}/tmp/proxy;
+                fastcgi_temp_path {bare_dir}/tmp/fastcgi;
+                uwsgi_temp_path {bare_dir}/tmp/uwsgi;
+                scgi_temp_path {bare_dir}/tmp/scgi;
+                upstream bare {{ server 127.0.0.1:{bare_port}; keepalive 32; }}
+                server {{
+                    listen 127.0.0.1:{nginx_port};
+                    proxy_http_version 1.1;
+                    proxy_set_header Connection "";
+                    location /bare/ {{ proxy_pass http://bare; }}
+                    location /static/ {{ alias {static_dir}/; tcp_nopush on; }}
+                }}
+            }}
+        """))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        extra.append(subprocess.Popen([nginx, "-p", str(bare_dir), "-c", str(bare_dir / "nginx.conf"), "-e", "stderr",
+                                       "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        bare_url = f"http://127.0.0.1:{nginx_port}/bare/{package_id}"
+        static_url = f"http://127.0.0.1:{nginx_port}/static/widget-1.0.bin"
+        wait_for(lambda: requests.get(bare_url, timeout=2).status_code == 200, timeout=30, message="bare app")
+        assert requests.get(static_url).content == payload
+
+        for url in (package_url, bare_url, download_url, static_url):  # warm every path
+            wrk(url, 2, args.connections)
+        gateway_pkg = wrk(package_url, args.seconds, args.connections)
+        bare_pkg = wrk(bare_url, args.seconds, args.connections)
+        gateway_dl = wrk(download_url, args.seconds, args.connections)
+        static_dl = wrk(static_url, args.seconds, args.connections)
+        results["package_read"] = {
+            "gateway": gateway_pkg, "bare_flask_sqlalchemy": bare_pkg,
+            "fraction": round(gateway_pkg["requests_per_second"] / bare_pkg["requests_per_second"], 3),
+            "goal": ">= 0.7"}
+        results["download_1mib"] = {
+            "gateway": gateway_dl, "nginx_direct": static_dl,
+            "fraction": round(gateway_dl["requests_per_second"] / static_dl["requests_per_second"], 3),
+            "goal": ">= 0.5"}
+
+        # memory of the catalog API workers while a large file streams in
+        big = work / "big.bin"
+        with open(big, "wb") as fh:
+            chunk = os.urandom(1024 * 1024)
+            for _ in range(args.upload_mib):
+                fh.write(chunk)
+        workers = gunicorn_workers(platform.processes["catalog-api"].popen.pid)
+        baseline = {pid: rss_kib(pid) for pid in workers}
+        peak = dict(baseline)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                for pid in workers:
+                    peak[pid] = max(peak[pid], rss_kib(pid))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        started = time.perf_counter()
+        with open(big, "rb") as fh:
+            r = http.put(f"{base}/content/{user}/generic/widget/2.0/big-2.0.bin", data=fh, headers=auth)
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        assert r.status_code == 201, r.text
+        growth = max(peak[pid] - baseline[pid] for pid in workers) / 1024
+        results["upload_memory"] = {
+            "upload_mib": args.upload_mib, "seconds": round(elapsed, 1),
+            "mib_per_second": round(args.upload_mib / elapsed, 1),
+            "worker_rss_before_mib": {str(p): round(v / 1024, 1) for p, v in baseline.items()},
+            "max_worker_rss_growth_mib": round(growth, 1), "goal": "< 64"}
+        print(json.dumps(results, indent=2))
+    finally:
+        for proc in extra:
+            proc.terminate()
+            proc.wait(20)
+        platform.stop()
+        delete_vhost(vhost)
+        with admin.connect() as conn:
+            for svc in SERVICES:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{tag}_{svc}" WITH (FORCE)'))
+        admin.dispose()
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("kept", work)
+
+
+if __name__ == "__main__":
+    main()
