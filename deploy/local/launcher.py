@@ -104,6 +104,7 @@ def platform_env(var_dir: Path, overrides: Mapping[str, str] | None = None,
     env.setdefault("SMTP_HOST", "127.0.0.1")
     env.setdefault("MAIL_FROM", "Packyard <no-reply@packyard.localhost>")
     env.setdefault("BLOB_STORAGE_PATH", str(var_dir / "blobs"))
+    env.setdefault("DOWNLOAD_LOG_DIR", str(var_dir / "download-logs"))
     env.setdefault("GNUPGHOME_ROOT", str(var_dir / "gnupg"))
     env.setdefault("LOG_LEVEL", "INFO")
     env.setdefault("SECRET_KEY", secret_values["IDENTITY_SECRET_KEY"])
@@ -120,10 +121,12 @@ def render_gateway(env: Mapping[str, str]) -> Path:
     gw = var_dir / "gateway"
     for sub in ("logs", "tmp"):
         (gw / sub).mkdir(parents=True, exist_ok=True)
-    Path(env["BLOB_STORAGE_PATH"]).mkdir(parents=True, exist_ok=True)
+    for shared_dir in (env["BLOB_STORAGE_PATH"], env["DOWNLOAD_LOG_DIR"], gw / "state"):
+        Path(shared_dir).mkdir(parents=True, exist_ok=True)
     template = (ROOT / "deploy" / "gateway" / "default.conf.template").read_text()
     values = {f"{s.upper()}_UPSTREAM": f"127.0.0.1:{env[f'{s.upper()}_PORT']}" for s in SERVICES}
-    values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"])
+    values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"],
+                  DOWNLOAD_LOG_DIR=env["DOWNLOAD_LOG_DIR"], GATEWAY_STATE_DIR=str(gw / "state"))
     server = gateway_config.render_local(template, values)
     conf = gw / "nginx.conf"
     # nginx started as root runs its workers as `nobody`, who cannot read var/ (often under a
