@@ -7,7 +7,7 @@
 * **one error shape** — every error, including 404, 405, 413, 500 and request validation
   failures, answers JSON ``{"message": "..."}`` (Bintray's shape). Validation failures
   answer 400 (not flask-smorest's 422) with a message naming each bad field;
-  a URL carrying a NUL character (``%00``), which no database text can hold, answers 400;
+  a URL or JSON body carrying a NUL character, which no database text can hold, answers 400;
 * ``/livez`` (the process answers; checks nothing external), ``/readyz`` (every
   readiness check passes; 503 with the failing ones otherwise) and Prometheus
   ``/metrics``;
@@ -165,6 +165,16 @@ def run_checks(checks: Iterable[ReadinessCheck]) -> tuple[bool, dict[str, str]]:
     return ready, report
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def create_api(
     import_name: str,
     *,
@@ -215,11 +225,14 @@ def create_api(
             traceparent=context.child_traceparent(flask.request.headers.get("traceparent")),
         )
         flask.g.packyard_context.__enter__()
-        # PostgreSQL text cannot hold NUL: a %00 in the URL would otherwise fail a query (500).
+        # PostgreSQL text cannot hold NUL: a %00 in the URL or a \u0000 in a JSON body would
+        # otherwise fail a query (500) instead of being refused.
         request = flask.request
         if "\x00" in request.path or any("\x00" in key or "\x00" in value
                                           for key, value in request.args.items(multi=True)):
             abort(400, "Invalid request: the URL contains a NUL character")
+        if request.is_json and request.content_length and _holds_nul(request.get_json(silent=True)):
+            abort(400, "Invalid request: text may not contain NUL characters")
 
     @app.after_request
     def _finish(response: flask.Response) -> flask.Response:

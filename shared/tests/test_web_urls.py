@@ -26,3 +26,24 @@ def test_a_nul_character_in_the_url_answers_400_before_any_view_runs():
         assert response.headers["X-Request-Id"]
     assert seen == []
     assert client.get("/users/alice?start_pos=0").json == {"name": "alice"}
+
+
+def test_a_nul_character_anywhere_in_a_json_body_answers_400_before_any_view_runs():
+    app, api = create_api(__name__, service="demo")
+    blp = Blueprint("things", __name__)
+    seen = []
+
+    @blp.route("/things")
+    class Things(MethodView):
+        def post(self):
+            seen.append(1)
+            return {"ok": True}
+
+    api.register_blueprint(blp)
+    client = app.test_client()
+    for body in ({"desc": "a\u0000b"}, {"a\u0000": 1}, [{"values": ["x", "y\u0000"]}]):
+        response = client.post("/things", json=body)
+        assert response.status_code == 400, body
+        assert response.json == {"message": "Invalid request: text may not contain NUL characters"}
+    assert seen == []
+    assert client.post("/things", json={"desc": "fine"}).json == {"ok": True}
