@@ -1,5 +1,5 @@
 """What identity listens to: only what keeps ``repos`` and ``followers_count`` of the Bintray
-user and organization JSON current.
+user and organization JSON, and ``permitted_repos`` of the team JSON, current.
 
 Schemas here are identity's own, tolerant readings of other services' events (unknown
 fields excluded); identity never imports another service's code. Events may arrive late or
@@ -15,7 +15,7 @@ import marshmallow as ma
 import sqlalchemy as sa
 
 from identity.access import as_utc
-from identity.models import Org, SubjectRepo, User
+from identity.models import Org, SubjectRepo, TeamPermission, User
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
 from packyard.events import CloudEvent
@@ -37,6 +37,17 @@ class FollowEvent(ma.Schema):
 
     followee = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
     followers_count = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    revision = ma.fields.Integer(required=True)
+
+
+class PermissionEvent(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
+    repo = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    team = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    permission = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["read", "publish", "admin"]))
     revision = ma.fields.Integer(required=True)
 
 
@@ -89,6 +100,26 @@ def on_follow_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any])
             return
 
 
+def _apply_permission(uow: UnitOfWork, data: dict[str, Any], permission: str | None) -> None:
+    key = (data["owner"], data["repo"], data["team"])
+    row = uow.session.get(TeamPermission, key, with_for_update=True)
+    if row is None:
+        uow.session.add(TeamPermission(subject=key[0], repo=key[1], team=key[2], permission=permission,
+                                       revision=data["revision"]))
+    elif data["revision"] > row.revision:
+        row.permission, row.revision = permission, data["revision"]
+
+
+def on_permission_set(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    if data["permission"] is None:
+        raise ma.ValidationError({"permission": ["required when a permission is set"]})
+    _apply_permission(uow, data, data["permission"])
+
+
+def on_permission_removed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    _apply_permission(uow, data, None)  # a tombstone: a late "set" cannot revive it
+
+
 QUEUES = [
     ConsumerQueue("identity.subject-counters", (
         Handler("catalog.repo.created", on_repo_created, RepoEvent),
@@ -96,5 +127,7 @@ QUEUES = [
         Handler("catalog.repo.deleted", on_repo_deleted, RepoEvent),
         Handler("social.follow.started", on_follow_changed, FollowEvent),
         Handler("social.follow.stopped", on_follow_changed, FollowEvent),
+        Handler("catalog.permission.set", on_permission_set, PermissionEvent),
+        Handler("catalog.permission.removed", on_permission_removed, PermissionEvent),
     )),
 ]

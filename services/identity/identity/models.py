@@ -221,3 +221,19 @@ class SigningKey(Base):
     public_jwk: Mapped[str] = mapped_column(sa.Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     retired_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+
+class TeamPermission(Base):
+    """A team's permission on a repository, as announced by catalog (Bintray ``permitted_repos``).
+
+    A removed grant stays with ``permission`` NULL so that an older event arriving late cannot
+    bring it back; ``revision`` (per repository and team, from catalog) orders the events.
+    """
+
+    __tablename__ = "team_permissions"
+
+    subject: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    repo: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    team: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    permission: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    revision: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)

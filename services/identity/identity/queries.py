@@ -16,7 +16,8 @@ from identity.access import (
 )
 from identity.avatars import AvatarImage
 from identity.models import (
-    HIDEABLE_FIELDS, LINKED_ACCOUNTS, Avatar, Org, OrgMember, SubjectRepo, Team, TeamMember, User,
+    HIDEABLE_FIELDS, LINKED_ACCOUNTS, Avatar, Org, OrgMember, SubjectRepo, Team, TeamMember, TeamPermission,
+    User,
 )
 from packyard.auth import Principal
 from packyard.errors import NotFound
@@ -179,7 +180,19 @@ def list_my_orgs(session: Session, user_id: str) -> list[dict[str, Any]]:
 
 def team_json(session: Session, team: Team) -> dict[str, Any]:
     return {"name": team.name, "members": member_names(session, team),
+            "permitted_repos": permitted_repos(session, team),
             "allow_repo_creation": team.allow_repo_creation}
+
+
+def permitted_repos(session: Session, team: Team) -> dict[str, str]:
+    """``{"repo": "read|publish|admin"}`` from catalog's grants, for repositories that still exist."""
+    owner = (session.scalar(sa.select(Org.name).where(Org.id == team.org_id)) if team.org_id
+             else session.scalar(sa.select(User.username).where(User.id == team.user_id)))
+    deleted = sa.select(SubjectRepo.repo).where(SubjectRepo.subject == owner, SubjectRepo.deleted.is_(True))
+    rows = session.execute(sa.select(TeamPermission.repo, TeamPermission.permission).where(
+        TeamPermission.subject == owner, TeamPermission.team == team.name,
+        TeamPermission.permission.is_not(None), TeamPermission.repo.not_in(deleted)).order_by(TeamPermission.repo))
+    return {repo: permission for repo, permission in rows}
 
 
 def list_my_teams(session: Session, user_id: str) -> list[dict[str, Any]]:

@@ -323,6 +323,8 @@ class TeamUpdateSchema(Request):
 class TeamSchema(ma.Schema):
     name = ma.fields.String(required=True)
     members = ma.fields.List(ma.fields.String(), required=True)
+    permitted_repos = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True,
+                                     metadata={"description": "repository → read, publish or admin (from catalog)"})
     allow_repo_creation = ma.fields.Boolean(required=True)
 
 

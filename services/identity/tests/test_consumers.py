@@ -115,3 +115,30 @@ def test_events_about_unknown_subjects_are_ignored_and_bad_ones_refused(api, run
     assert handle(runner, follow("nobody", 4, 1)) == ["processed"]
     with pytest.raises(marshmallow.ValidationError):
         handle(runner, event("social.follow.started", {"followee": "alice"}))
+
+
+def grant(owner, repo_name, team, permission, revision, type_="catalog.permission.set"):
+    data = {"owner": owner, "repo": repo_name, "team": team, "revision": revision}
+    if permission:
+        data["permission"] = permission
+    return event(type_, data)
+
+
+def test_team_json_shows_the_repositories_catalog_granted_to_the_team(api, runner):
+    me = api.user("alice")
+    api.user("bob")
+    assert api.client.post("/orgs", headers=me, json={"name": "wonderland"}).status_code == 201
+    api.client.post("/orgs/wonderland/members", headers=me, json={"username": "bob", "role": "member"})
+    assert api.client.post("/orgs/wonderland/teams", headers=me,
+                           json={"name": "devs", "members": ["bob"]}).status_code == 201
+    handle(runner, repo("catalog.repo.created", "wonderland", "maven"),
+           repo("catalog.repo.created", "wonderland", "npm"),
+           grant("wonderland", "maven", "devs", "publish", 1), grant("wonderland", "npm", "devs", "read", 1),
+           grant("wonderland", "maven", "devs", "admin", 2),
+           grant("wonderland", "npm", "devs", None, 2, type_="catalog.permission.removed"),
+           grant("wonderland", "npm", "devs", "read", 1))  # late and older than the removal: ignored
+    team = api.client.get("/orgs/wonderland/teams/devs", headers=me).json
+    assert team["permitted_repos"] == {"maven": "admin"}
+    assert list(team)[:3] == ["name", "members", "permitted_repos"]  # Bintray's key order
+    handle(runner, repo("catalog.repo.deleted", "wonderland", "maven"))
+    assert api.client.get("/orgs/wonderland/teams/devs", headers=me).json["permitted_repos"] == {}

@@ -18,7 +18,8 @@ def test_team_lifecycle_as_bintray_clients_call_it(api, org):
     created = api.client.post("/orgs/wonderland/teams", headers=alice,
                               json={"name": "devs", "members": ["bob", "carol"], "allow_repo_creation": True})
     assert created.status_code == 201, created.json
-    assert created.json == {"name": "devs", "members": ["bob", "carol"], "allow_repo_creation": True}
+    assert created.json == {"name": "devs", "members": ["bob", "carol"], "permitted_repos": {},
+                            "allow_repo_creation": True}
     event = api.events()[-1]
     assert event["type"] == "identity.team.created" and event["subject"] == "wonderland/devs"
     assert event["data"] == {"subject": "wonderland", "subject_type": "org", "team": "devs",
@@ -31,7 +32,7 @@ def test_team_lifecycle_as_bintray_clients_call_it(api, org):
     updated = api.client.patch("/orgs/wonderland/teams/devs", headers=alice, json={"members": ["carol"]})
     assert updated.status_code == 200 and updated.json["members"] == ["carol"]
     flag = api.client.patch("/orgs/wonderland/teams/devs", headers=alice, json={"allow_repo_creation": False})
-    assert flag.json == {"name": "devs", "members": ["carol"], "allow_repo_creation": False}
+    assert flag.json == {"name": "devs", "members": ["carol"], "permitted_repos": {}, "allow_repo_creation": False}
     updates = api.event_data("identity.team.updated")
     assert [(u["members"], u["allow_repo_creation"]) for u in updates] == [(["carol"], True), (["carol"], False)]
     # delete_org_team
@@ -109,9 +110,9 @@ def test_team_members_see_their_teams(api, org):
                                                                       "allow_repo_creation": True})
     assert api.client.get("/me/teams", headers=org["bob"]).json == [
         {"subject": "carol", "subject_type": "user", "name": "pals", "members": ["bob", "dave"],
-         "allow_repo_creation": True},
+         "permitted_repos": {}, "allow_repo_creation": True},
         {"subject": "wonderland", "subject_type": "org", "name": "devs", "members": ["bob"],
-         "allow_repo_creation": False},
+         "permitted_repos": {}, "allow_repo_creation": False},
     ]
     assert api.client.get("/me/teams", headers=org["alice"]).json == []
 
