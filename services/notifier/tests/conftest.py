@@ -1,24 +1,21 @@
 from __future__ import annotations
 
+import contextlib
 import itertools
-import threading
 import uuid
 
-import pika
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-
 from notifier.__main__ import ALEMBIC_INI
 from notifier.app import create_app
 from notifier.bootstrap import bootstrap
 from notifier.config import Settings
 from notifier.consumers import ACCOUNTS_QUEUE
 from notifier.models import EmailDelivery, metadata
-from packyard import amqp
-from packyard.events import CONTENT_TYPE, CloudEvent
+from packyard.events import CloudEvent
 from packyard.migrations import upgrade
-from packyard.testing import TokenMinter, wait_for
+from packyard.testing import TokenMinter, publish_event, running
 
 _numbers = itertools.count(1)
 BASE_URL = "https://packyard.example.org"
@@ -116,17 +113,7 @@ class Identity:
     @staticmethod
     def publish(amqp_url, event):
         """Publish to ``identity.events`` the way identity's relay does."""
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        try:
-            channel = connection.channel()
-            channel.confirm_delivery()
-            amqp.declare_events_exchange(channel, "identity")
-            channel.basic_publish("identity.events", event.type, event.to_json().encode(),
-                                  pika.BasicProperties(message_id=event.id, type=event.type,
-                                                       content_type=CONTENT_TYPE, delivery_mode=2),
-                                  mandatory=True)
-        finally:
-            connection.close()
+        publish_event(amqp_url, event)
 
 
 @pytest.fixture
@@ -187,16 +174,8 @@ def send_due(notifier):
 def running_worker(make_notifier, fresh_amqp_url, smtp_sink):
     """A real worker — consumers and mail sender — on a RabbitMQ vhost of this test's own."""
     container = make_notifier(amqp_url=fresh_amqp_url, smtp_port=smtp_sink.port)
-    runner = container.platform.consumer(container.consumer_queues)
-    loops = [runner, *container.worker_loops()]
-    threads = [threading.Thread(target=loop.run, name=type(loop).__name__) for loop in loops]
-    for thread in threads:
-        thread.start()
-    try:
-        wait_for(runner.connected.is_set, timeout=10, message="worker connected")
+    with contextlib.ExitStack() as stack:
+        for loop in container.worker_loops():
+            stack.enter_context(running(loop))
+        stack.enter_context(running(container.platform.consumer(container.consumer_queues)))
         yield container
-    finally:
-        for loop in loops:
-            loop.stop()
-        for thread in threads:
-            thread.join(15)

@@ -2,7 +2,6 @@ import time
 
 import pika
 import pytest
-
 from notifier.__main__ import run
 from notifier.app import create_app
 from notifier.mail.sender import MailSender

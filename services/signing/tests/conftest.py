@@ -1,17 +1,13 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import uuid
 
-import pika
 import pytest
 import sqlalchemy as sa
-
-from packyard import amqp
-from packyard.events import CONTENT_TYPE, CloudEvent
+from packyard.events import CloudEvent
 from packyard.migrations import upgrade
-from packyard.testing import TokenMinter, wait_for
+from packyard.testing import TokenMinter, publish_event, running
 from signing.__main__ import ALEMBIC_INI
 from signing.app import create_app
 from signing.bootstrap import bootstrap
@@ -94,17 +90,7 @@ class Identity:
     @staticmethod
     def publish(amqp_url, event):
         """Publish to ``identity.events`` the way identity's relay does."""
-        connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-        try:
-            channel = connection.channel()
-            channel.confirm_delivery()
-            amqp.declare_events_exchange(channel, "identity")
-            channel.basic_publish("identity.events", event.type, event.to_json().encode(),
-                                  pika.BasicProperties(message_id=event.id, type=event.type,
-                                                       content_type=CONTENT_TYPE, delivery_mode=2),
-                                  mandatory=True)
-        finally:
-            connection.close()
+        publish_event(amqp_url, event)
 
 
 @pytest.fixture
@@ -123,12 +109,5 @@ def deliver(signing):
 def running_worker(make_signing, fresh_amqp_url):
     """A real worker consuming from a RabbitMQ vhost of this test's own; yields that vhost's URL."""
     container = make_signing(amqp_url=fresh_amqp_url)
-    runner = container.platform.consumer(container.consumer_queues)
-    thread = threading.Thread(target=runner.run, name="signing-worker")
-    thread.start()
-    try:
-        wait_for(runner.connected.is_set, timeout=10, message="worker connected")
+    with running(container.platform.consumer(container.consumer_queues)):
         yield fresh_amqp_url
-    finally:
-        runner.stop()
-        thread.join(15)

@@ -5,21 +5,24 @@
 * :class:`TcpProxy` — a TCP forwarder that can be cut and restored, to make a real
   broker or database unreachable for the code under test (the fault) without stopping it;
 * :class:`SmtpSink` — a real SMTP server (aiosmtpd) that keeps every message it receives;
-* :class:`TokenMinter` — signs access tokens as identity would, to test one service alone.
+* :class:`TokenMinter` — signs access tokens as identity would, to test one service alone;
+* :func:`publish_event` — put a CloudEvent on its publisher's exchange as a relay would;
+* :func:`running` — run a consumer runner (or any loop) on a thread for the length of a block.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
-__all__ = ["wait_for", "TcpProxy", "SmtpSink", "TokenMinter", "free_port"]
+__all__ = ["wait_for", "TcpProxy", "SmtpSink", "TokenMinter", "free_port", "publish_event", "running"]
 
 T = TypeVar("T")
 
@@ -210,3 +213,45 @@ class TokenMinter:
 
     def headers(self, username: str, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username, **kwargs)}"}
+
+
+def publish_event(amqp_url: str, event: Any, *, body: bytes | None = None) -> None:
+    """Publish ``event`` (a :class:`packyard.events.CloudEvent`) to ``<source>.events`` as a relay does.
+
+    ``body`` replaces the serialized event (to send something malformed with its properties).
+    """
+    import pika
+
+    from packyard import amqp
+    from packyard.events import CONTENT_TYPE
+
+    service = event.source.strip("/")
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        exchange = amqp.declare_events_exchange(channel, service)
+        channel.basic_publish(exchange, event.type, event.to_json().encode() if body is None else body,
+                              pika.BasicProperties(message_id=event.id, type=event.type, content_type=CONTENT_TYPE,
+                                                   delivery_mode=2), mandatory=True)
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def running(loop: Any, *, ready: Callable[[], bool] | None = None, timeout: float = 15.0) -> Iterator[Any]:
+    """Run ``loop.run()`` on a thread during the block, then ``loop.stop()`` and join it.
+
+    For a :class:`~packyard.consumer.ConsumerRunner` the block starts once it is consuming.
+    """
+    thread = threading.Thread(target=loop.run, name=type(loop).__name__, daemon=True)
+    thread.start()
+    try:
+        connected = getattr(loop, "connected", None)
+        condition = ready or (connected.is_set if connected is not None else None)
+        if condition is not None:
+            wait_for(condition, timeout=timeout, message=f"{type(loop).__name__} ready")
+        yield loop
+    finally:
+        loop.stop()
+        thread.join(timeout)

@@ -1,0 +1,41 @@
+import pika
+
+from packyard import amqp
+from packyard.events import CloudEvent
+from packyard.testing import publish_event, running, wait_for
+
+
+class Loop:
+    def __init__(self):
+        self.ran = False
+        self.stopped = False
+
+    def run(self):
+        self.ran = True
+        while not self.stopped:
+            wait_for(lambda: self.stopped, timeout=30)
+
+    def stop(self):
+        self.stopped = True
+
+
+def test_running_runs_a_loop_for_the_block_and_stops_it():
+    loop = Loop()
+    with running(loop, ready=lambda: loop.ran):
+        assert loop.ran and not loop.stopped
+    assert loop.stopped
+
+
+def test_publish_event_puts_a_cloudevent_on_its_publishers_exchange(fresh_amqp_url):
+    connection = pika.BlockingConnection(pika.URLParameters(fresh_amqp_url))
+    channel = connection.channel()
+    amqp.declare_events_exchange(channel, "identity")
+    channel.queue_declare("observer", durable=True)
+    channel.queue_bind("observer", "identity.events", "#")
+    event = CloudEvent(type="identity.user.registered", source="/identity", data={"username": "alice"})
+    publish_event(fresh_amqp_url, event)
+    method, props, body = channel.basic_get("observer", auto_ack=True)
+    connection.close()
+    assert method.routing_key == "identity.user.registered"
+    assert props.message_id == event.id and props.delivery_mode == 2
+    assert body == event.to_json().encode()
