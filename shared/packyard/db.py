@@ -44,11 +44,22 @@ __all__ = [
     "is_postgres",
     "is_sqlite",
     "ChannelListener",
+    "NAMING_CONVENTION",
 ]
 
 log = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL = "packyard_outbox"
+
+# Constraint and index names every service's metadata uses, so that migrations (and SQLite's
+# batch table rebuilds) can always name what they alter.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 # BIGINT on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

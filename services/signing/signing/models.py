@@ -7,19 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from packyard.db import define_inbox_table, define_outbox_table
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from packyard.db import NAMING_CONVENTION, define_inbox_table, define_outbox_table
 
 
 class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING)
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
 metadata = Base.metadata
