@@ -77,6 +77,16 @@ map "$http_authorization|$http_if_none_match|$http_if_modified_since|$request_me
     default               0;
 }
 
+# Headers of a file served on the fast path; empty (so not sent) when nothing was served.
+map $pk_dl_sha2 $pk_dl_etag {
+    ""      "";
+    default "\"$pk_dl_sha2\"";
+}
+map $pk_dl_name $pk_dl_disposition {
+    ""      "";
+    default "attachment; filename=\"$pk_dl_name\"";
+}
+
 # Catalog's answers about public files are cached for the seconds it says (X-Accel-Expires).
 proxy_cache_path ${GATEWAY_STATE_DIR}/download-decisions levels=1:2 keys_zone=pk_dl_decisions:10m
                  max_size=64m inactive=10m use_temp_path=off;
@@ -156,10 +166,10 @@ server {
         sendfile on;
         tcp_nopush on;
         try_files /$pk_blob @catalog_dl;
-        add_header ETag "\"$pk_dl_sha2\"" always;
+        add_header ETag $pk_dl_etag always;
         add_header X-Checksum-Sha1 $pk_dl_sha1 always;
         add_header X-Checksum-Sha2 $pk_dl_sha2 always;
-        add_header Content-Disposition "attachment; filename=\"$pk_dl_name\"" always;
+        add_header Content-Disposition $pk_dl_disposition always;
         add_header X-Request-Id $request_id always;
         access_log ${DOWNLOAD_LOG_DIR}/downloads-$hostname-$pk_log_day.log pk_download_fast;
     }
