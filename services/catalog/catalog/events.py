@@ -127,6 +127,24 @@ class FileDeletedData(_VersionRef):
     sha256 = _text("hex SHA-256 of the removed content", required=True)
 
 
+class PermissionSetData(ma.Schema):
+    owner = _text("the user or organization owning the repository", required=True)
+    repo = _text("the repository's name", required=True)
+    team = _text("the team of the repository's owner", required=True)
+    permission = _text("read, publish or admin", required=True,
+                       validate=ma.validate.OneOf(("read", "publish", "admin")))
+    revision = ma.fields.Integer(required=True, metadata={
+        "description": "grows with every change of this team's permission on a repository of this name"})
+
+
+class PermissionRemovedData(ma.Schema):
+    owner = _text("the user or organization owning the repository", required=True)
+    repo = _text("the repository's name", required=True)
+    team = _text("the team that lost its permission", required=True)
+    revision = ma.fields.Integer(required=True, metadata={
+        "description": "grows with every change of this team's permission on a repository of this name"})
+
+
 REPO_CREATED = EventType("catalog.repo.created", RepoData, description="A repository was created.")
 REPO_UPDATED = EventType("catalog.repo.updated", RepoData,
                          description="A repository's description, labels or signing flags changed.")
@@ -147,5 +165,12 @@ FILE_PUBLISHED = EventType("catalog.file.published", FilePublishedData,
                            description="A file became downloadable by everyone who can read its repository.")
 FILE_DELETED = EventType("catalog.file.deleted", FileDeletedData, description="A published file was deleted.")
 
+PERMISSION_SET = EventType("catalog.permission.set", PermissionSetData,
+                           description="A team was given a permission on a repository, or its permission changed.")
+PERMISSION_REMOVED = EventType("catalog.permission.removed", PermissionRemovedData,
+                               description="A team lost its permission on a repository (also when the repository "
+                                           "or the team was deleted).")
+
 ALL = [REPO_CREATED, REPO_UPDATED, REPO_DELETED, PACKAGE_CREATED, PACKAGE_UPDATED, PACKAGE_DELETED,
-       VERSION_CREATED, VERSION_RELEASED, VERSION_DELETED, FILE_PUBLISHED, FILE_DELETED]
+       VERSION_CREATED, VERSION_RELEASED, VERSION_DELETED, FILE_PUBLISHED, FILE_DELETED,
+       PERMISSION_SET, PERMISSION_REMOVED]

@@ -7,19 +7,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from packyard.db import define_inbox_table, define_outbox_table
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from packyard.db import NAMING_CONVENTION, define_inbox_table, define_outbox_table
 
 
 class Base(DeclarativeBase):
-    metadata = sa.MetaData(naming_convention=NAMING)
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
 metadata = Base.metadata
@@ -221,4 +213,186 @@ class DownloadCount(Base):
     __table_args__ = (
         sa.Index("ix_download_counts_package_id_day", "package_id", "day"),
         sa.Index("ix_download_counts_version_id_day", "version_id", "day"),
+        sa.Index("ix_download_counts_day", "day"),  # the popularity ranking reads recent days of every package
     )
+
+
+class Link(Base):
+    """A package shown in another repository (Bintray's links: how an aggregate repository such as
+    JCenter included packages of many owners).
+
+    The package's published files download through the target repository's ``/dl/`` path at their
+    own paths; with a ``path_prefix``, only those under it.
+    """
+
+    __tablename__ = "links"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    repo_id: Mapped[int] = mapped_column(sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False)
+    path_prefix: Mapped[str | None] = mapped_column(sa.String(1024), nullable=True)
+    created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+
+    __table_args__ = (
+        sa.UniqueConstraint("repo_id", "package_id", name="uq_links_repo_id_package_id"),
+        sa.Index("ix_links_package_id", "package_id"),
+    )
+
+
+class InclusionRequest(Base):
+    """A publisher's request to include their package in an aggregate repository ("Add to JCenter")."""
+
+    __tablename__ = "inclusion_requests"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False)
+    repo_id: Mapped[int] = mapped_column(sa.ForeignKey("repos.id", ondelete="CASCADE"), nullable=False)
+    requester: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    requester_id: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    message: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    path_prefix: Mapped[str | None] = mapped_column(sa.String(1024), nullable=True)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # pending | approved | rejected
+    reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)  # given with the decision
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    decided_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+    __table_args__ = (
+        sa.Index("ix_inclusion_requests_repo_id_status", "repo_id", "status"),
+        sa.Index("ix_inclusion_requests_requester_id", "requester_id"),
+        sa.Index("ix_inclusion_requests_package_id", "package_id"),
+        # One open request per package and repository; decided ones stay as history.
+        sa.Index("uq_inclusion_requests_pending", "package_id", "repo_id", unique=True,
+                 postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'")),
+    )
+
+
+class Claim(Base):
+    """A user's claim that a package is theirs ("report incorrect ownership of packages").
+
+    ``owner``, ``repo`` and ``package`` name the package where it was when the claim was filed: the
+    owner then is the party who answers, and the names outlive the package should it be deleted.
+    """
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[int | None] = mapped_column(sa.ForeignKey("packages.id", ondelete="SET NULL"), nullable=True)
+    owner: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    repo: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    package: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    claimant: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    claimant_id: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    evidence: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    target_owner: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    target_repo: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)  # see use_cases.claims
+    filed: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    answer_due: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    updated: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+    __table_args__ = (
+        sa.Index("ix_claims_claimant_id", "claimant_id"),
+        sa.Index("ix_claims_owner", "owner"),
+        sa.Index("ix_claims_status", "status"),
+        sa.Index("ix_claims_package_id", "package_id"),
+    )
+
+
+class ClaimStep(Base):
+    """One step in the history of a claim: filed, consented, objected, approved, rejected, withdrawn."""
+
+    __tablename__ = "claim_steps"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id", ondelete="CASCADE"), nullable=False)
+    action: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    actor: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    message: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+
+    __table_args__ = (sa.Index("ix_claim_steps_claim_id", "claim_id"),)
+
+
+class PackageMove(Base):
+    """Where a package used to be, so that its old download and API URLs redirect to where it is now."""
+
+    __tablename__ = "package_moves"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False)
+    from_owner: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    from_repo: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    package: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    moved_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+    __table_args__ = (
+        sa.Index("ix_package_moves_from_owner_from_repo", "from_owner", "from_repo"),
+        sa.Index("ix_package_moves_package_id", "package_id"),
+    )
+
+
+class Webhook(Base):
+    """A user's callback for new releases of a package (Bintray's webhooks; the notifier delivers them).
+
+    ``failure_count`` comes from the notifier's delivery events; ``failures_as_of`` is the time of
+    the event it came from, so that an older event arriving late changes nothing.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False)
+    username: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    user_id: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    url: Mapped[str] = mapped_column(sa.String(1000), nullable=False)
+    method: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    failure_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    failures_as_of: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+    updated: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+    __table_args__ = (
+        sa.UniqueConstraint("package_id", "username", name="uq_webhooks_package_id_username"),
+        sa.Index("ix_webhooks_username", "username"),
+    )
+
+
+class DownloadRollup(Base):
+    """A package's downloads of one day, announced once to other services (``catalog.downloads.rolled_up``)."""
+
+    __tablename__ = "download_rollups"
+
+    package_id: Mapped[int] = mapped_column(sa.ForeignKey("packages.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    downloads: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    rolled_up_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+
+class DownloadLogPosition(Base):
+    """How far the gateway's download log file ``name`` has been counted.
+
+    Written in the same transaction as the counts of the lines read, so each line counts once
+    whatever crashes or how many workers read the directory; ``inode`` tells a file replaced under
+    the same name from the one read before.
+    """
+
+    __tablename__ = "download_log_positions"
+
+    name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    inode: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    position: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+
+class Revision(Base):
+    """Revision counters of things that outlive their rows, e.g. a team's permission on a repository
+    (identity keeps its own copy by name: a grant removed and given again must carry a higher revision)."""
+
+    __tablename__ = "revisions"
+
+    scope: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(400), primary_key=True)
+    revision: Mapped[int] = mapped_column(sa.Integer, nullable=False)

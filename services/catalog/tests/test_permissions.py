@@ -162,3 +162,56 @@ def test_the_creator_of_an_organization_administers_it_until_told_otherwise(api,
     assert client.post("/repos/newco/first", json={}, headers=api.headers("olga")).status_code == 201
     api.member("newco", "olga", revision=2, event="identity.member.removed")
     assert client.post("/repos/newco/second", json={}, headers=api.headers("olga")).status_code == 403
+
+
+# --- permission events (identity shows permitted_repos on team JSON from them) --------------------
+
+def grant_events(api):
+    return [(e["type"].rsplit(".", 1)[1], e["data"]["repo"], e["data"]["team"], e["data"].get("permission"),
+             e["data"]["revision"])
+            for e in api.events() if e["type"].startswith("catalog.permission.")]
+
+
+def test_every_change_of_a_grant_is_announced_with_a_growing_revision(acme, client):
+    acme.team("acme", "devs", ["mia"])
+    olga = acme.headers("olga")
+
+    def put(permission):
+        return client.put("/repos/acme/internal/permissions", json={"team": "devs", "permission": permission},
+                          headers=olga).status_code
+
+    assert put("read") == 200 and put("publish") == 200 and put("publish") == 200  # the last one changes nothing
+    assert client.delete("/repos/acme/internal/permissions/devs", headers=olga).status_code == 200
+    assert put("admin") == 200
+    assert grant_events(acme) == [("set", "internal", "devs", "read", 1), ("set", "internal", "devs", "publish", 2),
+                                  ("removed", "internal", "devs", None, 3), ("set", "internal", "devs", "admin", 4)]
+    [first] = acme.events("catalog.permission.set")[:1]
+    assert first["subject"] == "acme/internal"
+    assert first["data"] == {"owner": "acme", "repo": "internal", "team": "devs", "permission": "read", "revision": 1}
+
+
+def test_deleting_a_repository_or_a_team_removes_its_grants_with_events(acme, client):
+    acme.team("acme", "devs", ["mia"])
+    acme.team("acme", "ops", ["max"])
+    olga = acme.headers("olga")
+    for team in ("devs", "ops"):
+        client.put("/repos/acme/internal/permissions", json={"team": team, "permission": "read"}, headers=olga)
+    assert client.delete("/repos/acme/internal", headers=olga).status_code == 200
+    assert grant_events(acme)[-2:] == [("removed", "internal", "devs", None, 2),
+                                       ("removed", "internal", "ops", None, 2)]
+    # a repository of the same name later: revisions carry on, so identity's tombstones do not hide the new grant
+    acme.create_repo("acme", "internal", olga)
+    client.put("/repos/acme/internal/permissions", json={"team": "devs", "permission": "publish"}, headers=olga)
+    assert grant_events(acme)[-1] == ("set", "internal", "devs", "publish", 3)
+    acme.team("acme", "devs", [], revision=2, event="identity.team.deleted")
+    assert grant_events(acme)[-1] == ("removed", "internal", "devs", None, 4)
+    assert client.get("/repos/acme/internal/permissions", headers=olga).json == []
+
+
+def test_a_refused_grant_announces_nothing(acme, client):
+    acme.team("acme", "devs", ["mia"])
+    assert client.put("/repos/acme/internal/permissions", json={"team": "devs", "permission": "read"},
+                      headers=acme.headers("mia")).status_code == 404
+    assert client.put("/repos/acme/internal/permissions", json={"team": "ghosts", "permission": "read"},
+                      headers=acme.headers("olga")).status_code == 404
+    assert grant_events(acme) == []

@@ -15,6 +15,7 @@ from catalog.models import Repo, RepoPermission, Team
 from catalog.use_cases import subjects
 from catalog.use_cases.access import ADMIN, LEVELS, find_repo, live_subject, may_create_repo_in, repo_for
 from catalog.use_cases.names import REPO_TYPES, check_repo_name
+from catalog.use_cases.revisions import next_revision
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
 from packyard.errors import Conflict, Forbidden, Invalid, NotFound
@@ -106,6 +107,10 @@ def delete_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str) -> Non
 
 def _delete(uow: UnitOfWork, repo: Repo) -> None:
     data = {"owner": repo.owner, "repo": repo.name, "private": repo.private, "revision": repo.revision + 1}
+    teams = uow.session.scalars(sa.select(RepoPermission.team).where(RepoPermission.repo_id == repo.id)
+                                .order_by(RepoPermission.team)).all()
+    for team in teams:
+        announce_grant_removed(uow, repo.owner, repo.name, team)
     # Children go with the repository (ON DELETE CASCADE); one event tells consumers to do the same.
     uow.session.execute(sa.delete(Repo).where(Repo.id == repo.id))
     uow.session.expunge(repo)
@@ -131,17 +136,36 @@ def set_team_permission(uow: UnitOfWork, actor: Principal, owner: str, name: str
     known = session.get(Team, (owner, team))
     if known is None or known.deleted:
         raise NotFound(f"Team '{team}' was not found")
-    grant = session.get(RepoPermission, (repo.id, team))
+    grant = session.get(RepoPermission, (repo.id, team), with_for_update=True)
+    if grant is not None and grant.permission == permission:
+        return
     if grant is None:
         session.add(RepoPermission(repo_id=repo.id, team=team, permission=permission))
     else:
         grant.permission = permission
+    uow.publish(events.PERMISSION_SET, {
+        "owner": repo.owner, "repo": repo.name, "team": team, "permission": permission,
+        "revision": next_revision(session, "permission", _grant_key(repo.owner, repo.name, team))},
+        subject=f"{repo.owner}/{repo.name}")
 
 
 def delete_team_permission(uow: UnitOfWork, actor: Principal, owner: str, name: str, team: str) -> None:
     session = uow.session
     repo = repo_for(session, actor, owner, name, ADMIN, action="manage its permissions").repo
-    grant = session.get(RepoPermission, (repo.id, team))
+    grant = session.get(RepoPermission, (repo.id, team), with_for_update=True)
     if grant is None:
         raise NotFound(f"Team '{team}' has no permission on repository '{name}'")
     session.delete(grant)
+    announce_grant_removed(uow, repo.owner, repo.name, team)
+
+
+def _grant_key(owner: str, repo: str, team: str) -> str:
+    return f"{owner}/{repo}/{team}"
+
+
+def announce_grant_removed(uow: UnitOfWork, owner: str, repo: str, team: str) -> None:
+    """Publish that a team lost its permission on a repository (its row is removed by the caller)."""
+    uow.publish(events.PERMISSION_REMOVED, {
+        "owner": owner, "repo": repo, "team": team,
+        "revision": next_revision(uow.session, "permission", _grant_key(owner, repo, team))},
+        subject=f"{owner}/{repo}")

@@ -201,14 +201,25 @@ def record_team(uow: UnitOfWork, cmd: TeamChanged, at: datetime) -> None:
     if cmd.deleted:
         row.members = []
         # A team created again later under this name must not inherit the old grants.
-        repo_ids = sa.select(Repo.id).where(Repo.owner == cmd.subject).scalar_subquery()
-        uow.session.execute(sa.delete(RepoPermission).where(RepoPermission.team == cmd.team,
-                                                            RepoPermission.repo_id.in_(repo_ids)))
+        _remove_grants(uow, cmd.subject, cmd.team)
         return
     if cmd.members is not None:
         row.members = sorted(set(cmd.members))
     if cmd.allow_repo_creation is not None:
         row.allow_repo_creation = cmd.allow_repo_creation
+
+
+def _remove_grants(uow: UnitOfWork, subject: str, team: str) -> None:
+    from catalog.use_cases import repos  # repositories announce their permissions
+
+    grants = uow.session.execute(sa.select(RepoPermission.repo_id, Repo.name)
+                                 .join(Repo, Repo.id == RepoPermission.repo_id)
+                                 .where(Repo.owner == subject, RepoPermission.team == team)
+                                 .order_by(Repo.name)).all()
+    for repo_id, repo_name in grants:
+        uow.session.execute(sa.delete(RepoPermission).where(RepoPermission.repo_id == repo_id,
+                                                            RepoPermission.team == team))
+        repos.announce_grant_removed(uow, subject, repo_name, team)
 
 
 # --- names changing hands -----------------------------------------------------------------------
