@@ -28,7 +28,9 @@ def create_app(container: Catalog | None = None) -> flask.Flask:
     app.before_request(_refuse_nul_in_json)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
-    catalog.downloads.start()  # flushed every DOWNLOAD_FLUSH_INTERVAL and at exit
+    if catalog.settings.download_mode == "sendfile":
+        catalog.downloads.start()  # flushed every DOWNLOAD_FLUSH_INTERVAL and at exit; behind a gateway the
+        # worker counts downloads from the gateway's log instead
     return app
 
 

@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from catalog import config, consumers, models
-from catalog.downloads import ANONYMOUS_DECISION_SECONDS, AnonymousDecisions, DownloadCounter
+from catalog.download_log import DownloadLogIngester
+from catalog.downloads import DownloadCounter
+from catalog.loops import Periodic
 from catalog.storage import FileSystemStorage
-from catalog.use_cases.content import Download
 from packyard.consumer import ConsumerQueue
 from packyard.db import UnitOfWork, is_postgres, utcnow
 from packyard.service import Platform
@@ -56,13 +57,22 @@ class Catalog:
 
     @cached_property
     def downloads(self) -> DownloadCounter:
-        """This process's download counter (its flusher is started by the API)."""
+        """This process's download counter in ``sendfile`` mode (its flusher is started by the API)."""
         return DownloadCounter(self.platform.engine, interval=self.settings.download_flush_interval,
                                clock=self.clock)
 
     @cached_property
-    def anonymous_downloads(self) -> AnonymousDecisions[Download]:
-        return AnonymousDecisions(ANONYMOUS_DECISION_SECONDS)
+    def download_log(self) -> DownloadLogIngester:
+        """Counts the downloads the gateway logged (``accel`` mode; run by the worker)."""
+        return DownloadLogIngester(self.platform.engine, self.settings.download_log_dir,
+                                   grace_seconds=self.settings.download_log_grace, clock=self.clock)
+
+    def worker_loops(self) -> list[Periodic]:
+        """What the worker runs beside its consumers: the download log behind a gateway."""
+        loops = []
+        if self.settings.download_mode == "accel":
+            loops.append(Periodic("download-log", self.download_log.run_once, self.settings.download_log_interval))
+        return loops
 
     def close(self) -> None:
         """Write pending download counts and release connections (tests; the API does it at exit)."""

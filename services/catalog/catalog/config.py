@@ -30,6 +30,16 @@ class Settings(BaseSettings):
                                          help="seconds between writes of the in-memory download counters")
     blob_gc_grace: int = env("BLOB_GC_GRACE", default=3600,
                              help="seconds an unreferenced blob is kept before gc-blobs removes it")
+    download_decision_ttl: int = env("DOWNLOAD_DECISION_TTL", default=2,
+                                     help="seconds the gateway may reuse catalog's answer on whether a /dl/ path is "
+                                          "a public file it can serve itself (accel mode)")
+    download_log_dir: str = env("DOWNLOAD_LOG_DIR", default="var/download-logs",
+                                help="directory of the gateway's download logs, shared with it; the worker counts "
+                                     "downloads from them (accel mode)")
+    download_log_interval: float = env("DOWNLOAD_LOG_INTERVAL", default=2.0,
+                                       help="seconds between the worker's reads of the download logs")
+    download_log_grace: int = env("DOWNLOAD_LOG_GRACE", default=3600,
+                                  help="seconds a fully counted download log of a past day is kept before deletion")
 
 
 def validate(settings: Settings) -> Settings:
@@ -43,6 +53,13 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL")
     if not settings.accel_prefix.startswith("/"):
         raise ConfigError("ACCEL_PREFIX must start with '/'")
+    for name, value in (("DOWNLOAD_DECISION_TTL", settings.download_decision_ttl),
+                        ("DOWNLOAD_LOG_GRACE", settings.download_log_grace)):
+        if value < 0:
+            raise ConfigError(f"{name} must not be negative")
+    for name, value in (("DOWNLOAD_LOG_INTERVAL", settings.download_log_interval),):
+        if value <= 0:
+            raise ConfigError(f"{name} must be positive")
     return settings
 
 

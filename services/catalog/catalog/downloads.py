@@ -1,4 +1,8 @@
-"""Counting downloads without a database write per download, and remembering anonymous decisions.
+"""Counting downloads without a database write per download, in ``sendfile`` mode (no gateway).
+
+Behind the gateway (``accel`` mode) the gateway logs every download and the worker counts them
+from that log instead (:mod:`catalog.download_log`); both write the same counters with
+:func:`add_counts`.
 
 Each API process counts downloads in memory, per (file, day, country), and a background thread
 writes what accumulated every ``DOWNLOAD_FLUSH_INTERVAL`` seconds as one batch of upserts that add
@@ -18,11 +22,9 @@ import logging
 import os
 import re
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import Counter
@@ -125,67 +127,28 @@ class DownloadCounter:
         return sum(entry[2] for entry in batch.values())
 
     def _write(self, batch: dict[tuple[int, date, str], list[int]]) -> None:
-        table = DownloadCount.__table__
         with self._engine.begin() as conn:
-            version_ids = {entry[0] for entry in batch.values()}
-            alive = set(conn.scalars(sa.select(Version.id).where(Version.id.in_(version_ids))))
-            rows: list[dict[str, Any]] = [
-                {"file_id": file_id, "day": day, "country": country, "version_id": version_id,
-                 "package_id": package_id, "count": n}
-                for (file_id, day, country), (version_id, package_id, n) in batch.items() if version_id in alive]
-            if not rows:
-                return  # every version counted was deleted meanwhile: its counts went with it
-            insert = (postgresql.insert if is_postgres(conn) else sqlite.insert)(table).values(rows)
-            conn.execute(insert.on_conflict_do_update(
-                index_elements=[table.c.file_id, table.c.day, table.c.country],
-                set_={"count": table.c.count + insert.excluded.count, "version_id": insert.excluded.version_id,
-                      "package_id": insert.excluded.package_id}))
+            add_counts(conn, batch)
 
 
-T = TypeVar("T")
-
-# Long enough to spare the database most queries of a hot file, short enough that a deleted or
-# overridden file stops being served within a moment.
-ANONYMOUS_DECISION_SECONDS = 2.0
-
-
-class AnonymousDecisions(Generic[T]):
-    """What an anonymous download of a path resolved to, remembered for ``ttl`` seconds.
-
-    Anonymous downloads of published files in public repositories are most of the traffic and
-    ask the same few paths again and again; remembering the answer briefly spares the database
-    a query per download. The cost is a bounded staleness, per API process: for up to ``ttl``
-    seconds after a file is deleted or overridden, anonymous downloads may still get the
-    previous content (whose blob outlives the file by the garbage collector's grace period).
-    Only positive decisions for anonymous callers are kept, so nothing private is ever served
-    from here. ``ttl`` 0 turns it off.
-    """
-
-    def __init__(self, ttl: float, *, size: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._size = size
-        self._clock = clock
-        self._entries: OrderedDict[tuple[str, str, str], tuple[float, T]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str, str]) -> T | None:
-        if self._ttl <= 0:
-            return None
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry[0] < self._clock():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return entry[1]
-
-    def put(self, key: tuple[str, str, str], value: T) -> None:
-        if self._ttl <= 0:
-            return
-        with self._lock:
-            self._entries[key] = (self._clock() + self._ttl, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+def add_counts(conn: sa.Connection, batch: dict[tuple[int, date, str], list[int]]) -> int:
+    """Add ``{(file_id, day, country): [version_id, package_id, count]}`` to the stored counters, in the
+    caller's transaction; counts of versions deleted meanwhile are dropped (they went with the version).
+    Returns the number of downloads written."""
+    if not batch:
+        return 0
+    table = DownloadCount.__table__
+    version_ids = {entry[0] for entry in batch.values()}
+    alive = set(conn.scalars(sa.select(Version.id).where(Version.id.in_(version_ids))))
+    rows: list[dict[str, Any]] = [
+        {"file_id": file_id, "day": day, "country": country, "version_id": version_id,
+         "package_id": package_id, "count": n}
+        for (file_id, day, country), (version_id, package_id, n) in batch.items() if version_id in alive]
+    if not rows:
+        return 0
+    insert = (postgresql.insert if is_postgres(conn) else sqlite.insert)(table).values(rows)
+    conn.execute(insert.on_conflict_do_update(
+        index_elements=[table.c.file_id, table.c.day, table.c.country],
+        set_={"count": table.c.count + insert.excluded.count, "version_id": insert.excluded.version_id,
+              "package_id": insert.excluded.package_id}))
+    return sum(row["count"] for row in rows)

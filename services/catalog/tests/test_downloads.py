@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -60,66 +61,60 @@ def test_anonymous_downloads_of_private_or_unpublished_files_need_credentials(ap
     assert client.get("/dl/alice/main/a/../b.bin").status_code in (400, 404)
 
 
-def test_downloads_are_counted_in_memory_and_flushed_in_batches(published, client, catalog):
-    for country in ("de", "DE", "FR", "somewhere", None):
-        headers = {"X-Country-Code": country} if country else {}
-        assert client.get(published, headers=headers).status_code == 200
-    client.head(published)  # not a download
-    client.get(published, headers={"Range": "bytes=500-"})  # the rest of a resumed download
-    client.get(published, headers={"If-None-Match": f'"{SHA256}"'})  # a revalidation
-    assert counts(catalog) == []  # nothing written per download
-    assert catalog.downloads.pending() == 5
-    assert catalog.downloads.flush() == 5
-    assert counts(catalog) == [("DE", 2), ("FR", 1), ("unknown", 2)]
-    client.get(published, headers={"X-Country-Code": "FR"})
-    catalog.downloads.flush()
-    assert counts(catalog) == [("DE", 2), ("FR", 2), ("unknown", 2)]
-
-
-def test_counts_from_several_processes_add_up(published, client, catalog):
-    from catalog.downloads import DownloadCounter
-
-    client.get(published)
-    other = DownloadCounter(catalog.platform.engine, interval=60)
-    with catalog.uow() as uow:
-        row = uow.session.execute(sa.text("SELECT id, version_id, package_id FROM files")).one()
-    other.count(row.id, row.version_id, row.package_id, "unknown")
-    other.flush()
-    catalog.downloads.flush()
-    assert counts(catalog) == [("unknown", 2)]
-
-
-class TestBackgroundFlusher:
-    @pytest.fixture
-    def settings_overrides(self):
-        return {"download_flush_interval": 0.05}
-
-    def test_the_api_writes_counts_without_being_asked(self, published, client, catalog):
-        client.get(published)
-        wait_for(lambda: counts(catalog) == [("unknown", 1)], timeout=5, message="counts flushed")
-
-
-def test_counts_of_a_deleted_version_are_dropped_not_retried_forever(published, api, client, catalog, alice):
-    client.get(published)
-    client.delete("/packages/alice/main/tool/versions/1.0", headers=alice)
-    assert catalog.downloads.flush() == 1
-    assert catalog.downloads.pending() == 0 and counts(catalog) == []
-
-
-def test_counts_survive_a_failed_write(published, client, catalog):
-    client.get(published)
-    real_engine = catalog.downloads._engine
-    catalog.downloads._engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    assert catalog.downloads.flush() == 0
-    assert catalog.downloads.pending() == 1
-    catalog.downloads._engine = real_engine
-    assert catalog.downloads.flush() == 1 and counts(catalog) == [("unknown", 1)]
+def test_behind_the_gateway_the_api_counts_nothing(published, client, catalog):
+    # The gateway logs the downloads it serves and the worker counts them (test_download_log.py).
+    assert client.get(published).status_code == 200
+    assert catalog.downloads.pending() == 0
+    assert "download-counter" not in {t.name for t in threading.enumerate()}
 
 
 class TestSendfileMode:
     @pytest.fixture
     def settings_overrides(self):
         return {"download_mode": "sendfile"}
+
+    def test_downloads_are_counted_in_memory_and_flushed_in_batches(self, published, client, catalog):
+        for country in ("de", "DE", "FR", "somewhere", None):
+            headers = {"X-Country-Code": country} if country else {}
+            assert client.get(published, headers=headers).status_code == 200
+        client.head(published)  # not a download
+        client.get(published, headers={"Range": "bytes=500-"})  # the rest of a resumed download
+        client.get(published, headers={"If-None-Match": f'"{SHA256}"'})  # a revalidation
+        assert counts(catalog) == []  # nothing written per download
+        assert catalog.downloads.pending() == 5
+        assert catalog.downloads.flush() == 5
+        assert counts(catalog) == [("DE", 2), ("FR", 1), ("unknown", 2)]
+        client.get(published, headers={"X-Country-Code": "FR"})
+        catalog.downloads.flush()
+        assert counts(catalog) == [("DE", 2), ("FR", 2), ("unknown", 2)]
+
+    def test_counts_from_several_processes_add_up(self, published, client, catalog):
+        from catalog.downloads import DownloadCounter
+
+        client.get(published)
+        other = DownloadCounter(catalog.platform.engine, interval=60)
+        with catalog.uow() as uow:
+            row = uow.session.execute(sa.text("SELECT id, version_id, package_id FROM files")).one()
+        other.count(row.id, row.version_id, row.package_id, "unknown")
+        other.flush()
+        catalog.downloads.flush()
+        assert counts(catalog) == [("unknown", 2)]
+
+    def test_counts_of_a_deleted_version_are_dropped_not_retried_forever(self, published, api, client, catalog,
+                                                                         alice):
+        client.get(published)
+        client.delete("/packages/alice/main/tool/versions/1.0", headers=alice)
+        assert catalog.downloads.flush() == 1
+        assert catalog.downloads.pending() == 0 and counts(catalog) == []
+
+    def test_counts_survive_a_failed_write(self, published, client, catalog):
+        client.get(published)
+        real_engine = catalog.downloads._engine
+        catalog.downloads._engine = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+        assert catalog.downloads.flush() == 0
+        assert catalog.downloads.pending() == 1
+        catalog.downloads._engine = real_engine
+        assert catalog.downloads.flush() == 1 and counts(catalog) == [("unknown", 1)]
 
     def test_the_bytes_come_from_the_api_with_checksums(self, published, client):
         response = client.get(published)
@@ -155,39 +150,66 @@ class TestSendfileMode:
         assert client.get(published).status_code == 404
 
 
-def test_anonymous_decisions_are_remembered_briefly_and_boundedly():
-    from catalog.downloads import AnonymousDecisions
+class TestBackgroundFlusher:
+    @pytest.fixture
+    def settings_overrides(self):
+        return {"download_mode": "sendfile", "download_flush_interval": 0.05}
 
-    now = [100.0]
-    cache = AnonymousDecisions(2.0, size=2, clock=lambda: now[0])
-    cache.put(("a", "r", "x"), "X")
-    assert cache.get(("a", "r", "x")) == "X"
-    now[0] += 2.5
-    assert cache.get(("a", "r", "x")) is None  # expired
-    for name in ("p", "q", "s"):
-        cache.put(("a", "r", name), name)
-    assert cache.get(("a", "r", "p")) is None and cache.get(("a", "r", "s")) == "s"  # oldest evicted
-    off = AnonymousDecisions(0)
-    off.put(("a", "r", "x"), "X")
-    assert off.get(("a", "r", "x")) is None
+    def test_the_api_writes_counts_without_being_asked(self, published, client, catalog):
+        client.get(published)
+        wait_for(lambda: counts(catalog) == [("unknown", 1)], timeout=5, message="counts flushed")
 
 
-def test_only_anonymous_downloads_of_public_files_are_remembered(api, client, alice, catalog):
+# --- the gateway's question: may it serve a /dl/ path itself? -----------------------------------
+
+def decide(client, uri):
+    return client.get("/internal/downloads/decision", headers={"X-Original-URI": uri})
+
+
+def test_a_published_public_file_may_be_served_by_the_gateway(published, client, catalog):
+    response = decide(client, published + "?utm=1")
+    assert response.status_code == 200 and response.data == b""
+    assert response.headers["X-Packyard-Blob"] == f"{SHA256[:2]}/{SHA256[2:4]}/{SHA256}"
+    assert (catalog.storage.root / response.headers["X-Packyard-Blob"]).read_bytes() == CONTENT
+    assert response.headers["X-Checksum-Sha1"] == SHA1 and response.headers["X-Checksum-Sha2"] == SHA256
+    assert response.headers["X-Packyard-Filename"] == "tool-1.0.jar"
+    assert response.headers["X-Accel-Expires"] == "2"
+    assert decide(client, "/dl/alice/main/org/tool/tool%2D1.0.jar").status_code == 200  # percent-encoded
+
+
+def test_everything_else_is_left_to_catalogs_own_handler(api, client, alice, published):
     api.create_repo("alice", "secret", alice, private=True)
     client.post("/packages/alice/secret", json={"name": "hidden"}, headers=alice)
     api.upload("alice", "secret", "hidden", "1.0", "h.bin", b"h", alice, publish=True)
-    assert client.get("/dl/alice/secret/h.bin", headers=alice).status_code == 200
-    assert client.get("/dl/alice/secret/h.bin").status_code == 401  # the owner's answer was not kept
-    assert catalog.anonymous_downloads.get(("alice", "secret", "h.bin")) is None
+    api.upload("alice", "main", "tool", "1.0", "draft.bin", b"d", alice)
+    api.upload("alice", "main", "tool", "1.0", 'odd "name".bin', b"q", alice, publish=True)
+    for uri in ("/dl/alice/secret/h.bin", "/dl/alice/main/draft.bin", "/dl/alice/main/missing.bin",
+                "/dl/alice/nowhere/x.bin", "/dl/nobody/main/x.bin", "/dl/alice/main", "/dl/alice/main/a/../b",
+                "/dl/alice/main/%ff.bin", "/content/alice/main/x", "", "/dl/alice/main/odd%20%22name%22.bin",
+                "/dl/%00/main/x.bin", "/dl/alice/%0a/x.bin", "/dl/alice/main/%00", f"/dl/{'a' * 300}/main/x.bin"):
+        response = decide(client, uri)
+        assert response.status_code == 403, uri
+        assert response.headers["X-Accel-Expires"] == "2" and "X-Packyard-Blob" not in response.headers
+    assert client.get("/internal/downloads/decision").status_code == 403  # no URI at all
+    # what the handler then answers: 401 for the private file, the file for a quoted name
+    assert client.get("/dl/alice/secret/h.bin").status_code == 401
+    assert client.get('/dl/alice/main/odd "name".bin').status_code == 200
 
 
-def test_a_deleted_file_stops_downloading_once_its_remembered_decision_expires(published, client, alice, catalog):
-    from catalog.downloads import AnonymousDecisions
+def test_the_decision_costs_one_statement(published, client, catalog):
+    statements = []
+    sa.event.listen(catalog.platform.engine, "before_cursor_execute",
+                    lambda *args: statements.append(args[2]))
+    assert decide(client, published).status_code == 200
+    assert decide(client, "/dl/alice/main/missing.bin").status_code == 403
+    assert len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "(SELECT"))]) == 2
 
-    now = [0.0]
-    catalog.anonymous_downloads = AnonymousDecisions(2.0, clock=lambda: now[0])
-    assert client.get(published).status_code == 200
-    client.delete("/content/alice/main/org/tool/tool-1.0.jar", headers=alice)
-    assert client.get(published).status_code == 200  # the previous answer, for at most two seconds
-    now[0] += 2.1
-    assert client.get(published).status_code == 404
+
+class TestDecisionTtl:
+    @pytest.fixture
+    def settings_overrides(self):
+        return {"download_decision_ttl": 7}
+
+    def test_the_answer_says_how_long_it_may_be_reused(self, published, client):
+        assert decide(client, published).headers["X-Accel-Expires"] == "7"
+        assert decide(client, "/dl/alice/main/missing.bin").headers["X-Accel-Expires"] == "7"

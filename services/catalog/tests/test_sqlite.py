@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+import sqlalchemy as sa
 
 from catalog.__main__ import ALEMBIC_INI
+from catalog.download_log import DownloadLogIngester
 from packyard.migrations import upgrade
 
 
@@ -17,7 +19,7 @@ def catalog_db(tmp_path):
     return url
 
 
-def test_a_release_on_sqlite(api, client, alice, catalog):
+def test_a_release_on_sqlite(api, client, alice, catalog, tmp_path):
     for version in ("1.0", "2.0"):
         client.post("/packages/alice/main/tool/versions", json={"name": version}, headers=alice)
     assert api.upload("alice", "main", "tool", "1.0", "tool-1.0.jar", b"one", alice, publish=True).status_code == 201
@@ -26,8 +28,17 @@ def test_a_release_on_sqlite(api, client, alice, catalog):
     assert client.get("/packages/alice/main/tool/versions/_latest").json["name"] == "1.0"
     response = client.get("/dl/alice/main/tool-1.0.jar", headers={"X-Country-Code": "NL"})
     assert response.headers["X-Checksum-Sha2"] == hashlib.sha256(b"one").hexdigest()
-    client.get("/dl/alice/main/tool-1.0.jar", headers={"X-Country-Code": "NL"})
-    assert catalog.downloads.flush() == 2
+    assert client.get("/internal/downloads/decision",
+                      headers={"X-Original-URI": "/dl/alice/main/tool-1.0.jar"}).status_code == 200
+    logs = tmp_path / "download-logs"
+    logs.mkdir()
+    line = ('{"time":"2026-11-25T10:00:00+00:00","uri":"/dl/alice/main/tool-1.0.jar","method":"GET","status":200,'
+            '"bytes":3,"range":"","country":"NL","blob":""}\n')
+    (logs / "downloads-gw-2026-11-25.log").write_text(line * 2)
+    ingester = DownloadLogIngester(catalog.platform.engine, logs)
+    assert ingester.run_once() == 2 and ingester.run_once() == 0
+    with catalog.platform.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT country, count FROM download_counts")).all() == [("NL", 2)]
     assert [f["name"] for f in client.get("/search/file?name=tool-*").json] == ["tool-1.0.jar"]
     assert client.get("/search/packages?name=too").json[0]["latest_version"] == "1.0"
     assert client.delete("/repos/alice/main", headers=alice).status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import flask
 from flask.views import MethodView
@@ -12,6 +13,7 @@ from catalog import queries, schemas
 from catalog.api import ATTRIBUTE_VALUES, catalog, paged, query_args
 from packyard.paging import RANGE_HEADERS
 from catalog.use_cases import metadata, packages
+from packyard.errors import NotFound
 from packyard.web import current_principal, require_principal, success
 
 blp = Blueprint("packages", __name__, description="Packages (Bintray API)")
@@ -37,12 +39,21 @@ class PackageResource(MethodView):
     @blp.doc(parameters=[ATTRIBUTE_VALUES])
     @blp.alt_response(200, schema=schemas.PackageSchema, success=True)
     def get(self, subject: str, repo: str, package: str) -> Any:
-        """A package (HEAD answers 200 or 404)."""
+        """A package (HEAD answers 200 or 404; a package that moved to another owner answers 301 to where it is)."""
         # The most requested endpoint: its query is read only when there is one.
         query = query_args(schemas.AttributeValuesQuery)
+        viewer = current_principal()
         with catalog().read_connection() as conn:
-            return queries.get_package(conn, current_principal(), subject, repo, package,
-                                       with_attributes=query["attribute_values"])
+            try:
+                return queries.get_package(conn, viewer, subject, repo, package,
+                                           with_attributes=query["attribute_values"])
+            except NotFound:
+                moved_to = queries.moved_package(conn, viewer, subject, repo, package)
+                if moved_to is None:
+                    raise
+        location = f"/packages/{moved_to}/{quote(package)}"
+        query_string = flask.request.query_string.decode("latin-1")
+        return flask.redirect(location + (f"?{query_string}" if query_string else ""), code=301)
 
     @blp.arguments(schemas.PackageUpdateSchema)
     @blp.alt_response(200, schema=schemas.PackageSchema, success=True)

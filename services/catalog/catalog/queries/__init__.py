@@ -11,7 +11,9 @@ from catalog.queries.packages import (
     get_document,
     get_package,
     get_version,
+    linked_to_repos,
     list_packages,
+    moved_package,
     package_json,
     search_packages,
     version_json,
@@ -19,6 +21,7 @@ from catalog.queries.packages import (
 from catalog.queries.repos import get_permission, get_repo, list_permissions, list_repos, repo_json, search_repos
 
 __all__ = ["document_json", "file_json", "file_owner", "get_attributes", "get_document", "get_package",
-           "get_permission", "get_repo", "get_version", "list_files", "list_packages", "list_permissions",
+           "get_permission", "get_repo", "get_version", "linked_to_repos", "list_files", "list_packages",
+           "list_permissions", "moved_package",
            "list_repos", "package_json", "repo_json", "search_files", "search_packages", "search_repos",
            "version_json"]

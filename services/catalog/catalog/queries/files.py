@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from catalog.models import File, Package, Repo, Version
 from catalog.queries.common import time_or_none, wildcard
-from catalog.queries.packages import versions_of, package_json, version_json
+from catalog.queries.packages import linked_to_repos, package_json, version_json, versions_of
 from catalog.use_cases.access import PUBLISH
-from catalog.use_cases.content import resolve_download
+from catalog.use_cases.downloads import resolve_file
 from catalog.use_cases.versions import Located, locate
 from packyard.auth import Principal
 from packyard.errors import Invalid
@@ -78,12 +78,14 @@ def search_files(session: Session, *, name: str | None, sha1: str | None, subjec
 
 def file_owner(session: Session, viewer: Principal | None, owner: str, repo: str, path: str,
                *, version: bool) -> dict[str, Any]:
-    """``file_package`` / ``file_version``: the package or version a visible file belongs to."""
-    file = resolve_download(session.connection(), viewer, owner, repo, path)
+    """``file_package`` / ``file_version``: the package or version a visible file belongs to (for a file of a
+    package linked into the repository, that package where it lives)."""
+    file = resolve_file(session.connection(), viewer, owner, repo, path)
     package = session.get(Package, file.package_id)
-    found = locate(session, viewer, owner, repo, package.name)
+    found = locate(session, viewer, file.owner, file.repo, package.name)
     if not version:
         versions, latest = versions_of(session.connection(), [package.id])[package.id]
-        return package_json(owner, repo, package, versions, latest, publisher=found.access.can_publish)
+        return package_json(file.owner, file.repo, package, versions, latest, publisher=found.access.can_publish,
+                            linked_to=linked_to_repos(session, viewer, package.id))
     the_version = session.get(Version, file.version_id)
     return version_json(Located(found.access, package, the_version))

@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from catalog.models import Package, Repo, Version
+from catalog.models import Link, Package, PackageMove, Repo, Version
 from catalog.queries.common import contains, page_items, time_or_none, wildcard
 from catalog.use_cases.access import PUBLISH, READ, RepoRef, level_for, repo_for
 from catalog.use_cases.versions import Located, locate
 from packyard.auth import Principal
 from packyard.errors import Invalid, NotFound
-from packyard.paging import Page
+from packyard.paging import Page, page_of
 
 
 def _attribute_names(attributes: Iterable[dict[str, Any]] | None, publisher: bool) -> list[str]:
@@ -29,9 +29,9 @@ def _attributes(attributes: Iterable[dict[str, Any]] | None, publisher: bool) ->
 
 
 def package_json(owner: str, repo: str, package: Any, versions: list[str], latest: str | None, *,
-                 publisher: bool, with_attributes: bool = False) -> dict[str, Any]:
+                 publisher: bool, with_attributes: bool = False, linked_to: list[str] | None = None) -> dict[str, Any]:
     """``package``: a Package or a row of its columns; ``versions``: names, newest first; ``latest``: the latest
-    published version."""
+    published version; ``linked_to``: names of the repositories it is linked into that the viewer may see."""
     body: dict[str, Any] = {
         "name": package.name,
         "repo": repo,
@@ -52,7 +52,7 @@ def package_json(owner: str, repo: str, package: Any, versions: list[str], lates
         body["public_download_numbers"] = package.public_download_numbers
         body["public_stats"] = package.public_stats
     body.update({
-        "linked_to_repos": [],
+        "linked_to_repos": list(linked_to or []),
         "versions": list(versions),
         "latest_version": latest,
         "updated": time_or_none(package.updated),
@@ -100,7 +100,22 @@ def _package_statement(dialect: str) -> sa.Select:
              .where(version.package_id == Package.id).scalar_subquery())
     latest = (sa.select(version.name).where(version.package_id == Package.id, version.published_at.is_not(None))
               .order_by(version.published_at.desc(), version.id.desc()).limit(1).scalar_subquery())
-    return query.add_columns(names.label("version_names"), latest.label("latest_version"))
+    target = sa.orm.aliased(Repo)
+    public_links = (sa.select(sa.func.array_agg(aggregate_order_by(target.name, target.owner, target.name)))
+                    .select_from(Link).join(target, target.id == Link.repo_id)
+                    .where(Link.package_id == Package.id, target.private.is_(False)).scalar_subquery())
+    private_links = (sa.exists().where(Link.package_id == Package.id, Link.repo_id == target.id,
+                                       target.private.is_(True)))
+    return query.add_columns(names.label("version_names"), latest.label("latest_version"),
+                             public_links.label("public_links"), private_links.label("private_links"))
+
+
+def linked_to_repos(conn: sa.Connection, viewer: Principal | None, package_id: int) -> list[str]:
+    """Names of the repositories a package is linked into, those the viewer may see (Bintray's ``linked_to_repos``)."""
+    targets = conn.execute(sa.select(Repo.id, Repo.owner, Repo.name, Repo.private).join(Link, Link.repo_id == Repo.id)
+                           .where(Link.package_id == package_id).order_by(Repo.owner, Repo.name)).all()
+    return [t.name for t in targets
+            if not t.private or level_for(conn, viewer, RepoRef(t.id, t.owner, t.private)) >= READ]
 
 
 def get_package(conn: sa.Connection, viewer: Principal | None, owner: str, repo: str, name: str, *,
@@ -115,20 +130,42 @@ def get_package(conn: sa.Connection, viewer: Principal | None, owner: str, repo:
         raise NotFound(f"Package '{name}' was not found")
     if dialect == "postgresql":
         versions, latest = package.version_names or [], package.latest_version
+        linked = (package.public_links or []) if viewer is None or not package.private_links else None
     else:
         versions, latest = versions_of(conn, [package.id])[package.id]
+        linked = None
+    if linked is None:
+        linked = linked_to_repos(conn, viewer, package.id)
     return package_json(owner, repo, package, versions, latest, publisher=level >= PUBLISH,
-                        with_attributes=with_attributes)
+                        with_attributes=with_attributes, linked_to=linked)
+
+
+def moved_package(conn: sa.Connection, viewer: Principal | None, owner: str, repo: str, name: str) -> str | None:
+    """Where a package that moved away from ``owner/repo`` is now (``owner/repo``), when the viewer may see it."""
+    row = conn.execute(sa.select(Repo.id, Repo.owner, Repo.name, Repo.private)
+                       .select_from(PackageMove)
+                       .join(Package, Package.id == PackageMove.package_id).join(Repo, Repo.id == Package.repo_id)
+                       .where(PackageMove.from_owner == owner, PackageMove.from_repo == repo,
+                              PackageMove.package == name, Package.name == name)
+                       .order_by(PackageMove.id.desc()).limit(1)).first()
+    if row is None or level_for(conn, viewer, RepoRef(row.id, row.owner, row.private)) < READ:
+        return None
+    return f"{row.owner}/{row.name}"
 
 
 def list_packages(session: Session, viewer: Principal | None, owner: str, repo: str, start: int,
                   start_name: str | None) -> Page:
+    """The repository's own packages, and those of other repositories linked into it (``linked: true``)."""
     found = repo_for(session, viewer, owner, repo).repo
-    query = sa.select(Package.name).where(Package.repo_id == found.id)
+    own = sa.select(Package.name.label("name"), sa.literal(False).label("linked")).where(Package.repo_id == found.id)
+    linked = (sa.select(Package.name.label("name"), sa.literal(True).label("linked"))
+              .join(Link, Link.package_id == Package.id).where(Link.repo_id == found.id))
+    both = sa.union_all(own, linked).subquery()
+    query = sa.select(both.c.name, both.c.linked)
     if start_name:
-        query = query.where(Package.name.like(wildcard(start_name) + "%", escape="\\"))
-    names, total = page_items(session, query.order_by(Package.name), start)
-    return Page([{"name": n, "linked": False} for n in names], total, start)
+        query = query.where(both.c.name.like(wildcard(start_name) + "%", escape="\\"))
+    page = page_of(session, query.order_by(both.c.name, both.c.linked), start, scalars=False)
+    return Page([{"name": name, "linked": bool(is_linked)} for name, is_linked in page.items], page.total, start)
 
 
 def search_packages(session: Session, name: str | None, desc: str | None, subject: str | None,
@@ -147,8 +184,13 @@ def search_packages(session: Session, name: str | None, desc: str | None, subjec
     packages, total = page_items(session, query.order_by(Repo.owner, Repo.name, Package.name), start)
     repos = {r.id: r for r in session.scalars(sa.select(Repo).where(Repo.id.in_({p.repo_id for p in packages})))}
     versions = versions_of(session.connection(), [p.id for p in packages])
-    return Page([package_json(repos[p.repo_id].owner, repos[p.repo_id].name, p, *versions[p.id], publisher=False)
-                 for p in packages], total, start)
+    links: dict[int, list[str]] = {p.id: [] for p in packages}
+    for package_id, target in session.execute(
+            sa.select(Link.package_id, Repo.name).join(Repo, Repo.id == Link.repo_id)
+            .where(Link.package_id.in_(list(links)), Repo.private.is_(False)).order_by(Repo.owner, Repo.name)):
+        links[package_id].append(target)
+    return Page([package_json(repos[p.repo_id].owner, repos[p.repo_id].name, p, *versions[p.id], publisher=False,
+                              linked_to=links[p.id]) for p in packages], total, start)
 
 
 def version_json(found: Located, *, with_attributes: bool = False) -> dict[str, Any]:

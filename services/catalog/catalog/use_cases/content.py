@@ -1,8 +1,7 @@
-"""Files: uploads, publishing, discarding and deleting content, and resolving downloads."""
+"""Files: uploads, publishing, discarding and deleting content."""
 
 from __future__ import annotations
 
-import functools
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,16 +15,13 @@ import sqlalchemy.exc
 from catalog import events
 from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
-from catalog.use_cases.access import PUBLISH, READ, RepoRef, level_for, repo_for
+from catalog.use_cases.access import PUBLISH, repo_for
 from catalog.use_cases.names import check_package_name, check_path, check_version_name
 from catalog.use_cases.packages import find_package
 from catalog.use_cases.versions import add_version, locate, version_event_ref
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
-from packyard.errors import Conflict, Invalid, NotFound, Unauthorized
-
-AUTH_REQUIRED = "This resource requires authentication"
-_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Packyard"'}
+from packyard.errors import Conflict, Invalid, NotFound
 
 
 def download_url(base_url: str, owner: str, repo: str, path: str) -> str:
@@ -207,44 +203,3 @@ def delete_content(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pat
         version = session.get(Version, file.version_id)
         _announce_deleted(uow, found, package, version, file)
     session.delete(file)
-
-
-# --- downloads and file lookups -----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Download:
-    file_id: int
-    version_id: int
-    package_id: int
-    path: str
-    name: str
-    size: int
-    sha1: str
-    sha256: str
-    created: datetime
-
-
-@functools.cache
-def _download_statement() -> sa.Select:
-    return (sa.select(Repo.id.label("repo_key"), Repo.private.label("repo_private"), File.id, File.version_id,
-                      File.package_id, File.path, File.name, File.size, File.sha1, File.sha256, File.created,
-                      File.published_at)
-            .select_from(Repo)
-            .outerjoin(File, sa.and_(File.repo_id == Repo.id, File.path == sa.bindparam("path")))
-            .where(Repo.owner == sa.bindparam("owner"), Repo.name == sa.bindparam("repo")))
-
-
-def resolve_download(conn: sa.Connection, actor: Principal | None, owner: str, repo: str, path: str) -> Download:
-    """A file the caller may see (what ``/dl/`` sends), in one statement; 401 to an anonymous caller who
-    might see it with credentials. A private repository and a missing one answer the same."""
-    check_path(path)
-    row = conn.execute(_download_statement(), {"owner": owner, "repo": repo, "path": path}).first()
-    level = level_for(conn, actor, RepoRef(row.repo_key, owner, row.repo_private)) if row is not None else 0
-    readable = row is not None and level >= READ
-    if not readable or row.id is None or (row.published_at is None and level < PUBLISH):
-        # Credentials may help unless a readable repository simply has no such file.
-        if actor is None and (not readable or row.id is not None):
-            raise Unauthorized(AUTH_REQUIRED, headers=_CHALLENGE)
-        raise NotFound(f"File '{path}' was not found")
-    return Download(row.id, row.version_id, row.package_id, row.path, row.name, row.size, row.sha1, row.sha256,
-                    row.created)
