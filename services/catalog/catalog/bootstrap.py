@@ -17,6 +17,7 @@ from catalog.download_log import DownloadLogIngester
 from catalog.downloads import DownloadCounter
 from catalog.loops import Periodic
 from catalog.storage import FileSystemStorage
+from catalog.use_cases.rollups import roll_up
 from packyard.consumer import ConsumerQueue
 from packyard.db import UnitOfWork, is_postgres, utcnow
 from packyard.service import Platform
@@ -67,9 +68,12 @@ class Catalog:
         return DownloadLogIngester(self.platform.engine, self.settings.download_log_dir,
                                    grace_seconds=self.settings.download_log_grace, clock=self.clock)
 
+    def roll_up_downloads(self) -> int:
+        return roll_up(self.uow, self.clock(), delay_seconds=self.settings.rollup_delay)
+
     def worker_loops(self) -> list[Periodic]:
-        """What the worker runs beside its consumers: the download log behind a gateway."""
-        loops = []
+        """What the worker runs beside its consumers: daily roll-ups, and the download log behind a gateway."""
+        loops = [Periodic("download-rollups", self.roll_up_downloads, self.settings.rollup_interval)]
         if self.settings.download_mode == "accel":
             loops.append(Periodic("download-log", self.download_log.run_once, self.settings.download_log_interval))
         return loops

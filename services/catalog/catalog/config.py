@@ -40,6 +40,10 @@ class Settings(BaseSettings):
                                        help="seconds between the worker's reads of the download logs")
     download_log_grace: int = env("DOWNLOAD_LOG_GRACE", default=3600,
                                   help="seconds a fully counted download log of a past day is kept before deletion")
+    rollup_interval: float = env("ROLLUP_INTERVAL", default=300.0,
+                                 help="seconds between the worker's passes announcing daily download roll-ups")
+    rollup_delay: int = env("ROLLUP_DELAY", default=3600,
+                            help="seconds after a day ends (UTC) before its downloads are rolled up, for late counts")
 
 
 def validate(settings: Settings) -> Settings:
@@ -54,10 +58,11 @@ def validate(settings: Settings) -> Settings:
     if not settings.accel_prefix.startswith("/"):
         raise ConfigError("ACCEL_PREFIX must start with '/'")
     for name, value in (("DOWNLOAD_DECISION_TTL", settings.download_decision_ttl),
-                        ("DOWNLOAD_LOG_GRACE", settings.download_log_grace)):
+                        ("DOWNLOAD_LOG_GRACE", settings.download_log_grace), ("ROLLUP_DELAY", settings.rollup_delay)):
         if value < 0:
             raise ConfigError(f"{name} must not be negative")
-    for name, value in (("DOWNLOAD_LOG_INTERVAL", settings.download_log_interval),):
+    for name, value in (("DOWNLOAD_LOG_INTERVAL", settings.download_log_interval),
+                        ("ROLLUP_INTERVAL", settings.rollup_interval)):
         if value <= 0:
             raise ConfigError(f"{name} must be positive")
     return settings

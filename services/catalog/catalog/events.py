@@ -145,6 +145,18 @@ class PermissionRemovedData(ma.Schema):
         "description": "grows with every change of this team's permission on a repository of this name"})
 
 
+class VersionDownloads(ma.Schema):
+    version = _text("the version's name", required=True)
+    count = ma.fields.Integer(required=True)
+
+
+class DownloadsRolledUpData(_PackageRef):
+    day = ma.fields.Date(required=True, metadata={"description": "the day (UTC), e.g. 2026-11-25"})
+    downloads = ma.fields.Integer(required=True, metadata={"description": "downloads of the package that day"})
+    versions = ma.fields.List(ma.fields.Nested(VersionDownloads), required=True,
+                              metadata={"description": "the same, per version (versions deleted since are left out)"})
+
+
 REPO_CREATED = EventType("catalog.repo.created", RepoData, description="A repository was created.")
 REPO_UPDATED = EventType("catalog.repo.updated", RepoData,
                          description="A repository's description, labels or signing flags changed.")
@@ -170,7 +182,10 @@ PERMISSION_SET = EventType("catalog.permission.set", PermissionSetData,
 PERMISSION_REMOVED = EventType("catalog.permission.removed", PermissionRemovedData,
                                description="A team lost its permission on a repository (also when the repository "
                                            "or the team was deleted).")
+DOWNLOADS_ROLLED_UP = EventType("catalog.downloads.rolled_up", DownloadsRolledUpData,
+                                description="A package's downloads of one past day (UTC), announced once per "
+                                            "package and day.")
 
 ALL = [REPO_CREATED, REPO_UPDATED, REPO_DELETED, PACKAGE_CREATED, PACKAGE_UPDATED, PACKAGE_DELETED,
        VERSION_CREATED, VERSION_RELEASED, VERSION_DELETED, FILE_PUBLISHED, FILE_DELETED,
-       PERMISSION_SET, PERMISSION_REMOVED]
+       PERMISSION_SET, PERMISSION_REMOVED, DOWNLOADS_ROLLED_UP]

@@ -7,7 +7,8 @@ shapes; the views build those dicts in the exact key order real clients saw.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
+from typing import Any
 
 import marshmallow as ma
 
@@ -203,6 +204,34 @@ class SearchFileQuery(StartQuery):
     created_after = ma.fields.DateTime(load_default=None, metadata={"description": "ISO 8601"})
 
 
+class Moment(ma.fields.Field):
+    """An ISO 8601 date or time as Bintray clients send it (``2016-12-22T01:05:37.451Z``, ``…+0000``,
+    ``2016-12-22``); UTC when it names no zone."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ma.ValidationError("Not an ISO 8601 date or time.")
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ma.ValidationError("Not an ISO 8601 date or time.") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else value.isoformat()
+
+
+class StatsRangeSchema(_Tolerant):
+    start = Moment(data_key="from", load_default=None, allow_none=True,
+                   metadata={"description": "ISO 8601; default 30 days before 'to'"})
+    end = Moment(data_key="to", load_default=None, allow_none=True, metadata={"description": "ISO 8601; default now"})
+
+
+class PopularQuery(_Tolerant):
+    days = ma.fields.Integer(load_default=7, validate=ma.validate.Range(min=1, max=365))
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
 # --- responses (documentation of the Bintray shapes) ---------------------------------------------
 
 class MessageSchema(ma.Schema):
@@ -323,3 +352,42 @@ class LicenseSchema(ma.Schema):
     name = ma.fields.String()
     longname = ma.fields.String()
     url = ma.fields.String()
+
+
+class VersionCountSchema(ma.Schema):
+    version = ma.fields.String()
+    count = ma.fields.Integer()
+
+
+class _StatsSchema(ma.Schema):
+    start = ma.fields.String(data_key="from")
+    end = ma.fields.String(data_key="to")
+
+
+class TotalDownloadsSchema(_StatsSchema):
+    records = ma.fields.List(ma.fields.Nested(VersionCountSchema))
+
+
+class DayDownloadsSchema(ma.Schema):
+    date = ma.fields.String(metadata={"description": "yyyy/MM/dd"})
+    downloads = ma.fields.List(ma.fields.Nested(VersionCountSchema))
+
+
+class TimeRangeDownloadsSchema(_StatsSchema):
+    records = ma.fields.List(ma.fields.Nested(DayDownloadsSchema))
+
+
+class CountryCountSchema(ma.Schema):
+    country = ma.fields.String(metadata={"description": "ISO 3166 alpha-2, or unknown"})
+    count = ma.fields.Integer()
+
+
+class CountryDownloadsSchema(_StatsSchema):
+    records = ma.fields.List(ma.fields.Nested(CountryCountSchema))
+
+
+class PopularPackageSchema(ma.Schema):
+    owner = ma.fields.String()
+    repo = ma.fields.String()
+    package = ma.fields.String()
+    downloads = ma.fields.Integer()

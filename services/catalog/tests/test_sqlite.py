@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-import sqlalchemy as sa
 
 from catalog.__main__ import ALEMBIC_INI
 from catalog.download_log import DownloadLogIngester
@@ -37,8 +36,9 @@ def test_a_release_on_sqlite(api, client, alice, catalog, tmp_path):
     (logs / "downloads-gw-2026-11-25.log").write_text(line * 2)
     ingester = DownloadLogIngester(catalog.platform.engine, logs)
     assert ingester.run_once() == 2 and ingester.run_once() == 0
-    with catalog.platform.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT country, count FROM download_counts")).all() == [("NL", 2)]
+    stats = client.post("/packages/alice/main/tool/stats/country_downloads",
+                        json={"from": "2026-11-25", "to": "2026-11-25T23:00:00Z"}).json
+    assert stats["records"] == [{"country": "NL", "count": 2}]
     assert [f["name"] for f in client.get("/search/file?name=tool-*").json] == ["tool-1.0.jar"]
     assert client.get("/search/packages?name=too").json[0]["latest_version"] == "1.0"
     assert client.delete("/repos/alice/main", headers=alice).status_code == 200

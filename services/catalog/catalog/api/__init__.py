@@ -39,6 +39,6 @@ def paged(page: Page[Any]) -> Any:
 
 
 def blueprints() -> list[Any]:
-    from catalog.api import content, downloads, files, licenses, packages, repos, versions
+    from catalog.api import content, downloads, files, licenses, packages, repos, stats, versions
 
-    return [repos.blp, packages.blp, versions.blp, content.blp, downloads.blp, files.blp, licenses.blp]
+    return [repos.blp, packages.blp, versions.blp, content.blp, downloads.blp, files.blp, licenses.blp, stats.blp]
