@@ -8,6 +8,10 @@ with every change of a repository or package, so consumers can ignore an older e
 late. Deleting a repository, package or version removes everything below it without an event per
 child: consumers of ``*.deleted`` remove what they hold below it too.
 
+Events about a step someone must hear of (an inclusion request, an ownership claim) carry
+``recipients``: the usernames to tell, decided by catalog from its replica of organizations, so
+that the notifier needs no knowledge of who administers what.
+
 Internal subscribers bind a queue of their own to ``catalog.events`` with the routing key
 ``catalog.version.released`` (see ``examples/release_subscriber.py``).
 """
@@ -145,6 +149,50 @@ class PermissionRemovedData(ma.Schema):
         "description": "grows with every change of this team's permission on a repository of this name"})
 
 
+class _LinkData(_PackageRef):
+    """``owner``, ``repo``, ``private`` and ``package`` name the linked package where it lives."""
+
+    target_owner = _text("owner of the repository the package is shown in", required=True)
+    target_repo = _text("the repository the package is shown in", required=True)
+    target_private = _flag("only readers of the target repository may see it")
+    actor = _text("who linked or unlinked it", required=True)
+
+
+class PackageLinkedData(_LinkData):
+    path_prefix = _text("only files under this path are included (all when null)", allow_none=True,
+                        load_default=None)
+
+
+class PackageUnlinkedData(_LinkData):
+    pass
+
+
+def _recipients() -> ma.fields.List:
+    return ma.fields.List(ma.fields.String(), required=True,
+                          metadata={"description": "usernames of the people to tell about this step"})
+
+
+class _InclusionData(_PackageRef):
+    """``owner``, ``repo``, ``private`` and ``package`` name the package asked to be included."""
+
+    request_id = ma.fields.Integer(required=True)
+    target_owner = _text("owner of the aggregate repository", required=True)
+    target_repo = _text("the aggregate repository", required=True)
+    target_private = _flag("only readers of the aggregate repository may see it")
+    requester = _text("who asked", required=True)
+    recipients = _recipients()
+
+
+class InclusionRequestedData(_InclusionData):
+    message = _text("the requester's words to the repository's administrators", allow_none=True,
+                    load_default=None)
+
+
+class InclusionDecidedData(_InclusionData):
+    by = _text("the administrator who decided", required=True)
+    reason = _text("why", allow_none=True, load_default=None)
+
+
 class VersionDownloads(ma.Schema):
     version = _text("the version's name", required=True)
     count = ma.fields.Integer(required=True)
@@ -182,10 +230,22 @@ PERMISSION_SET = EventType("catalog.permission.set", PermissionSetData,
 PERMISSION_REMOVED = EventType("catalog.permission.removed", PermissionRemovedData,
                                description="A team lost its permission on a repository (also when the repository "
                                            "or the team was deleted).")
+PACKAGE_LINKED = EventType("catalog.package.linked", PackageLinkedData,
+                           description="A package is shown in another repository; its published files download "
+                                       "through that repository too.")
+PACKAGE_UNLINKED = EventType("catalog.package.unlinked", PackageUnlinkedData,
+                             description="A package is no longer shown in another repository.")
+INCLUSION_REQUESTED = EventType("catalog.inclusion.requested", InclusionRequestedData,
+                                description="A publisher asked to include their package in an aggregate repository.")
+INCLUSION_APPROVED = EventType("catalog.inclusion.approved", InclusionDecidedData,
+                               description="An inclusion request was approved: the package is linked.")
+INCLUSION_REJECTED = EventType("catalog.inclusion.rejected", InclusionDecidedData,
+                               description="An inclusion request was rejected.")
 DOWNLOADS_ROLLED_UP = EventType("catalog.downloads.rolled_up", DownloadsRolledUpData,
                                 description="A package's downloads of one past day (UTC), announced once per "
                                             "package and day.")
 
 ALL = [REPO_CREATED, REPO_UPDATED, REPO_DELETED, PACKAGE_CREATED, PACKAGE_UPDATED, PACKAGE_DELETED,
        VERSION_CREATED, VERSION_RELEASED, VERSION_DELETED, FILE_PUBLISHED, FILE_DELETED,
-       PERMISSION_SET, PERMISSION_REMOVED, DOWNLOADS_ROLLED_UP]
+       PERMISSION_SET, PERMISSION_REMOVED, PACKAGE_LINKED, PACKAGE_UNLINKED, INCLUSION_REQUESTED, INCLUSION_APPROVED,
+       INCLUSION_REJECTED, DOWNLOADS_ROLLED_UP]

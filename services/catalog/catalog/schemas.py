@@ -221,6 +221,29 @@ class Moment(ma.fields.Field):
         return None if value is None else value.isoformat()
 
 
+class LinkSchema(_Tolerant):
+    path_prefix = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=1024),
+                                   metadata={"description": "only files under this directory are included"})
+
+
+_REPO_REF = {"validate": ma.validate.Length(min=3, max=129), "metadata": {"description": "<subject>/<repository>"}}
+
+
+class InclusionRequestSchema(_Tolerant):
+    target = ma.fields.String(required=True, **_REPO_REF)
+    message = _text(4000, load_default=None, allow_none=True)
+    path_prefix = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=1024),
+                                   metadata={"description": "include only files under this directory"})
+
+
+class ReasonSchema(_Tolerant):
+    reason = _text(4000, load_default=None, allow_none=True)
+
+
+class InclusionListQuery(StartQuery):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("pending", "approved", "rejected")))
+
+
 class StatsRangeSchema(_Tolerant):
     start = Moment(data_key="from", load_default=None, allow_none=True,
                    metadata={"description": "ISO 8601; default 30 days before 'to'"})
@@ -352,6 +375,22 @@ class LicenseSchema(ma.Schema):
     name = ma.fields.String()
     longname = ma.fields.String()
     url = ma.fields.String()
+
+
+class InclusionRequestOutSchema(ma.Schema):
+    id = ma.fields.Integer()
+    owner = ma.fields.String()
+    repo = ma.fields.String()
+    package = ma.fields.String()
+    target = ma.fields.String(metadata={"description": "<subject>/<repository>"})
+    requester = ma.fields.String()
+    message = ma.fields.String(allow_none=True)
+    path_prefix = ma.fields.String(allow_none=True)
+    status = ma.fields.String(metadata={"description": "pending, approved or rejected"})
+    reason = ma.fields.String(allow_none=True)
+    decided_by = ma.fields.String(allow_none=True)
+    created = ma.fields.String()
+    decided = ma.fields.String(allow_none=True)
 
 
 class VersionCountSchema(ma.Schema):

@@ -8,12 +8,15 @@ import re
 ODD_VALUES = ["x", "..", "a b", "%25", "ü", "x" * 300, "_latest", "-SNAPSHOT"]
 ODD_BODIES = [None, {}, [], "text", 5, {"name": 5}, {"name": None}, {"name": ["x"]}, {"labels": [None]},
               {"licenses": [5]}, [{"name": "a", "values": [[1]]}], {"bintray": "x"}, {"team": 1, "permission": {}},
-              {"released": "yesterday"}, {"discard": "x"}, {"desc": "x" * 10000}, {"name": "a", "desc": "\u0000"}]
+              {"released": "yesterday"}, {"discard": "x"}, {"desc": "x" * 10000}, {"name": "a", "desc": "\u0000"},
+              {"target": "a/b/c", "reason": 5}, {"url": "ftp://%r/%p", "method": "delete"},
+              {"from": "tomorrow", "to": 5}, {"decision": "maybe", "path_prefix": "../up"}]
 PLAUSIBLE = {"repo": "main", "package": "tool", "version": "1.0", "file_path": "dir/a.jar",
-             "rest": "tool/1.0/b.jar", "team": "devs"}
+             "rest": "tool/1.0/b.jar", "team": "devs", "source_subject": "alice", "source_repo": "main",
+             "source_package": "tool", "request_id": "1", "claim_id": "1"}
 ODD_QUERIES = ["", "?start_pos=-5", "?start_pos=abc", "?start_pos=99999999999", "?name=*", "?name=%25_",
                "?sha1=zz", "?created_after=never", "?attribute_values=2", "?include_unpublished=x", "?names=,,",
-               "?publish=7", "?start_name=%25"]
+               "?publish=7", "?start_name=%25", "?status=lost", "?days=0", "?limit=1000", "?days=x"]
 
 
 def test_no_endpoint_answers_500_to_odd_input(app, api, client, alice):

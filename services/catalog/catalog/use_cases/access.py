@@ -142,3 +142,52 @@ def may_create_repo_in(session: Session, principal: Principal, subject: Subject)
     if is_org_admin(session, subject, principal):
         return True
     return any(team.allow_repo_creation for team in teams_of(session, subject, principal))
+
+
+def speaks_for(session: Session, principal: Principal, subject_name: str) -> bool:
+    """The caller answers for a subject: the user themself, or an owner or admin of the organization."""
+    if principal.admin:
+        return True
+    subject = live_subject(session, subject_name)
+    if subject is None:
+        return False
+    if subject.kind == "user":
+        return subject.name == principal.username and subject.identity_id == principal.user_id
+    return is_org_admin(session, subject, principal)
+
+
+def subject_admins(session: Session, subject_name: str) -> list[str]:
+    """Usernames of who answers for a subject: the user, or the organization's owners and admins."""
+    subject = live_subject(session, subject_name)
+    if subject is None:
+        return []
+    if subject.kind == "user":
+        return [subject.name]
+    members = session.execute(sa.select(Membership.user_id, Membership.username, Membership.role)
+                              .where(Membership.org_id == subject.identity_id)).all()
+    names = {m.username for m in members if m.role in ORG_ADMIN_ROLES}
+    if subject.owner_id is not None and subject.owner_id not in {m.user_id for m in members}:
+        creator = session.scalars(sa.select(Subject.name).where(Subject.identity_id == subject.owner_id,
+                                                                Subject.kind == "user",
+                                                                Subject.deleted.is_(False))).first()
+        if creator is not None:
+            names.add(creator)
+    return sorted(names)
+
+
+def repo_admins(session: Session, repo: RepoLike) -> list[str]:
+    """Usernames of everyone with ``admin`` on a repository (platform administrators aside)."""
+    names = set(subject_admins(session, repo.owner))
+    admin_teams = set(session.scalars(sa.select(RepoPermission.team).where(RepoPermission.repo_id == repo.id,
+                                                                           RepoPermission.permission == "admin")))
+    if admin_teams:
+        owner = live_subject(session, repo.owner)
+        teams = session.scalars(sa.select(Team).where(Team.subject == repo.owner, Team.name.in_(admin_teams),
+                                                      Team.deleted.is_(False))).all()
+        current = None
+        if owner is not None and owner.kind == "org":
+            current = names | set(session.scalars(sa.select(Membership.username).where(
+                Membership.org_id == owner.identity_id, Membership.role.is_not(None))))
+        for team in teams:
+            names.update(m for m in team.members or [] if current is None or m in current)
+    return sorted(names)
