@@ -44,6 +44,7 @@ class Settings(BaseSettings):
                                  help="seconds between the worker's passes announcing daily download roll-ups")
     rollup_delay: int = env("ROLLUP_DELAY", default=3600,
                             help="seconds after a day ends (UTC) before its downloads are rolled up, for late counts")
+    webhook_limit: int = env("WEBHOOK_LIMIT", default=10, help="webhooks a user may register")
 
 
 def validate(settings: Settings) -> Settings:
@@ -62,7 +63,8 @@ def validate(settings: Settings) -> Settings:
         if value < 0:
             raise ConfigError(f"{name} must not be negative")
     for name, value in (("DOWNLOAD_LOG_INTERVAL", settings.download_log_interval),
-                        ("ROLLUP_INTERVAL", settings.rollup_interval)):
+                        ("ROLLUP_INTERVAL", settings.rollup_interval),
+                        ("WEBHOOK_LIMIT", settings.webhook_limit)):
         if value <= 0:
             raise ConfigError(f"{name} must be positive")
     return settings

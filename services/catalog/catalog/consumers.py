@@ -1,5 +1,6 @@
-"""What catalog listens to: identity's subjects, memberships and teams (its permission replica) and
-social's watches and reviews (the counters on package and version JSON).
+"""What catalog listens to: identity's subjects, memberships and teams (its permission replica),
+social's watches and reviews (the counters on package and version JSON), and the notifier's
+webhook delivery results (``failure_count`` of webhooks).
 
 Schemas here are catalog's own, tolerant readings of other services' events (unknown fields
 excluded); catalog never imports another service's code. Handlers do their effects through the
@@ -13,7 +14,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from catalog.use_cases import counters, subjects
+from catalog.use_cases import counters, subjects, webhooks
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
 from packyard.events import CloudEvent
@@ -138,6 +139,20 @@ def on_review_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) 
                             version_rating_count=data["version_rating_count"])
 
 
+class WebhookDeliveryEvent(ma.Schema):
+    owner = ma.fields.String(required=True)
+    repo = ma.fields.String(required=True)
+    package = ma.fields.String(required=True)
+    url = ma.fields.String(required=True)
+    failure_count = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+
+
+def on_webhook_delivery(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    # Reports carry no revision: the one the notifier recorded last wins (an older one arriving late is ignored).
+    webhooks.record_delivery(uow, data["owner"], data["repo"], data["package"], data["url"], data["failure_count"],
+                             event_time(event))
+
+
 QUEUES = [
     ConsumerQueue("catalog.identity", (
         Handler("identity.user.registered", on_user_registered, UserRegistered),
@@ -158,5 +173,10 @@ QUEUES = [
         Handler("social.review.posted", on_review_changed, ReviewEvent),
         Handler("social.review.updated", on_review_changed, ReviewEvent),
         Handler("social.review.deleted", on_review_changed, ReviewEvent),
+    )),
+    ConsumerQueue("catalog.notifier", (
+        Handler("notifier.webhook_delivery.succeeded", on_webhook_delivery, WebhookDeliveryEvent),
+        Handler("notifier.webhook_delivery.failed", on_webhook_delivery, WebhookDeliveryEvent),
+        Handler("notifier.webhook_delivery.deactivated", on_webhook_delivery, WebhookDeliveryEvent),
     )),
 ]

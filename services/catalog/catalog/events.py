@@ -193,6 +193,27 @@ class InclusionDecidedData(_InclusionData):
     reason = _text("why", allow_none=True, load_default=None)
 
 
+class WebhookData(_PackageRef):
+    username = _text("who registered it (their API key signs the callbacks)", required=True)
+    url = _text("the callback URL, %r and %p replaced", required=True)
+    method = _text("post, put or get", required=True, validate=ma.validate.OneOf(("post", "put", "get")))
+    registered = Time(required=True, metadata={"description": "when it was registered or last replaced"})
+
+
+class WebhookDeletedData(_PackageRef):
+    username = _text("who had registered it", required=True)
+    url = _text("the callback URL", required=True)
+
+
+class WebhookTestRequestedData(_VersionRef):
+    username = _text("whose webhook (their API key signs the callback)", required=True)
+    url = _text("where to call", required=True)
+    method = _text("post, put or get", required=True, validate=ma.validate.OneOf(("post", "put", "get")))
+    released = Time(allow_none=True, load_default=None, metadata={"description": "the version's release time"})
+    release_notes = _text("the version's release notes", allow_none=True, load_default=None)
+    requested_by = _text("who asked for the test call", required=True)
+
+
 class VersionDownloads(ma.Schema):
     version = _text("the version's name", required=True)
     count = ma.fields.Integer(required=True)
@@ -241,6 +262,12 @@ INCLUSION_APPROVED = EventType("catalog.inclusion.approved", InclusionDecidedDat
                                description="An inclusion request was approved: the package is linked.")
 INCLUSION_REJECTED = EventType("catalog.inclusion.rejected", InclusionDecidedData,
                                description="An inclusion request was rejected.")
+WEBHOOK_REGISTERED = EventType("catalog.webhook.registered", WebhookData,
+                               description="A user registered (or replaced) their webhook for a package's releases.")
+WEBHOOK_DELETED = EventType("catalog.webhook.deleted", WebhookDeletedData, description="A webhook was deleted.")
+WEBHOOK_TEST_REQUESTED = EventType(
+    "catalog.webhook.test_requested", WebhookTestRequestedData,
+    description="A publisher asked for a test call of a webhook for one release; the notifier delivers it.")
 DOWNLOADS_ROLLED_UP = EventType("catalog.downloads.rolled_up", DownloadsRolledUpData,
                                 description="A package's downloads of one past day (UTC), announced once per "
                                             "package and day.")
@@ -248,4 +275,4 @@ DOWNLOADS_ROLLED_UP = EventType("catalog.downloads.rolled_up", DownloadsRolledUp
 ALL = [REPO_CREATED, REPO_UPDATED, REPO_DELETED, PACKAGE_CREATED, PACKAGE_UPDATED, PACKAGE_DELETED,
        VERSION_CREATED, VERSION_RELEASED, VERSION_DELETED, FILE_PUBLISHED, FILE_DELETED,
        PERMISSION_SET, PERMISSION_REMOVED, PACKAGE_LINKED, PACKAGE_UNLINKED, INCLUSION_REQUESTED, INCLUSION_APPROVED,
-       INCLUSION_REJECTED, DOWNLOADS_ROLLED_UP]
+       INCLUSION_REJECTED, WEBHOOK_REGISTERED, WEBHOOK_DELETED, WEBHOOK_TEST_REQUESTED, DOWNLOADS_ROLLED_UP]

@@ -244,6 +244,19 @@ class InclusionListQuery(StartQuery):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("pending", "approved", "rejected")))
 
 
+class WebhookSchema(_Tolerant):
+    url = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000),
+                           metadata={"description": "callback URL; %r and %p stand for the repository and package"})
+    method = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=8),
+                              metadata={"description": "post (default), put or get"})
+
+
+class WebhookTestSchema(_Tolerant):
+    url = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000),
+                           metadata={"description": "call this URL instead of the registered one"})
+    method = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=8))
+
+
 class StatsRangeSchema(_Tolerant):
     start = Moment(data_key="from", load_default=None, allow_none=True,
                    metadata={"description": "ISO 8601; default 30 days before 'to'"})
@@ -391,6 +404,12 @@ class InclusionRequestOutSchema(ma.Schema):
     decided_by = ma.fields.String(allow_none=True)
     created = ma.fields.String()
     decided = ma.fields.String(allow_none=True)
+
+
+class WebhookOutSchema(ma.Schema):
+    package = ma.fields.String()
+    url = ma.fields.String()
+    failure_count = ma.fields.Integer()
 
 
 class VersionCountSchema(ma.Schema):

@@ -89,7 +89,10 @@ def forget_user(uow: UnitOfWork, user_id: str, username: str, at: datetime) -> N
         return
     if row.identity_id != user_id or row.deleted:
         return  # the name already belongs to someone else, or this deletion was applied
+    from catalog.use_cases import webhooks  # the account's webhooks on others' packages go too
+
     _remove_belongings(uow, row)
+    webhooks.forget_registrant(uow, username, user_id)
     row.deleted, row.changed_at = True, at
 
 

@@ -1,0 +1,82 @@
+"""Webhooks: Bintray's ``/webhooks/...`` endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from catalog import schemas
+from catalog.api import catalog
+from catalog.queries.webhooks import list_webhooks
+from catalog.use_cases import webhooks
+from packyard.web import require_principal, success
+
+blp = Blueprint("webhooks", __name__, description="Webhooks (Bintray API)")
+
+LIMIT_HEADERS = {
+    webhooks.LIMIT_HEADER: {"description": "webhooks a user may register", "schema": {"type": "integer"}},
+    webhooks.REMAINING_HEADER: {"description": "webhooks the caller may still register", "schema": {"type": "integer"}},
+}
+
+
+@blp.route("/webhooks/<subject>")
+class SubjectWebhooks(MethodView):
+    @blp.alt_response(200, schema=schemas.WebhookOutSchema(many=True), success=True)
+    def get(self, subject: str) -> Any:
+        """The webhooks of a subject's repositories the caller may publish to."""
+        actor = require_principal()
+        with catalog().reader() as session:
+            return flask.jsonify(list_webhooks(session, actor, subject))
+
+
+@blp.route("/webhooks/<subject>/<repo>")
+class RepoWebhooks(MethodView):
+    @blp.alt_response(200, schema=schemas.WebhookOutSchema(many=True), success=True)
+    def get(self, subject: str, repo: str) -> Any:
+        """The webhooks of a repository (its publishers)."""
+        actor = require_principal()
+        with catalog().reader() as session:
+            return flask.jsonify(list_webhooks(session, actor, subject, repo))
+
+
+@blp.route("/webhooks/<subject>/<repo>/<package>")
+class PackageWebhook(MethodView):
+    @blp.arguments(schemas.WebhookSchema)
+    @blp.alt_response(201, schema=schemas.MessageSchema, success=True, headers=LIMIT_HEADERS)
+    def post(self, body: dict[str, Any], subject: str, repo: str, package: str) -> Any:
+        """Register (or replace) your webhook for the package's releases; ``%r`` and ``%p`` in the URL are
+        replaced by the repository's and package's names."""
+        actor = require_principal()
+        cat = catalog()
+        limit = cat.settings.webhook_limit
+        with cat.uow() as uow:
+            registered = webhooks.register(uow, actor, subject, repo, package, body["url"], body["method"],
+                                           cat.clock(), limit=limit)
+            uow.commit()
+        return success(), 201, webhooks.limit_headers(limit, registered.remaining)
+
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def delete(self, subject: str, repo: str, package: str) -> Any:
+        """Delete your webhook for the package."""
+        actor = require_principal()
+        with catalog().uow() as uow:
+            webhooks.delete(uow, actor, subject, repo, package)
+            uow.commit()
+        return success()
+
+
+@blp.route("/webhooks/<subject>/<repo>/<package>/<version>")
+class TestWebhook(MethodView):
+    @blp.arguments(schemas.WebhookTestSchema(), required=False)
+    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    def post(self, body: dict[str, Any], subject: str, repo: str, package: str, version: str) -> Any:
+        """Test call of your webhook (or of the ``url`` given) for this release; the notifier makes it."""
+        actor = require_principal()
+        body = body or {}
+        with catalog().uow() as uow:
+            webhooks.request_test(uow, actor, subject, repo, package, version, body.get("url"), body.get("method"))
+            uow.commit()
+        return success()

@@ -1,0 +1,171 @@
+"""Webhooks (Bintray's): a publisher's callback for new releases of a package.
+
+One webhook per user and package (registering again replaces it), at most ``WEBHOOK_LIMIT`` per
+user; ``%r`` and ``%p`` in the URL are replaced by the repository's and the package's names.
+Catalog stores them and publishes each change; the notifier delivers the callbacks and reports
+each result, from which ``failure_count`` is kept (the latest report wins; an older one arriving
+late changes nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from catalog import events
+from catalog.models import Package, Repo, Subject, Version, Webhook
+from catalog.use_cases import subjects
+from catalog.use_cases.access import PUBLISH
+from catalog.use_cases.versions import locate
+from packyard.auth import Principal
+from packyard.db import UnitOfWork
+from packyard.errors import Invalid, NotFound
+
+METHODS = ("post", "put", "get")
+MAX_URL = 1000
+LIMIT_HEADER = "X-Bintray-WebHookLimit-Limit"
+REMAINING_HEADER = "X-Bintray-WebHookLimit-Remaining"
+
+
+def callback_url(url: str, repo: str, package: str) -> str:
+    resolved = url.strip().replace("%r", repo).replace("%p", package)
+    parts = urlsplit(resolved)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or len(resolved) > MAX_URL
+            or any(c.isspace() or ord(c) < 0x20 for c in resolved)):
+        raise Invalid(f"url must be an http(s) URL of at most {MAX_URL} characters")
+    return resolved
+
+
+def callback_method(method: str | None) -> str:
+    chosen = (method or "post").strip().lower()
+    if chosen not in METHODS:
+        raise Invalid("method must be post, put or get")
+    return chosen
+
+
+def limit_headers(limit: int, remaining: int) -> dict[str, str]:
+    return {LIMIT_HEADER: str(limit), REMAINING_HEADER: str(max(remaining, 0))}
+
+
+@dataclass(frozen=True)
+class Registered:
+    webhook: Webhook
+    remaining: int
+
+
+def _ref(repo: Repo, package: Package) -> dict[str, object]:
+    return {"owner": repo.owner, "repo": repo.name, "private": repo.private, "package": package.name}
+
+
+def register(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, url: str, method: str | None,
+             now: datetime, *, limit: int) -> Registered:
+    """Register (or replace) the caller's webhook for a package they may publish to."""
+    session = uow.session
+    found = locate(session, actor, owner, repo, package, needed=PUBLISH, action="register webhooks")
+    resolved, chosen = callback_url(url, found.repo.name, found.package.name), callback_method(method)
+    # Registrations of one user queue on their subject row, so that concurrent ones respect the limit.
+    if subjects.ensure_user(uow, actor.user_id, actor.username, now) is not None:
+        session.get(Subject, actor.username, with_for_update=True, populate_existing=True)
+    hook = session.scalars(sa.select(Webhook).where(Webhook.package_id == found.package.id,
+                                                    Webhook.username == actor.username)).first()
+    count = session.scalar(sa.select(sa.func.count()).select_from(Webhook)
+                           .where(Webhook.username == actor.username)) or 0
+    if hook is None:
+        if count >= limit:
+            raise Invalid(f"You have reached the limit of {limit} webhooks", headers=limit_headers(limit, 0))
+        hook = Webhook(package_id=found.package.id, username=actor.username, user_id=actor.user_id, url=resolved,
+                       method=chosen, failure_count=0, failures_as_of=None, created=now, updated=now)
+        session.add(hook)
+        count += 1
+    else:
+        hook.user_id, hook.url, hook.method, hook.updated = actor.user_id, resolved, chosen, now
+        hook.failure_count, hook.failures_as_of = 0, now  # delivery reports about the previous one no longer count
+    session.flush()
+    uow.publish(events.WEBHOOK_REGISTERED, {**_ref(found.repo, found.package), "username": actor.username,
+                                            "url": resolved, "method": chosen, "registered": now},
+                subject=f"{found.repo.owner}/{found.repo.name}/{found.package.name}")
+    return Registered(hook, limit - count)
+
+
+def _announce_deleted(uow: UnitOfWork, repo: Repo, package: Package, hook: Webhook) -> None:
+    uow.publish(events.WEBHOOK_DELETED, {**_ref(repo, package), "username": hook.username, "url": hook.url},
+                subject=f"{repo.owner}/{repo.name}/{package.name}")
+
+
+def delete(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str) -> None:
+    """Delete the caller's webhook for a package."""
+    session = uow.session
+    found = locate(session, actor, owner, repo, package, needed=PUBLISH, action="delete webhooks")
+    hook = session.scalars(sa.select(Webhook).where(Webhook.package_id == found.package.id,
+                                                    Webhook.username == actor.username)).first()
+    if hook is None:
+        raise NotFound(f"You have no webhook for package '{package}'")
+    session.delete(hook)
+    _announce_deleted(uow, found.repo, found.package, hook)
+
+
+def remove_all_for(uow: UnitOfWork, repo: Repo, package: Package) -> int:
+    """Delete every webhook of a package (its publishers change hands)."""
+    hooks = uow.session.scalars(sa.select(Webhook).where(Webhook.package_id == package.id)
+                                .order_by(Webhook.id)).all()
+    for hook in hooks:
+        uow.session.delete(hook)
+        _announce_deleted(uow, repo, package, hook)
+    return len(hooks)
+
+
+def forget_registrant(uow: UnitOfWork, username: str, user_id: str) -> int:
+    """Delete the webhooks of a deleted account."""
+    rows = uow.session.execute(
+        sa.select(Webhook, Package, Repo).join(Package, Package.id == Webhook.package_id)
+        .join(Repo, Repo.id == Package.repo_id).where(Webhook.username == username, Webhook.user_id == user_id)
+        .order_by(Webhook.id)).all()
+    for hook, package, repo in rows:
+        uow.session.delete(hook)
+        _announce_deleted(uow, repo, package, hook)
+    return len(rows)
+
+
+def request_test(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, version: str,
+                 url: str | None, method: str | None) -> tuple[str, str]:
+    """Ask the notifier for a test call of a webhook for one release: the caller's registered webhook, or
+    the URL and method given. Returns the URL and method the call will use."""
+    session = uow.session
+    found = locate(session, actor, owner, repo, package, version, PUBLISH, action="test webhooks")
+    release: Version = found.version  # type: ignore[assignment]
+    hook = session.scalars(sa.select(Webhook).where(Webhook.package_id == found.package.id,
+                                                    Webhook.username == actor.username)).first()
+    if url:
+        target, chosen = callback_url(url, found.repo.name, found.package.name), \
+            callback_method(method or (hook.method if hook else None))
+    elif hook is not None:
+        target, chosen = hook.url, callback_method(method or hook.method)
+    else:
+        raise NotFound(f"You have no webhook for package '{package}'")
+    notes = (release.release_notes or {}).get("bintray") or {}
+    uow.publish(events.WEBHOOK_TEST_REQUESTED, {
+        **_ref(found.repo, found.package), "version": release.name, "username": actor.username, "url": target,
+        "method": chosen, "released": release.released, "release_notes": notes.get("content"),
+        "requested_by": actor.username}, subject=f"{found.repo.owner}/{found.repo.name}/{found.package.name}")
+    return target, chosen
+
+
+def record_delivery(uow: UnitOfWork, owner: str, repo: str, package: str, url: str, failure_count: int,
+                    at: datetime) -> int:
+    """Keep ``failure_count`` from the notifier's report of a delivery (the latest report wins)."""
+    hooks = uow.session.scalars(
+        sa.select(Webhook).join(Package, Package.id == Webhook.package_id).join(Repo, Repo.id == Package.repo_id)
+        .where(Repo.owner == owner, Repo.name == repo, Package.name == package, Webhook.url == url)
+        .with_for_update(of=Webhook)).all()
+    changed = 0
+    for hook in hooks:
+        as_of = hook.failures_as_of
+        if as_of is not None and as_of.tzinfo is None:  # SQLite keeps no time zone; times are UTC
+            as_of = as_of.replace(tzinfo=timezone.utc)
+        if as_of is None or at >= as_of:
+            hook.failure_count, hook.failures_as_of = failure_count, at
+            changed += 1
+    return changed
