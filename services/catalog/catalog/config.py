@@ -44,6 +44,9 @@ class Settings(BaseSettings):
                                  help="seconds between the worker's passes announcing daily download roll-ups")
     rollup_delay: int = env("ROLLUP_DELAY", default=3600,
                             help="seconds after a day ends (UTC) before its downloads are rolled up, for late counts")
+    claim_owner_response_days: int = env("CLAIM_OWNER_RESPONSE_DAYS", default=14,
+                                         help="days a package's owner has to answer an ownership claim before a "
+                                              "platform administrator may decide it alone")
     webhook_limit: int = env("WEBHOOK_LIMIT", default=10, help="webhooks a user may register")
 
 
@@ -64,6 +67,7 @@ def validate(settings: Settings) -> Settings:
             raise ConfigError(f"{name} must not be negative")
     for name, value in (("DOWNLOAD_LOG_INTERVAL", settings.download_log_interval),
                         ("ROLLUP_INTERVAL", settings.rollup_interval),
+                        ("CLAIM_OWNER_RESPONSE_DAYS", settings.claim_owner_response_days),
                         ("WEBHOOK_LIMIT", settings.webhook_limit)):
         if value <= 0:
             raise ConfigError(f"{name} must be positive")

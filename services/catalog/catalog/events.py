@@ -167,6 +167,16 @@ class PackageUnlinkedData(_LinkData):
     pass
 
 
+class PackageOwnershipTransferredData(_PackageRef):
+    """``owner`` and ``repo`` say where the package is now."""
+
+    previous_owner = _text("who owned it before", required=True)
+    previous_repo = _text("the repository it was in", required=True)
+    previous_private = _flag("the repository it was in was private")
+    claim_id = ma.fields.Integer(required=True, metadata={"description": "the ownership claim that moved it"})
+    revision = ma.fields.Integer(required=True, metadata={"description": "grows with every change of the package"})
+
+
 def _recipients() -> ma.fields.List:
     return ma.fields.List(ma.fields.String(), required=True,
                           metadata={"description": "usernames of the people to tell about this step"})
@@ -190,6 +200,34 @@ class InclusionRequestedData(_InclusionData):
 
 class InclusionDecidedData(_InclusionData):
     by = _text("the administrator who decided", required=True)
+    reason = _text("why", allow_none=True, load_default=None)
+
+
+class _ClaimData(_PackageRef):
+    """``owner``, ``repo``, ``private`` and ``package`` name the claimed package where it was when claimed."""
+
+    claim_id = ma.fields.Integer(required=True)
+    claimant = _text("who claims the package", required=True)
+    recipients = _recipients()
+
+
+class ClaimFiledData(_ClaimData):
+    reason = _text("why the claimant says the package is theirs", required=True)
+    target_owner = _text("owner of the repository the package would move to", required=True)
+    target_repo = _text("the repository the package would move to", required=True)
+    answer_due = Time(required=True, metadata={
+        "description": "after this, a platform administrator may decide without the owner's answer"})
+
+
+class ClaimAnsweredData(_ClaimData):
+    by = _text("who answered for the owner, or withdrew the claim", required=True)
+    message = _text("their words", allow_none=True, load_default=None)
+
+
+class ClaimDecidedData(_ClaimData):
+    decision = _text("approved (the package moves to the claimant) or rejected", required=True,
+                     validate=ma.validate.OneOf(("approved", "rejected")))
+    by = _text("the platform administrator who decided", required=True)
     reason = _text("why", allow_none=True, load_default=None)
 
 
@@ -256,12 +294,26 @@ PACKAGE_LINKED = EventType("catalog.package.linked", PackageLinkedData,
                                        "through that repository too.")
 PACKAGE_UNLINKED = EventType("catalog.package.unlinked", PackageUnlinkedData,
                              description="A package is no longer shown in another repository.")
+PACKAGE_OWNERSHIP_TRANSFERRED = EventType(
+    "catalog.package.ownership_transferred", PackageOwnershipTransferredData,
+    description="An ownership claim moved a package, its versions and files to the claimant's repository; its old "
+                "URLs redirect to the new ones. Consumers holding the package by name rename it.")
 INCLUSION_REQUESTED = EventType("catalog.inclusion.requested", InclusionRequestedData,
                                 description="A publisher asked to include their package in an aggregate repository.")
 INCLUSION_APPROVED = EventType("catalog.inclusion.approved", InclusionDecidedData,
                                description="An inclusion request was approved: the package is linked.")
 INCLUSION_REJECTED = EventType("catalog.inclusion.rejected", InclusionDecidedData,
                                description="An inclusion request was rejected.")
+CLAIM_FILED = EventType("catalog.claim.filed", ClaimFiledData,
+                        description="A user claimed a package as theirs; its owner is asked to answer.")
+CLAIM_CONSENTED = EventType("catalog.claim.consented", ClaimAnsweredData,
+                            description="The owner agreed to an ownership claim: the package moved at once.")
+CLAIM_OBJECTED = EventType("catalog.claim.objected", ClaimAnsweredData,
+                           description="The owner objected to an ownership claim: a platform administrator decides.")
+CLAIM_WITHDRAWN = EventType("catalog.claim.withdrawn", ClaimAnsweredData,
+                            description="The claimant withdrew an ownership claim.")
+CLAIM_DECIDED = EventType("catalog.claim.decided", ClaimDecidedData,
+                          description="A platform administrator decided an ownership claim.")
 WEBHOOK_REGISTERED = EventType("catalog.webhook.registered", WebhookData,
                                description="A user registered (or replaced) their webhook for a package's releases.")
 WEBHOOK_DELETED = EventType("catalog.webhook.deleted", WebhookDeletedData, description="A webhook was deleted.")
@@ -274,5 +326,7 @@ DOWNLOADS_ROLLED_UP = EventType("catalog.downloads.rolled_up", DownloadsRolledUp
 
 ALL = [REPO_CREATED, REPO_UPDATED, REPO_DELETED, PACKAGE_CREATED, PACKAGE_UPDATED, PACKAGE_DELETED,
        VERSION_CREATED, VERSION_RELEASED, VERSION_DELETED, FILE_PUBLISHED, FILE_DELETED,
-       PERMISSION_SET, PERMISSION_REMOVED, PACKAGE_LINKED, PACKAGE_UNLINKED, INCLUSION_REQUESTED, INCLUSION_APPROVED,
-       INCLUSION_REJECTED, WEBHOOK_REGISTERED, WEBHOOK_DELETED, WEBHOOK_TEST_REQUESTED, DOWNLOADS_ROLLED_UP]
+       PERMISSION_SET, PERMISSION_REMOVED, PACKAGE_LINKED, PACKAGE_UNLINKED, PACKAGE_OWNERSHIP_TRANSFERRED,
+       INCLUSION_REQUESTED, INCLUSION_APPROVED, INCLUSION_REJECTED,
+       CLAIM_FILED, CLAIM_CONSENTED, CLAIM_OBJECTED, CLAIM_WITHDRAWN, CLAIM_DECIDED,
+       WEBHOOK_REGISTERED, WEBHOOK_DELETED, WEBHOOK_TEST_REQUESTED, DOWNLOADS_ROLLED_UP]

@@ -244,6 +244,27 @@ class InclusionListQuery(StartQuery):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(("pending", "approved", "rejected")))
 
 
+class ClaimCreateSchema(_Tolerant):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4000))
+    evidence = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20000),
+                                metadata={"description": "links, commits, anything showing the package is yours"})
+    target = ma.fields.String(required=True, **_REPO_REF)
+
+
+class ClaimAnswerSchema(_Tolerant):
+    message = _text(4000, load_default=None, allow_none=True)
+
+
+class ClaimDecisionSchema(_Tolerant):
+    decision = ma.fields.String(required=True, validate=ma.validate.OneOf(("approve", "reject")))
+    reason = _text(4000, load_default=None, allow_none=True)
+
+
+class ClaimListQuery(StartQuery):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(
+        ("pending", "disputed", "approved", "rejected", "withdrawn")))
+
+
 class WebhookSchema(_Tolerant):
     url = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000),
                            metadata={"description": "callback URL; %r and %p stand for the repository and package"})
@@ -404,6 +425,31 @@ class InclusionRequestOutSchema(ma.Schema):
     decided_by = ma.fields.String(allow_none=True)
     created = ma.fields.String()
     decided = ma.fields.String(allow_none=True)
+
+
+class ClaimStepSchema(ma.Schema):
+    action = ma.fields.String(metadata={"description": "filed, consented, objected, approved, rejected, withdrawn, "
+                                                       "transferred"})
+    by = ma.fields.String()
+    at = ma.fields.String()
+    message = ma.fields.String(allow_none=True)
+
+
+class ClaimOutSchema(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "pending, disputed, approved, rejected or withdrawn"})
+    owner = ma.fields.String(metadata={"description": "the package's owner when the claim was filed"})
+    repo = ma.fields.String()
+    package = ma.fields.String()
+    claimant = ma.fields.String()
+    reason = ma.fields.String()
+    evidence = ma.fields.String()
+    target = ma.fields.String(metadata={"description": "the claimant's repository the package moves to"})
+    location = ma.fields.String(allow_none=True, metadata={"description": "where the package is now"})
+    filed = ma.fields.String()
+    answer_due = ma.fields.String()
+    updated = ma.fields.String()
+    history = ma.fields.List(ma.fields.Nested(ClaimStepSchema))
 
 
 class WebhookOutSchema(ma.Schema):

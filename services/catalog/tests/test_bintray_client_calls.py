@@ -139,16 +139,50 @@ def test_a_publishers_whole_day(bintray, client, api, tmp_path):
 
     assert len(bintray.get("/licenses/oss_licenses")) > 50                           # get_oss_licenses
 
+    # link_package / unlink_package: PUT with no body unless a path_prefix is given
+    bintray.post("/repos/acme/aggregate", json={"name": "aggregate", "type": "generic", "private": False,
+                                                "desc": "everything"})
+    assert bintray.put("/repository/acme/aggregate/links/acme/generic/widget", json=None) == {"message": "success"}
+    assert bintray.get("/repos/acme/aggregate/packages") == [{"name": "widget", "linked": True}]
+    assert client.get("/dl/acme/aggregate/widget/widget-1.0.zip").status_code == 200
+    assert bintray.delete("/repository/acme/aggregate/links/acme/generic/widget") == {"message": "success"}
+    bintray.put("/repository/acme/aggregate/links/acme/generic/widget", json={"path_prefix": "widget"})
+
+    # register_webhook, get_webhooks (subject, then repository), test_webhook, delete_webhook
+    assert bintray.post("/webhooks/acme/generic/widget",
+                        json={"url": "https://ci.example.com/%r/%p", "method": "post"}) == {"message": "success"}
+    hooks = [{"package": "widget", "url": "https://ci.example.com/generic/widget", "failure_count": 0}]
+    assert bintray.get("/webhooks/acme") == hooks and bintray.get("/webhooks/acme/generic") == hooks
+    # test_webhook formats its URL without the version (bintray-python 0.8): the registration again
+    assert bintray.post("/webhooks/acme/generic/widget",
+                        json={"url": "https://ci.example.com/%r/%p", "method": "post"}) == {"message": "success"}
+    assert bintray.post("/webhooks/acme/generic/widget/1.0",
+                        json={"url": "https://ci.example.com/%r/%p", "method": "post"}) == {"message": "success"}
+    assert bintray.delete("/webhooks/acme/generic/widget") == {"message": "success"}
+    assert bintray.get("/webhooks/acme/generic") == []
+
+    # get_total_downloads / get_daily_downloads / get_downloads_by_country: POST with {} or {"from", "to"}
+    total = bintray.post("/packages/acme/generic/widget/versions/1.0/stats/total_downloads", json={})
+    assert total["records"] == [{"version": "1.0", "count": 0}] and total["from"].endswith("Z")
+    daily = bintray.post("/packages/acme/generic/widget/stats/time_range_downloads",
+                         json={"from": "2016-12-01T00:00:00.000Z", "to": "2016-12-02T00:00:00.000Z"})
+    assert [r["date"] for r in daily["records"]] == ["2016/12/01", "2016/12/02"]
+    assert bintray.post("/packages/acme/generic/widget/stats/country_downloads", json={})["records"] == []
+
     # delete_content, delete_version, delete_package, delete_repository
     assert bintray.delete("/content/acme/generic/widget/widget-1.0-src.zip") == {"message": "success"}
     assert bintray.delete("/packages/acme/generic/widget/versions/1.1") == {"message": "success"}
     assert bintray.get("/packages/acme/generic/widget")["versions"] == ["1.0"]
     assert bintray.delete("/packages/acme/generic/widget") == {"message": "success"}
     assert bintray.delete("/repos/acme/generic") == {"message": "success"}
-    assert client.get("/repos/acme").json == []
+    assert client.get("/repos/acme").json == [{"name": "aggregate", "owner": "acme"}]
+    assert bintray.get("/repos/acme/aggregate/packages") == []  # the link went with the package
 
     published = [e["type"] for e in api.events()]
     assert published.count("catalog.version.released") == 2 and published[-1] == "catalog.repo.deleted"
+    assert {"catalog.package.linked", "catalog.package.unlinked", "catalog.webhook.registered",
+            "catalog.webhook.deleted", "catalog.webhook.test_requested", "catalog.permission.set",
+            "catalog.permission.removed"} <= set(published)
 
 
 def test_the_clients_existence_checks(bintray, client):

@@ -54,13 +54,20 @@ def test_health_metrics_and_openapi_answer(client):
     assert ready.status_code == 200 and ready.json["checks"]["database"] == "ok"
     metrics = client.get("/metrics").data
     for name in (b"packyard_http_requests_total", b"packyard_catalog_downloads_total",
-                 b"packyard_catalog_uploaded_bytes_total"):
+                 b"packyard_catalog_uploaded_bytes_total", b"packyard_downloads_ingested_total"):
         assert name in metrics
     spec = client.get("/openapi/catalog.json")
     assert spec.status_code == 200 and spec.json["info"]["title"] == "Packyard catalog"
     paths = spec.json["paths"]
     assert {"/repos/{subject}/{repo}", "/packages/{subject}/{repo}/{package}", "/content/{subject}/{repo}/{rest}",
-            "/dl/{subject}/{repo}/{file_path}", "/search/file", "/licenses/oss_licenses"} <= set(paths)
+            "/dl/{subject}/{repo}/{file_path}", "/search/file", "/licenses/oss_licenses",
+            "/repository/{subject}/{repo}/links/{source_subject}/{source_repo}/{source_package}",
+            "/packages/{subject}/{repo}/{package}/inclusion_requests", "/inclusion_requests/{request_id}/approve",
+            "/packages/{subject}/{repo}/{package}/claims", "/claims/{claim_id}/decide", "/me/claims",
+            "/webhooks/{subject}/{repo}/{package}", "/webhooks/{subject}/{repo}/{package}/{version}",
+            "/packages/{subject}/{repo}/{package}/stats/total_downloads",
+            "/packages/{subject}/{repo}/{package}/versions/{version}/stats/country_downloads", "/stats/popular",
+            "/internal/downloads/decision"} <= set(paths)
     assert "$ref" in paths["/packages/{subject}/{repo}/{package}"]["get"]["responses"]["200"]["content"][
         "application/json"]["schema"]
 

@@ -1,0 +1,234 @@
+"""Ownership claims ("report incorrect ownership of packages").
+
+Any signed-in user who can see a package may claim it, with a reason and evidence, naming a
+repository of theirs (one they may publish to, public or private like the package's own) for it
+to move to. The owner — the user owning the package's repository, or the organization's owners
+and admins — consents (the package moves at once) or objects; a platform administrator decides a
+disputed claim, and may decide one the owner left unanswered for ``CLAIM_OWNER_RESPONSE_DAYS``.
+The claimant may withdraw an open claim.
+
+::
+
+    pending --consent--> approved (moved)        pending --object--> disputed --decide--> approved | rejected
+    pending --decide, once the answer is overdue--> approved | rejected
+    pending | disputed --withdraw--> withdrawn
+
+Moving a package keeps its versions, files, download counts and links (a link into the very
+repository it moves to is dropped); the webhooks its previous publishers registered are deleted.
+Its old ``/dl/`` and API URLs redirect to the new ones. A claim is visible to the claimant, the
+owner (as it was when the claim was filed) and platform administrators; to nobody else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from catalog import events
+from catalog.models import Claim, ClaimStep, File, Link, Package, PackageMove, Repo
+from catalog.use_cases import webhooks
+from catalog.use_cases.access import PUBLISH, find_repo, level_on, repo_for, speaks_for, subject_admins
+from catalog.use_cases.inclusion import parse_repo_ref
+from catalog.use_cases.versions import locate
+from packyard.auth import Principal
+from packyard.db import UnitOfWork
+from packyard.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+
+PENDING, DISPUTED, APPROVED, REJECTED, WITHDRAWN = "pending", "disputed", "approved", "rejected", "withdrawn"
+STATUSES = (PENDING, DISPUTED, APPROVED, REJECTED, WITHDRAWN)
+OPEN = (PENDING, DISPUTED)
+
+
+@dataclass(frozen=True)
+class NewClaim:
+    reason: str
+    evidence: str
+    target: str  # "<subject>/<repository>" the package should move to
+
+
+def _as_user(actor: Principal) -> Principal:
+    """The caller without platform-administrator powers: whether they own something in their own right."""
+    return dataclasses.replace(actor, admin=False)
+
+
+def is_owner_party(session: sa.orm.Session, actor: Principal, claim: Claim) -> bool:
+    return speaks_for(session, _as_user(actor), claim.owner)
+
+
+def is_party(session: sa.orm.Session, actor: Principal, claim: Claim) -> bool:
+    return actor.admin or claim.claimant_id == actor.user_id or is_owner_party(session, actor, claim)
+
+
+def _private(session: sa.orm.Session, claim: Claim) -> bool:
+    """Whether the claimed package is private now (a deleted one counts as private: tell no more than needed)."""
+    if claim.package_id is None:
+        return True
+    return bool(session.scalar(sa.select(Repo.private).join(Package, Package.repo_id == Repo.id)
+                               .where(Package.id == claim.package_id)))
+
+
+def _event(session: sa.orm.Session, claim: Claim, recipients: list[str]) -> dict[str, object]:
+    return {"owner": claim.owner, "repo": claim.repo, "private": _private(session, claim), "package": claim.package,
+            "claim_id": claim.id, "claimant": claim.claimant, "recipients": sorted(set(recipients))}
+
+
+def _step(session: sa.orm.Session, claim: Claim, action: str, actor: str, now: datetime,
+          message: str | None = None) -> None:
+    session.add(ClaimStep(claim_id=claim.id, action=action, actor=actor, at=now, message=message))
+    claim.updated = now
+
+
+def _subject(claim: Claim) -> str:
+    return f"{claim.owner}/{claim.repo}/{claim.package}"
+
+
+def file_claim(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, cmd: NewClaim,
+               now: datetime, *, response_days: int) -> Claim:
+    session = uow.session
+    found = locate(session, actor, owner, repo, package)
+    if not cmd.reason.strip() or not cmd.evidence.strip():
+        raise Invalid("Give the reason for your claim and the evidence that the package is yours")
+    if speaks_for(session, _as_user(actor), found.repo.owner):
+        raise Invalid(f"Package '{package}' is already yours")
+    target_owner, target_name = parse_repo_ref(cmd.target)
+    target = repo_for(session, actor, target_owner, target_name, PUBLISH, action="move a claimed package into it").repo
+    if target.id == found.repo.id:
+        raise Invalid(f"Package '{package}' is already in repository '{target_owner}/{target_name}'")
+    if target.private != found.repo.private:
+        kind = "private" if found.repo.private else "public"
+        raise Invalid(f"Package '{package}' can only move to a {kind} repository, like the one it is in")
+    open_claim = session.scalar(sa.select(Claim.id).where(Claim.package_id == found.package.id,
+                                                          Claim.claimant_id == actor.user_id,
+                                                          Claim.status.in_(OPEN)))
+    if open_claim is not None:
+        raise Conflict(f"You already have an open claim on package '{package}' (claim {open_claim})")
+    claim = Claim(package_id=found.package.id, owner=found.repo.owner, repo=found.repo.name, package=package,
+                  claimant=actor.username, claimant_id=actor.user_id, reason=cmd.reason, evidence=cmd.evidence,
+                  target_owner=target.owner, target_repo=target.name, status=PENDING, filed=now,
+                  answer_due=now + timedelta(days=response_days), updated=now)
+    session.add(claim)
+    session.flush()
+    _step(session, claim, "filed", actor.username, now, cmd.reason)
+    uow.publish(events.CLAIM_FILED, {
+        **_event(session, claim, subject_admins(session, claim.owner)), "reason": claim.reason,
+        "target_owner": claim.target_owner, "target_repo": claim.target_repo, "answer_due": claim.answer_due},
+        subject=_subject(claim))
+    return claim
+
+
+def visible_claim(session: sa.orm.Session, actor: Principal, claim_id: int, *, lock: bool = False) -> Claim:
+    claim = session.get(Claim, claim_id, with_for_update=lock)
+    if claim is None or not is_party(session, actor, claim):
+        raise NotFound(f"Claim {claim_id} was not found")
+    return claim
+
+
+def _still_open(claim: Claim, *allowed: str) -> None:
+    if claim.status not in allowed:
+        raise Conflict(f"Claim {claim.id} is {claim.status}")
+
+
+def consent(uow: UnitOfWork, actor: Principal, claim_id: int, message: str | None, now: datetime) -> Claim:
+    """The owner agrees: the package moves to the claimant's repository at once."""
+    session = uow.session
+    claim = visible_claim(session, actor, claim_id, lock=True)
+    if not is_owner_party(session, actor, claim):
+        raise Forbidden("Only the package's owner may consent to a claim")
+    _still_open(claim, *OPEN)
+    _step(session, claim, "consented", actor.username, now, message)
+    uow.publish(events.CLAIM_CONSENTED, {**_event(session, claim, [claim.claimant]), "by": actor.username,
+                                         "message": message}, subject=_subject(claim))
+    _transfer(uow, claim, actor.username, now)
+    return claim
+
+
+def object_to(uow: UnitOfWork, actor: Principal, claim_id: int, message: str | None, now: datetime) -> Claim:
+    """The owner disagrees: a platform administrator will decide."""
+    session = uow.session
+    claim = visible_claim(session, actor, claim_id, lock=True)
+    if not is_owner_party(session, actor, claim):
+        raise Forbidden("Only the package's owner may object to a claim")
+    _still_open(claim, PENDING)
+    claim.status = DISPUTED
+    _step(session, claim, "objected", actor.username, now, message)
+    uow.publish(events.CLAIM_OBJECTED, {**_event(session, claim, [claim.claimant]), "by": actor.username,
+                                        "message": message}, subject=_subject(claim))
+    return claim
+
+
+def withdraw(uow: UnitOfWork, actor: Principal, claim_id: int, message: str | None, now: datetime) -> Claim:
+    session = uow.session
+    claim = visible_claim(session, actor, claim_id, lock=True)
+    if claim.claimant_id != actor.user_id:
+        raise Forbidden("Only the claimant may withdraw a claim")
+    _still_open(claim, *OPEN)
+    claim.status = WITHDRAWN
+    _step(session, claim, "withdrawn", actor.username, now, message)
+    uow.publish(events.CLAIM_WITHDRAWN, {**_event(session, claim, subject_admins(session, claim.owner)),
+                                         "by": actor.username, "message": message}, subject=_subject(claim))
+    return claim
+
+
+def decide(uow: UnitOfWork, actor: Principal, claim_id: int, *, approve: bool, reason: str | None,
+           now: datetime) -> Claim:
+    """A platform administrator's decision on a disputed claim, or on one the owner left unanswered."""
+    session = uow.session
+    claim = visible_claim(session, actor, claim_id, lock=True)
+    if not actor.admin:
+        raise Forbidden("Only platform administrators decide ownership claims")
+    _still_open(claim, *OPEN)
+    if claim.status == PENDING and now < claim.answer_due:
+        raise Conflict(f"The owner has until {claim.answer_due.isoformat()} to answer claim {claim.id}")
+    _step(session, claim, APPROVED if approve else REJECTED, actor.username, now, reason)
+    recipients = [claim.claimant, *subject_admins(session, claim.owner)]
+    uow.publish(events.CLAIM_DECIDED, {**_event(session, claim, recipients), "by": actor.username,
+                                       "decision": APPROVED if approve else REJECTED, "reason": reason},
+                subject=_subject(claim))
+    if approve:
+        _transfer(uow, claim, actor.username, now)
+    else:
+        claim.status = REJECTED
+    return claim
+
+
+def _transfer(uow: UnitOfWork, claim: Claim, actor: str, now: datetime) -> None:
+    """Move the claimed package, its versions and files to the claimant's repository."""
+    session = uow.session
+    package = session.get(Package, claim.package_id, with_for_update=True) if claim.package_id is not None else None
+    if package is None:
+        raise Gone(f"Package '{claim.package}' no longer exists")
+    source = session.get(Repo, package.repo_id)
+    target = find_repo(session, claim.target_owner, claim.target_repo)
+    claimant = Principal(username=claim.claimant, user_id=claim.claimant_id)
+    if target is None or level_on(session, claimant, target) < PUBLISH:
+        raise Conflict(f"{claim.claimant} can no longer publish to repository "
+                       f"'{claim.target_owner}/{claim.target_repo}'")
+    if target.id == source.id:
+        raise Conflict(f"Package '{package.name}' is already in repository '{target.owner}/{target.name}'")
+    if target.private != source.private:
+        raise Conflict(f"Repository '{target.owner}/{target.name}' is no longer "
+                       f"{'private' if source.private else 'public'} like the package's own")
+    if session.scalar(sa.select(Package.id).where(Package.repo_id == target.id, Package.name == package.name)):
+        raise Conflict(f"Repository '{target.owner}/{target.name}' already has a package named '{package.name}'")
+    clash = session.scalar(sa.select(File.path).where(
+        File.repo_id == target.id, File.path.in_(sa.select(File.path).where(File.package_id == package.id))).limit(1))
+    if clash is not None:
+        raise Conflict(f"Repository '{target.owner}/{target.name}' already has a file at '{clash}'")
+    webhooks.remove_all_for(uow, source, package)
+    session.execute(sa.delete(Link).where(Link.package_id == package.id, Link.repo_id == target.id))
+    session.execute(sa.update(File).where(File.package_id == package.id).values(repo_id=target.id))
+    session.add(PackageMove(package_id=package.id, from_owner=source.owner, from_repo=source.name,
+                            package=package.name, moved_at=now))
+    package.repo_id = target.id
+    package.updated = now
+    package.revision += 1
+    claim.status = APPROVED
+    _step(session, claim, "transferred", actor, now, f"moved to {target.owner}/{target.name}")
+    uow.publish(events.PACKAGE_OWNERSHIP_TRANSFERRED, {
+        "owner": target.owner, "repo": target.name, "private": target.private, "package": package.name,
+        "previous_owner": source.owner, "previous_repo": source.name, "previous_private": source.private,
+        "claim_id": claim.id, "revision": package.revision},
+        subject=f"{target.owner}/{target.name}/{package.name}")
