@@ -265,3 +265,14 @@ def test_the_init_script_refuses_to_run_without_its_settings(root):
                             env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
     assert result.returncode != 0
     assert re.search(r"PACKYARD_SERVICES", result.stderr)
+
+
+def test_the_download_log_is_shared_by_the_gateway_and_catalogs_worker(compose, compose_env, services):
+    if "catalog" not in services:
+        pytest.skip("no catalog service yet")
+    assert "download-logs" in compose["volumes"]
+    writer_target, writer_ro = _mounts(compose["services"]["gateway"])["download-logs"]
+    reader_target, reader_ro = _mounts(compose["services"]["catalog-worker"])["download-logs"]
+    assert not writer_ro and not reader_ro, "the worker removes files it has counted"
+    assert writer_target == compose_env("gateway")["DOWNLOAD_LOG_DIR"]
+    assert reader_target == compose_env("catalog-worker")["DOWNLOAD_LOG_DIR"] == writer_target

@@ -363,6 +363,22 @@ def test_the_blob_claim_is_shared_by_catalog_api_and_the_gateway(kustomization, 
     assert writer["mountPath"] == catalog_path == gateway_path == reader["mountPath"]
 
 
+def test_the_download_log_claim_is_shared_by_the_gateway_and_catalogs_worker(kustomization, container_env,
+                                                                             services):
+    if "catalog" not in services:
+        pytest.skip("no catalog service yet")
+    catalog, gateway = kustomization("catalog"), kustomization("gateway")
+    claim = catalog.get("PersistentVolumeClaim", "download-logs")
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"], "written by every gateway pod"
+    worker = catalog.get("Deployment", "catalog-worker")
+    nginx = gateway.get("Deployment", "gateway")
+    reader, writer = _mount_of_claim(worker, "download-logs"), _mount_of_claim(nginx, "download-logs")
+    assert not reader.get("readOnly") and not writer.get("readOnly")
+    worker_path = container_env(catalog, _pod(worker)["containers"][0])["DOWNLOAD_LOG_DIR"].value
+    gateway_path = container_env(gateway, _pod(nginx)["containers"][0])["DOWNLOAD_LOG_DIR"].value
+    assert reader["mountPath"] == worker_path == gateway_path == writer["mountPath"]
+
+
 def test_unreferenced_blobs_are_collected_daily_with_the_catalog_command(kustomization, root, services):
     if "catalog" not in services:
         pytest.skip("no catalog service yet")
