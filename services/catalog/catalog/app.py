@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import flask
 
 from catalog.api import blueprints
 from catalog.bootstrap import Catalog, bootstrap
 from packyard.config import exit_on_config_error
 from packyard.logs import configure_logging
-from packyard.web import ReadinessCheck, abort, create_api
+from packyard.web import ReadinessCheck, create_api
 
 # JSON bodies stay small; the upload view lifts the limit for its own streamed body (MAX_UPLOAD_BYTES).
 JSON_BODY_LIMIT = 1024 * 1024
@@ -25,7 +23,6 @@ def create_app(container: Catalog | None = None) -> flask.Flask:
                           max_content_length=JSON_BODY_LIMIT,
                           description="Repositories, packages, versions, files and downloads (Bintray API).")
     app.extensions["catalog"] = catalog
-    app.before_request(_refuse_nul_in_json)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
     if catalog.settings.download_mode == "sendfile":
@@ -33,19 +30,3 @@ def create_app(container: Catalog | None = None) -> flask.Flask:
         # worker counts downloads from the gateway's log instead
     return app
 
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
-def _refuse_nul_in_json() -> None:
-    """PostgreSQL text cannot hold NUL: a JSON body carrying one would fail its query (500) instead of a 400."""
-    request = flask.request
-    if request.is_json and request.content_length and _holds_nul(request.get_json(silent=True)):
-        abort(400, "Invalid request: text may not contain NUL characters")
