@@ -20,7 +20,9 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -55,6 +57,13 @@ class Principal:
     admin: bool = False
     method: str = "apikey"  # "apikey" | "password" | "service"
     auth_time: int | None = None  # when the password login behind the token happened
+    # What identity knew of the caller's memberships when it minted the token (read your own
+    # writes: a service whose replica lags may trust these for this caller). None = unknown
+    # (a token without the claim), which is not the same as "member of nothing".
+    orgs: Mapping[str, str] | None = field(default=None, hash=False, compare=False)  # org -> role
+    teams: frozenset[str] | None = None  # "<subject>/<team>" the caller is a member of
+    # Teams of the subjects the caller manages (their own, their organizations' as owner or admin).
+    managed_teams: frozenset[str] | None = None
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> "Principal":
@@ -64,7 +73,33 @@ class Principal:
             admin=bool(claims.get("adm", False)),
             method=str(claims.get("amr", "apikey")),
             auth_time=claims.get("auth_time"),
+            orgs=_org_roles(claims.get("orgs")),
+            teams=_names(claims.get("teams")),
+            managed_teams=_names(claims.get("managed_teams")),
         )
+
+    def org_role(self, org: str) -> str | None:
+        """The caller's role in ``org`` as the token says; None when not a member (or unknown)."""
+        return None if self.orgs is None else self.orgs.get(org)
+
+    def in_team(self, subject: str, team: str) -> bool | None:
+        """Whether the token says the caller is in ``subject``'s team; None when it does not say."""
+        return None if self.teams is None else f"{subject}/{team}" in self.teams
+
+
+ROLES = ("owner", "admin", "member")
+
+
+def _org_roles(value: Any) -> Mapping[str, str] | None:
+    if not isinstance(value, dict):
+        return None
+    return MappingProxyType({str(k): v for k, v in value.items() if v in ROLES})
+
+
+def _names(value: Any) -> frozenset[str] | None:
+    if not isinstance(value, list):
+        return None
+    return frozenset(str(v) for v in value if isinstance(v, str))
 
 
 def fetch_jwks(url: str, timeout: float = 3.0) -> dict[str, Any]:

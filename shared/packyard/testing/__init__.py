@@ -198,7 +198,8 @@ class TokenMinter:
         return {"keys": [dict(self._jwk)]}
 
     def token(self, username: str, user_id: str | None = None, *, admin: bool = False, method: str = "apikey",
-              auth_time: int | None = None, ttl: int = 300) -> str:
+              auth_time: int | None = None, ttl: int = 300, orgs: dict[str, str] | None = None,
+              teams: list[str] | None = None, managed_teams: list[str] | None = None) -> str:
         import jwt
 
         from packyard.auth import ACCESS_AUDIENCE, ALGORITHM, ISSUER
@@ -209,6 +210,9 @@ class TokenMinter:
                                   "iat": now, "exp": now + ttl}
         if auth_time is not None:
             claims["auth_time"] = auth_time
+        for name, value in (("orgs", orgs), ("teams", teams), ("managed_teams", managed_teams)):
+            if value is not None:
+                claims[name] = value
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
     def headers(self, username: str, **kwargs: Any) -> dict[str, str]:

@@ -8,14 +8,16 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc
+import sqlalchemy.orm
 
 from identity import events
-from identity.access import as_utc, caller, user_by_name
+from identity.access import MANAGERS, as_utc, caller, user_by_name
 from identity.credentials import ApiKeyVault, Passwords, ResetTokens, Tokens
-from identity.models import ApiKey, PasswordReset, SubjectRepo, Team, TeamMember, User
+from identity.models import ApiKey, Org, OrgMember, PasswordReset, SubjectRepo, Team, TeamMember, User
 from identity.use_cases import throttle
 from identity.use_cases.common import (
     Rejected, check_password, claim_subject_name, retire_subject_name, verify_password,
@@ -99,6 +101,25 @@ def log_in(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: thrott
     return token, tokens.login_ttl
 
 
+def memberships(session: sa.orm.Session, user_id: str) -> dict[str, Any]:
+    """The caller's organizations (with roles), teams, and the teams of what they manage, right now.
+
+    Minted into every access token (claims ``orgs``, ``teams``, ``managed_teams``) so that a
+    service whose replica has not caught up yet can trust them for this caller.
+    """
+    orgs = dict(session.execute(sa.select(Org.name, OrgMember.role).join(OrgMember, OrgMember.org_id == Org.id)
+                                .where(OrgMember.user_id == user_id)).all())
+    owner_name = sa.func.coalesce(Org.name, User.username)
+    team_rows = sa.select(owner_name, Team.name).select_from(Team).outerjoin(Org, Org.id == Team.org_id) \
+        .outerjoin(User, User.id == Team.user_id)
+    teams = sorted(f"{owner}/{team}" for owner, team in session.execute(
+        team_rows.join(TeamMember, TeamMember.team_id == Team.id).where(TeamMember.user_id == user_id)).all())
+    managed_orgs = [name for name, role in orgs.items() if role in MANAGERS]
+    managed = sorted(f"{owner}/{team}" for owner, team in session.execute(team_rows.where(sa.or_(
+        Team.user_id == user_id, Org.name.in_(managed_orgs) if managed_orgs else sa.false()))).all())
+    return {"orgs": orgs, "teams": teams, "managed_teams": managed}
+
+
 def authenticate(uow: UnitOfWork, vault: ApiKeyVault, tokens: Tokens, authorization: str,
                  now: datetime) -> str:
     """Turn the credentials of a request into a short-lived access token for the services.
@@ -120,14 +141,16 @@ def authenticate(uow: UnitOfWork, vault: ApiKeyVault, tokens: Tokens, authorizat
         if user is None or user.username != username:
             raise Unauthorized("Wrong username or API key")
         return tokens.issue_access(uow.session, user_id=user.id, username=user.username, admin=user.is_admin,
-                                   method="apikey", auth_time=None, now=now.timestamp())
+                                   method="apikey", auth_time=None, now=now.timestamp(),
+                                   memberships=memberships(uow.session, user.id))
     if scheme == "bearer":
         claims = tokens.verify_login(uow.session, value.strip())
         user = uow.session.get(User, claims["uid"]) if claims else None
         if user is None or claims.get("gen", 0) != user.token_generation:
             raise Unauthorized("Invalid or expired token")
         return tokens.issue_access(uow.session, user_id=user.id, username=user.username, admin=user.is_admin,
-                                   method="password", auth_time=claims.get("auth_time"), now=now.timestamp())
+                                   method="password", auth_time=claims.get("auth_time"), now=now.timestamp(),
+                                   memberships=memberships(uow.session, user.id))
     raise Unauthorized("Unsupported authorization scheme")
 
 
