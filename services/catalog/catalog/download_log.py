@@ -53,7 +53,7 @@ INGESTED = Counter("packyard_downloads_ingested_total", "Downloads counted from 
 SKIPPED = Counter("packyard_download_log_lines_skipped_total",
                   "Lines of the gateway's download log that were not counted", ["reason"])
 
-FILE_PATTERN = re.compile(r"^downloads-.+?(?:-(\d{4}-\d{2}-\d{2}))?\.log$")
+FILE_PATTERN = re.compile(r"downloads-.+?(?:-(\d{4}-\d{2}-\d{2}))?\.log")
 CHUNK_BYTES = 4 * 1024 * 1024
 
 
@@ -113,7 +113,7 @@ class DownloadLogIngester:
         if not self.directory.is_dir():
             return 0
         counted = 0
-        names = sorted(p.name for p in self.directory.iterdir() if FILE_PATTERN.match(p.name))
+        names = sorted(p.name for p in self.directory.iterdir() if FILE_PATTERN.fullmatch(p.name))
         for name in names:
             counted += self._ingest(name)
         self._forget_vanished(set(names))
@@ -244,7 +244,7 @@ class DownloadLogIngester:
         The file goes first: should the transaction then fail, a position without its file is
         dropped by a later pass, whereas a file without its position would be counted again.
         """
-        match = FILE_PATTERN.match(path.name)
+        match = FILE_PATTERN.fullmatch(path.name)
         if match is None or match.group(1) is None or position < stat.st_size:
             return
         now = self._clock()

@@ -37,7 +37,7 @@ from packyard.db import is_postgres, utcnow
 log = logging.getLogger(__name__)
 
 UNKNOWN_COUNTRY = "unknown"
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
 
 DOWNLOADS = Counter("packyard_catalog_downloads_total", "Downloads authorized by catalog", ["mode"])
 FLUSH_FAILURES = Counter("packyard_catalog_download_flush_failures_total",
@@ -46,7 +46,7 @@ FLUSH_FAILURES = Counter("packyard_catalog_download_flush_failures_total",
 
 def country_of(header_value: str | None) -> str:
     """An ISO 3166 alpha-2 code from the CDN's or gateway's header, else ``unknown``."""
-    if header_value and _COUNTRY.match(header_value.strip()):
+    if header_value and _COUNTRY.fullmatch(header_value.strip()):
         return header_value.strip().upper()
     return UNKNOWN_COUNTRY
 

@@ -198,7 +198,7 @@ class SearchPackagesQuery(StartQuery):
 class SearchFileQuery(StartQuery):
     name = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=255),
                             metadata={"description": "file name; wildcards * and ?"})
-    sha1 = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9a-fA-F]{40}$"))
+    sha1 = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"[0-9a-fA-F]{40}\Z"))
     subject = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
     repo = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
     created_after = ma.fields.DateTime(load_default=None, metadata={"description": "ISO 8601"})

@@ -1,7 +1,8 @@
 """What a repository, package, version or file path may be called.
 
 Names appear as URL path segments, in download URLs and in other services' replicas, so they are
-restricted to characters that need no escaping anywhere. File paths are relative to the
+restricted to characters that need no escaping anywhere. Every pattern is matched against the whole
+name (``fullmatch``): ``$`` would accept a trailing newline (``"main\n"``). File paths are relative to the
 repository's root and may never climb out of it.
 """
 
@@ -11,9 +12,9 @@ import re
 
 from packyard.errors import Invalid
 
-REPO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$")
-VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+~-]{0,127}$")
+REPO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+PACKAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+~-]{0,127}")
 MAX_PATH = 1024
 MAX_SEGMENT = 255
 
@@ -21,14 +22,14 @@ REPO_TYPES = ("maven", "debian", "conan", "rpm", "docker", "npm", "opkg", "nuget
 
 
 def check_repo_name(name: str) -> str:
-    if not REPO_NAME.match(name):
+    if not isinstance(name, str) or not REPO_NAME.fullmatch(name):
         raise Invalid(f"Invalid repository name '{name}': use up to 64 letters, digits, '.', '-' or '_', "
                       "starting with a letter or digit")
     return name
 
 
 def check_package_name(name: str) -> str:
-    if not PACKAGE_NAME.match(name):
+    if not isinstance(name, str) or not PACKAGE_NAME.fullmatch(name):
         raise Invalid(f"Invalid package name '{name}': use up to 128 letters, digits, '.', '-', '_', ':' or '+', "
                       "starting with a letter or digit")
     return name
@@ -37,7 +38,7 @@ def check_package_name(name: str) -> str:
 def check_version_name(name: str) -> str:
     if name.upper().endswith("-SNAPSHOT"):
         raise Invalid(f"Version '{name}' is a snapshot: versions ending with -SNAPSHOT are not accepted")
-    if not VERSION_NAME.match(name):
+    if not VERSION_NAME.fullmatch(name):
         raise Invalid(f"Invalid version name '{name}': use up to 128 letters, digits, '.', '-', '_', ':', '+' "
                       "or '~', starting with a letter or digit")
     return name

@@ -21,7 +21,7 @@ from packyard.errors import Conflict, Invalid, NotFound
 MATURITIES = ("", "Official", "Stable", "Development", "Experimental")
 EDITABLE = ("desc", "labels", "licenses", "custom_licenses", "vcs_url", "website_url", "issue_tracker_url",
             "github_repo", "github_release_notes_file", "public_download_numbers", "public_stats", "maturity")
-_SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$")
+_SCP_LIKE = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+")
 VCS_SCHEMES = ("http", "https", "git", "ssh", "svn", "svn+ssh", "hg", "bzr")
 
 
@@ -42,7 +42,7 @@ def find_package(session: sa.orm.Session, repo: Repo, name: str) -> Package:
 def _valid_vcs_url(value: str | None) -> bool:
     if not value:
         return False
-    if _SCP_LIKE.match(value):
+    if _SCP_LIKE.fullmatch(value):
         return True
     parts = urlsplit(value)
     return parts.scheme in VCS_SCHEMES and bool(parts.netloc) and not any(c.isspace() for c in value)
