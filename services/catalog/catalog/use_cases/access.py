@@ -8,6 +8,12 @@ administrators have ``admin`` everywhere. Everyone may read public repositories.
 
 A repository the caller cannot read does not exist for them: :func:`repo_for` answers 404 for it
 exactly as for a missing one, so a private repository's name never leaks.
+
+Read your own writes: the access token identity minted for this very request says which
+organizations (and roles) and teams the caller belongs to (``principal.orgs``/``teams``). When
+the token carries them they decide for this caller — they are newer than catalog's replica of
+identity's events — so an organization created, a role given or a team formed a moment ago
+counts at once. A token without them (``None``) leaves the decision to the replica.
 """
 
 from __future__ import annotations
@@ -70,17 +76,40 @@ def org_role(session: Session, org: Subject, user_id: str) -> str | None:
     return membership.role
 
 
+def role_of(session: Session, org: Subject | None, org_name: str, principal: Principal) -> str | None:
+    """The caller's role in an organization: as their token says when it says, else from the replica."""
+    if principal.orgs is not None:
+        return principal.org_role(org_name)
+    return org_role(session, org, principal.user_id) if org is not None else None
+
+
 def is_org_admin(session: Session, org: Subject, principal: Principal) -> bool:
-    return org_role(session, org, principal.user_id) in ORG_ADMIN_ROLES
+    return role_of(session, org, org.name, principal) in ORG_ADMIN_ROLES
+
+
+def _in_team(principal: Principal, subject: str, team: Team) -> bool:
+    said = principal.in_team(subject, team.name)
+    return said if said is not None else principal.username in (team.members or [])
 
 
 def teams_of(session: Session, subject: Subject, principal: Principal) -> list[Team]:
     """The caller's teams of ``subject`` that count (for an organization: only while a member of it)."""
     teams = session.scalars(sa.select(Team).where(Team.subject == subject.name, Team.deleted.is_(False))).all()
-    mine = [t for t in teams if principal.username in (t.members or [])]
-    if mine and subject.kind == "org" and org_role(session, subject, principal.user_id) is None:
+    mine = [t for t in teams if _in_team(principal, subject.name, t)]
+    if mine and subject.kind == "org" and role_of(session, subject, subject.name, principal) is None:
         return []
     return mine
+
+
+def team_names_of(session: Session, owner: Subject | None, owner_name: str, principal: Principal) -> set[str]:
+    """Names of the caller's teams of ``owner_name`` that count, the token's word first."""
+    if principal.teams is None:
+        return {t.name for t in teams_of(session, owner, principal)} if owner is not None else set()
+    prefix = owner_name + "/"
+    names = {t[len(prefix):] for t in principal.teams if t.startswith(prefix)}
+    if names and (owner is None or owner.kind == "org") and role_of(session, owner, owner_name, principal) is None:
+        return set()
+    return names
 
 
 def level_on(session: Session, principal: Principal | None, repo: RepoLike) -> int:
@@ -90,20 +119,20 @@ def level_on(session: Session, principal: Principal | None, repo: RepoLike) -> i
     if principal.admin:
         return ADMIN
     owner = live_subject(session, repo.owner)
-    if owner is None:
-        return public
-    if owner.kind == "user":
+    if owner is None and principal.org_role(repo.owner) is None:
+        return public  # neither the replica nor the caller's token knows this owner
+    if owner is not None and owner.kind == "user":
         if owner.name == principal.username and owner.identity_id == principal.user_id:
             return ADMIN
-    elif is_org_admin(session, owner, principal):
+    elif role_of(session, owner, repo.owner, principal) in ORG_ADMIN_ROLES:
         return ADMIN
     grants = dict(session.execute(sa.select(RepoPermission.team, RepoPermission.permission)
                                   .where(RepoPermission.repo_id == repo.id)).all())
     level = public
     if grants:
-        for team in teams_of(session, owner, principal):
-            if team.name in grants:
-                level = max(level, LEVELS[grants[team.name]])
+        for team in team_names_of(session, owner, repo.owner, principal):
+            if team in grants:
+                level = max(level, LEVELS[grants[team]])
     return level
 
 
@@ -150,7 +179,7 @@ def speaks_for(session: Session, principal: Principal, subject_name: str) -> boo
         return True
     subject = live_subject(session, subject_name)
     if subject is None:
-        return False
+        return principal.org_role(subject_name) in ORG_ADMIN_ROLES  # an organization too new for the replica
     if subject.kind == "user":
         return subject.name == principal.username and subject.identity_id == principal.user_id
     return is_org_admin(session, subject, principal)

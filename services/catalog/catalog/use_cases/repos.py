@@ -13,7 +13,9 @@ import sqlalchemy.exc
 from catalog import events
 from catalog.models import Repo, RepoPermission, Team
 from catalog.use_cases import subjects
-from catalog.use_cases.access import ADMIN, LEVELS, find_repo, live_subject, may_create_repo_in, repo_for
+from catalog.use_cases.access import (
+    ADMIN, LEVELS, ORG_ADMIN_ROLES, find_repo, live_subject, may_create_repo_in, repo_for,
+)
 from catalog.use_cases.names import REPO_TYPES, check_repo_name
 from catalog.use_cases.revisions import next_revision
 from packyard.auth import Principal
@@ -56,8 +58,12 @@ def create_repo(uow: UnitOfWork, actor: Principal, owner: str, cmd: NewRepo, now
     if owner == actor.username:
         subject = subjects.ensure_user(uow, actor.user_id, actor.username, now) or subject
     if subject is None:
-        raise NotFound(f"Subject '{owner}' was not found")
-    if not may_create_repo_in(session, actor, subject):
+        # An organization created a moment ago: the caller's token vouches for it and their role.
+        if actor.org_role(owner) is None:
+            raise NotFound(f"Subject '{owner}' was not found")
+        if actor.org_role(owner) not in ORG_ADMIN_ROLES:
+            raise Forbidden(f"You are not allowed to create repositories for '{owner}'")
+    elif not may_create_repo_in(session, actor, subject):
         raise Forbidden(f"You are not allowed to create repositories for '{owner}'")
     _check_gpg_flags(dataclasses.asdict(cmd))
     if find_repo(session, owner, cmd.name) is not None:
@@ -134,7 +140,8 @@ def set_team_permission(uow: UnitOfWork, actor: Principal, owner: str, name: str
     if permission not in LEVELS:
         raise Invalid(f"Unknown permission '{permission}': use read, publish or admin")
     known = session.get(Team, (owner, team))
-    if known is None or known.deleted:
+    vouched = actor.managed_teams is not None and f"{repo.owner}/{team}" in actor.managed_teams
+    if (known is None or known.deleted) and not vouched:  # the token knows teams formed a moment ago
         raise NotFound(f"Team '{team}' was not found")
     grant = session.get(RepoPermission, (repo.id, team), with_for_update=True)
     if grant is not None and grant.permission == permission:
