@@ -231,6 +231,13 @@ class ClaimDecidedData(_ClaimData):
     reason = _text("why", allow_none=True, load_default=None)
 
 
+class ClaimClosedData(_ClaimData):
+    reason = _text("why the claim was closed", required=True)
+    closed_by_claim = ma.fields.Integer(required=True, metadata={"description": "the claim that moved the package"})
+    now_owner = _text("owner of the repository the package is in now", required=True)
+    now_repo = _text("the repository the package is in now", required=True)
+
+
 class WebhookData(_PackageRef):
     username = _text("who registered it (their API key signs the callbacks)", required=True)
     url = _text("the callback URL, %r and %p replaced", required=True)
@@ -314,6 +321,9 @@ CLAIM_WITHDRAWN = EventType("catalog.claim.withdrawn", ClaimAnsweredData,
                             description="The claimant withdrew an ownership claim.")
 CLAIM_DECIDED = EventType("catalog.claim.decided", ClaimDecidedData,
                           description="A platform administrator decided an ownership claim.")
+CLAIM_CLOSED = EventType("catalog.claim.closed", ClaimClosedData,
+                         description="An open ownership claim was closed because another claim moved the package; "
+                                     "its claimant is told.")
 WEBHOOK_REGISTERED = EventType("catalog.webhook.registered", WebhookData,
                                description="A user registered (or replaced) their webhook for a package's releases.")
 WEBHOOK_DELETED = EventType("catalog.webhook.deleted", WebhookDeletedData, description="A webhook was deleted.")
@@ -328,5 +338,5 @@ ALL = [REPO_CREATED, REPO_UPDATED, REPO_DELETED, PACKAGE_CREATED, PACKAGE_UPDATE
        VERSION_CREATED, VERSION_RELEASED, VERSION_DELETED, FILE_PUBLISHED, FILE_DELETED,
        PERMISSION_SET, PERMISSION_REMOVED, PACKAGE_LINKED, PACKAGE_UNLINKED, PACKAGE_OWNERSHIP_TRANSFERRED,
        INCLUSION_REQUESTED, INCLUSION_APPROVED, INCLUSION_REJECTED,
-       CLAIM_FILED, CLAIM_CONSENTED, CLAIM_OBJECTED, CLAIM_WITHDRAWN, CLAIM_DECIDED,
+       CLAIM_FILED, CLAIM_CONSENTED, CLAIM_OBJECTED, CLAIM_WITHDRAWN, CLAIM_DECIDED, CLAIM_CLOSED,
        WEBHOOK_REGISTERED, WEBHOOK_DELETED, WEBHOOK_TEST_REQUESTED, DOWNLOADS_ROLLED_UP]

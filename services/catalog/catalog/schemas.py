@@ -262,7 +262,7 @@ class ClaimDecisionSchema(_Tolerant):
 
 class ClaimListQuery(StartQuery):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(
-        ("pending", "disputed", "approved", "rejected", "withdrawn")))
+        ("pending", "disputed", "approved", "rejected", "withdrawn", "closed")))
 
 
 class WebhookSchema(_Tolerant):
@@ -429,7 +429,7 @@ class InclusionRequestOutSchema(ma.Schema):
 
 class ClaimStepSchema(ma.Schema):
     action = ma.fields.String(metadata={"description": "filed, consented, objected, approved, rejected, withdrawn, "
-                                                       "transferred"})
+                                                       "transferred, closed"})
     by = ma.fields.String()
     at = ma.fields.String()
     message = ma.fields.String(allow_none=True)
@@ -437,7 +437,7 @@ class ClaimStepSchema(ma.Schema):
 
 class ClaimOutSchema(ma.Schema):
     id = ma.fields.Integer()
-    status = ma.fields.String(metadata={"description": "pending, disputed, approved, rejected or withdrawn"})
+    status = ma.fields.String(metadata={"description": "pending, disputed, approved, rejected, withdrawn or closed"})
     owner = ma.fields.String(metadata={"description": "the package's owner when the claim was filed"})
     repo = ma.fields.String()
     package = ma.fields.String()

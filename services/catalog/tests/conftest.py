@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -15,6 +16,15 @@ from packyard.events import CloudEvent
 from packyard.migrations import upgrade
 from packyard.testing import TokenMinter
 
+SERVICE_TOKEN = "catalog-test-service-token-0123456789abcdef"
+
+
+@pytest.fixture
+def service_headers():
+    """Headers of a call from another service or the gateway to an ``/internal/*`` endpoint."""
+    return {"X-Service-Token": SERVICE_TOKEN}
+
+
 @pytest.fixture
 def minter():
     return TokenMinter()
@@ -26,6 +36,8 @@ def make_settings(tmp_path):
         values = dict(database_url=database_url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
                       jwks_url="http://identity.invalid/.well-known/jwks.json",
                       blob_storage_path=str(tmp_path / "blobs"), public_base_url="https://packyard.test")
+        if "service_token" in {f.name for f in dataclasses.fields(Settings)}:
+            values["service_token"] = SERVICE_TOKEN
         values.update(overrides)
         return Settings(**values)
     return make
@@ -71,8 +83,11 @@ def app(catalog):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(app, catalog):
+    client = app.test_client()
+    # the gateway's sub-requests carry the service credential of /internal/* endpoints
+    client.environ_base["HTTP_X_SERVICE_TOKEN"] = catalog.settings.service_token
+    return client
 
 
 class Bus:

@@ -4,6 +4,7 @@ the transfer (files moved, old URLs redirecting, links kept), and who may see wh
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -267,3 +268,128 @@ def test_a_file_path_taken_in_the_target_blocks_the_transfer(world, client):
     claim = file_claim(client, carol).json
     response = client.post(f"/claims/{claim['id']}/consent", headers=world.headers("alice"))
     assert response.status_code == 409 and PATH in response.json["message"]
+
+
+@pytest.fixture
+def rival(world):
+    """dave also says alice's package is his, and has dave/his to take it."""
+    dave = world.user("dave")
+    world.create_repo("dave", "his", dave)
+    return dave
+
+
+def test_a_transfer_closes_the_other_open_claims_and_tells_their_claimants(world, rival, client, admin):
+    carols = file_claim(client, world.headers("carol")).json
+    daves = file_claim(client, rival, target="dave/his").json
+    assert client.post(f"/claims/{daves['id']}/consent", headers=world.headers("alice")).status_code == 200
+    assert client.get("/packages/dave/his/tool").status_code == 200
+
+    closed = client.get(f"/claims/{carols['id']}", headers=world.headers("carol")).json
+    assert closed["status"] == "closed" and closed["location"] == "dave/his"
+    assert [s["action"] for s in closed["history"]] == ["filed", "closed"]
+    [event] = world.events("catalog.claim.closed")
+    assert event["subject"] == "alice/main/tool"
+    data = event["data"]
+    assert data["claim_id"] == carols["id"] and data["recipients"] == ["carol"] and data["claimant"] == "carol"
+    assert (data["closed_by_claim"], data["now_owner"], data["now_repo"]) == (daves["id"], "dave", "his")
+    assert [c["id"] for c in client.get("/claims?status=closed", headers=admin).json] == [carols["id"]]
+
+    # the stale claim can no longer move dave's package, whoever answers it
+    for url, headers, body in ((f"/claims/{carols['id']}/consent", world.headers("alice"), None),
+                               (f"/claims/{carols['id']}/object", world.headers("alice"), None),
+                               (f"/claims/{carols['id']}/decide", admin, {"decision": "approve"})):
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 409, url
+    assert client.get("/packages/dave/his/tool").status_code == 200
+    assert client.get("/packages/carol/mine/tool").status_code == 404
+
+
+def test_a_claim_answers_409_once_its_package_is_no_longer_where_it_found_it(world, rival, client, admin, catalog):
+    """Even a claim left open (the transfer closes them; here one is reopened behind its back) cannot move a
+    package that changed hands after it was filed."""
+    carols = file_claim(client, world.headers("carol")).json
+    daves = file_claim(client, rival, target="dave/his").json
+    client.post(f"/claims/{daves['id']}/consent", headers=world.headers("alice"))
+    with catalog.platform.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE claims SET status = 'pending', answer_due = filed WHERE id = :id"),
+                     {"id": carols["id"]})
+    for url, headers, body in ((f"/claims/{carols['id']}/consent", world.headers("alice"), None),
+                               (f"/claims/{carols['id']}/object", world.headers("alice"), None),
+                               (f"/claims/{carols['id']}/decide", admin, {"decision": "approve"})):
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 409 and "no longer in repository 'alice/main'" in response.json["message"]
+    assert client.get("/packages/dave/his/tool").status_code == 200
+    assert client.get(f"/claims/{carols['id']}", headers=world.headers("carol")).json["status"] == "pending"
+
+
+def test_a_claim_on_a_deleted_package_answers_409(world, client):
+    claim = file_claim(client, world.headers("carol")).json
+    assert client.delete("/packages/alice/main/tool", headers=world.headers("alice")).status_code == 200
+    response = client.post(f"/claims/{claim['id']}/consent", headers=world.headers("alice"))
+    assert response.status_code == 409 and "no longer exists" in response.json["message"]
+
+
+def test_two_owners_answers_at_once_move_the_package_once(world, rival, app, catalog):
+    carols = file_claim(app.test_client(), world.headers("carol")).json
+    daves = file_claim(app.test_client(), rival, target="dave/his").json
+    barrier = threading.Barrier(2)
+    answers = {}
+
+    def consent(claim_id):
+        client = app.test_client()
+        barrier.wait()
+        answers[claim_id] = client.post(f"/claims/{claim_id}/consent", headers=world.headers("alice")).status_code
+
+    threads = [threading.Thread(target=consent, args=(c["id"],)) for c in (carols, daves)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(answers.values()) == [200, 409]
+    assert len(world.events("catalog.package.ownership_transferred")) == 1
+    assert len(world.events("catalog.claim.closed")) == 1
+
+
+def test_owners_are_told_of_every_claim_filed_against_their_packages(world, rival, client):
+    file_claim(client, world.headers("carol"))
+    file_claim(client, rival, target="dave/his")
+    filed = world.events("catalog.claim.filed")
+    assert [(e["data"]["claimant"], e["data"]["recipients"]) for e in filed] == [("carol", ["alice"]),
+                                                                                ("dave", ["alice"])]
+
+
+def test_a_transfer_removes_the_links_that_no_longer_pass_the_link_rules(api, client):
+    """A private package linked into another private repository of its owner cannot stay linked there once it
+    belongs to someone else: the link goes, with its event, and its files no longer download through it."""
+    alice, carol = api.user("alice"), api.user("carol")
+    api.create_repo("alice", "secret", alice, private=True)
+    api.create_repo("alice", "shelf", alice, private=True)
+    api.create_repo("alice", "mirror", alice, private=True)
+    api.create_repo("carol", "vault", carol, private=True)
+    api.create_package("alice", "secret", "hidden", alice)
+    assert api.upload("alice", "secret", "hidden", "1", "h/hidden-1.bin", b"h", alice, publish=True).status_code == 201
+    for shelf in ("shelf", "mirror"):
+        assert client.put(f"/repository/alice/{shelf}/links/alice/secret/hidden", headers=alice).status_code == 201
+    assert client.get("/dl/alice/shelf/h/hidden-1.bin", headers=alice).status_code == 200
+    claim = client.post("/packages/alice/secret/hidden/claims", json={"reason": "mine", "evidence": "e",
+                                                                      "target": "carol/vault"}, headers=alice)
+    assert claim.status_code == 400  # alice cannot claim her own package: carol must see it first
+    api.bus.deliver("identity.team.created", {"subject": "alice", "subject_type": "user", "team": "friends",
+                                              "members": ["carol"], "allow_repo_creation": False, "revision": 1})
+    assert client.put("/repos/alice/secret/permissions", json={"team": "friends", "permission": "read"},
+                      headers=alice).status_code in (200, 201)
+    claim = client.post("/packages/alice/secret/hidden/claims", json={"reason": "mine", "evidence": "e",
+                                                                      "target": "carol/vault"}, headers=carol)
+    assert claim.status_code == 201, claim.json
+    assert client.post(f"/claims/{claim.json['id']}/consent", headers=alice).status_code == 200
+    assert client.get("/packages/carol/vault/hidden", headers=carol).json["linked_to_repos"] == []
+    unlinked = api.events("catalog.package.unlinked")
+    assert sorted(e["data"]["target_repo"] for e in unlinked) == ["mirror", "shelf"]
+    assert {(e["data"]["owner"], e["data"]["repo"], e["data"]["actor"]) for e in unlinked} == {("alice", "secret",
+                                                                                                "alice")}
+    types = [e["type"] for e in api.events() if e["type"] in ("catalog.package.unlinked",
+                                                             "catalog.package.ownership_transferred")]
+    assert types[-1] == "catalog.package.ownership_transferred"  # unlinked where it was, then moved
+    for shelf in ("shelf", "mirror"):
+        assert client.get(f"/dl/alice/{shelf}/h/hidden-1.bin", headers=alice).status_code == 404
+    assert client.get("/dl/carol/vault/h/hidden-1.bin", headers=carol).status_code == 200

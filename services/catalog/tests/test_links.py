@@ -235,3 +235,31 @@ def test_bad_requests_are_refused(world, client):
     assert duplicate.status_code == 409 and "already pending" in duplicate.json["message"]
     assert client.get("/me/inclusion_requests?status=lost", headers=alice).status_code == 400
     assert len(world.events("catalog.inclusion.requested")) == 1
+
+
+def test_downloads_through_a_link_recheck_the_sources_privacy_and_owner_on_every_path(world, client, catalog,
+                                                                                     service_headers):
+    """A link that no longer passes the link rules (here written behind the API's back: a private package shown
+    in a public aggregate, and in a private repository of another owner) serves nothing, on the slow path as
+    on the gateway's fast path."""
+    alice, olga = world.headers("alice"), world.headers("olga")
+    world.create_repo("alice", "secret", alice, private=True)
+    world.create_package("alice", "secret", "hidden", alice)
+    assert world.upload("alice", "secret", "hidden", "1", "s/hidden.bin", b"s", alice, publish=True).status_code == 201
+    world.create_repo("hub", "inner", olga, private=True)
+    with catalog.platform.engine.begin() as conn:
+        package_id = conn.scalar(sa.text("SELECT p.id FROM packages p JOIN repos r ON r.id = p.repo_id "
+                                         "WHERE r.owner = 'alice' AND r.name = 'secret'"))
+        for target in ("center", "inner"):
+            repo_id = conn.scalar(sa.text("SELECT id FROM repos WHERE owner = 'hub' AND name = :n"), {"n": target})
+            conn.execute(sa.insert(Link).values(repo_id=repo_id, package_id=package_id, path_prefix=None,
+                                                created=sa.func.now(), created_by="olga"))
+    for headers in ({}, olga, world.headers("mia"), alice):
+        response = client.get("/dl/hub/center/s/hidden.bin", headers=headers)
+        assert response.status_code == 404 and "X-Accel-Redirect" not in response.headers, headers
+    for headers in (olga, world.headers("adam")):
+        response = client.get("/dl/hub/inner/s/hidden.bin", headers=headers)
+        assert response.status_code == 404 and "X-Accel-Redirect" not in response.headers
+    assert client.get("/internal/downloads/decision",
+                      headers={**service_headers, "X-Original-URI": "/dl/hub/center/s/hidden.bin"}).status_code == 403
+    assert client.get("/dl/alice/secret/s/hidden.bin", headers=alice).status_code == 200

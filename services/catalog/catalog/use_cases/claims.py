@@ -12,9 +12,17 @@ The claimant may withdraw an open claim.
     pending --consent--> approved (moved)        pending --object--> disputed --decide--> approved | rejected
     pending --decide, once the answer is overdue--> approved | rejected
     pending | disputed --withdraw--> withdrawn
+    pending | disputed --another claim on the package moved it--> closed
 
-Moving a package keeps its versions, files, download counts and links (a link into the very
-repository it moves to is dropped); the webhooks its previous publishers registered are deleted.
+A claim is about the package where it found it: consent, objection and decision answer 409 once
+the package is elsewhere (or gone), so a stale claim never moves a package away from an owner who
+got it later. A transfer closes every other open claim on the package and tells their claimants.
+The owner's owners and admins are told of every claim filed (``recipients`` of ``catalog.claim.filed``).
+
+Moving a package keeps its versions, files, download counts and the links that still pass the link
+rules (a link into the very repository it moves to, or a private package's link into a repository
+of its previous owner, is dropped and announced); the webhooks its previous publishers registered
+are deleted.
 Its old ``/dl/`` and API URLs redirect to the new ones. A claim is visible to the claimant, the
 owner (as it was when the claim was filed) and platform administrators; to nobody else.
 """
@@ -28,17 +36,18 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from catalog import events
-from catalog.models import Claim, ClaimStep, File, Link, Package, PackageMove, Repo
-from catalog.use_cases import webhooks
+from catalog.models import Claim, ClaimStep, File, Package, PackageMove, Repo
+from catalog.use_cases import links, webhooks
 from catalog.use_cases.access import PUBLISH, find_repo, level_on, repo_for, speaks_for, subject_admins
 from catalog.use_cases.inclusion import parse_repo_ref
 from catalog.use_cases.versions import locate
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
-from packyard.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from packyard.errors import Conflict, Forbidden, Invalid, NotFound
 
-PENDING, DISPUTED, APPROVED, REJECTED, WITHDRAWN = "pending", "disputed", "approved", "rejected", "withdrawn"
-STATUSES = (PENDING, DISPUTED, APPROVED, REJECTED, WITHDRAWN)
+PENDING, DISPUTED, APPROVED, REJECTED, WITHDRAWN, CLOSED = (
+    "pending", "disputed", "approved", "rejected", "withdrawn", "closed")
+STATUSES = (PENDING, DISPUTED, APPROVED, REJECTED, WITHDRAWN, CLOSED)
 OPEN = (PENDING, DISPUTED)
 
 
@@ -131,26 +140,48 @@ def _still_open(claim: Claim, *allowed: str) -> None:
         raise Conflict(f"Claim {claim.id} is {claim.status}")
 
 
+def _claim_in_place(session: sa.orm.Session, actor: Principal, claim_id: int) -> tuple[Claim, Package]:
+    """The claim and its package, both locked, the package still where the claim found it (409 otherwise).
+
+    The package is locked before the claim is read again, so that answers to two claims on one
+    package queue on the package: the second sees where the first one moved it (and that it closed
+    the second claim), never a stale picture.
+    """
+    claim = visible_claim(session, actor, claim_id)
+    package = (session.get(Package, claim.package_id, with_for_update=True, populate_existing=True)
+               if claim.package_id is not None else None)
+    claim = session.get(Claim, claim_id, with_for_update=True, populate_existing=True)
+    if package is None or claim.package_id != package.id:
+        raise Conflict(f"Package '{claim.package}' of claim {claim.id} no longer exists")
+    where = session.get(Repo, package.repo_id)
+    if (where.owner, where.name) != (claim.owner, claim.repo):
+        raise Conflict(f"Package '{claim.package}' is no longer in repository '{claim.owner}/{claim.repo}' where "
+                       f"claim {claim.id} found it")
+    return claim, package
+
+
 def consent(uow: UnitOfWork, actor: Principal, claim_id: int, message: str | None, now: datetime) -> Claim:
     """The owner agrees: the package moves to the claimant's repository at once."""
     session = uow.session
-    claim = visible_claim(session, actor, claim_id, lock=True)
+    claim = visible_claim(session, actor, claim_id)
     if not is_owner_party(session, actor, claim):
         raise Forbidden("Only the package's owner may consent to a claim")
+    claim, package = _claim_in_place(session, actor, claim_id)
     _still_open(claim, *OPEN)
     _step(session, claim, "consented", actor.username, now, message)
     uow.publish(events.CLAIM_CONSENTED, {**_event(session, claim, [claim.claimant]), "by": actor.username,
                                          "message": message}, subject=_subject(claim))
-    _transfer(uow, claim, actor.username, now)
+    _transfer(uow, claim, package, actor.username, now)
     return claim
 
 
 def object_to(uow: UnitOfWork, actor: Principal, claim_id: int, message: str | None, now: datetime) -> Claim:
     """The owner disagrees: a platform administrator will decide."""
     session = uow.session
-    claim = visible_claim(session, actor, claim_id, lock=True)
+    claim = visible_claim(session, actor, claim_id)
     if not is_owner_party(session, actor, claim):
         raise Forbidden("Only the package's owner may object to a claim")
+    claim, _package = _claim_in_place(session, actor, claim_id)
     _still_open(claim, PENDING)
     claim.status = DISPUTED
     _step(session, claim, "objected", actor.username, now, message)
@@ -176,9 +207,10 @@ def decide(uow: UnitOfWork, actor: Principal, claim_id: int, *, approve: bool, r
            now: datetime) -> Claim:
     """A platform administrator's decision on a disputed claim, or on one the owner left unanswered."""
     session = uow.session
-    claim = visible_claim(session, actor, claim_id, lock=True)
+    claim = visible_claim(session, actor, claim_id)
     if not actor.admin:
         raise Forbidden("Only platform administrators decide ownership claims")
+    claim, package = _claim_in_place(session, actor, claim_id)
     _still_open(claim, *OPEN)
     if claim.status == PENDING and now < claim.answer_due:
         raise Conflict(f"The owner has until {claim.answer_due.isoformat()} to answer claim {claim.id}")
@@ -188,18 +220,16 @@ def decide(uow: UnitOfWork, actor: Principal, claim_id: int, *, approve: bool, r
                                        "decision": APPROVED if approve else REJECTED, "reason": reason},
                 subject=_subject(claim))
     if approve:
-        _transfer(uow, claim, actor.username, now)
+        _transfer(uow, claim, package, actor.username, now)
     else:
         claim.status = REJECTED
     return claim
 
 
-def _transfer(uow: UnitOfWork, claim: Claim, actor: str, now: datetime) -> None:
-    """Move the claimed package, its versions and files to the claimant's repository."""
+def _transfer(uow: UnitOfWork, claim: Claim, package: Package, actor: str, now: datetime) -> None:
+    """Move the claimed package (locked, where the claim found it), its versions and files to the claimant's
+    repository; close the package's other open claims; drop the links the move breaks."""
     session = uow.session
-    package = session.get(Package, claim.package_id, with_for_update=True) if claim.package_id is not None else None
-    if package is None:
-        raise Gone(f"Package '{claim.package}' no longer exists")
     source = session.get(Repo, package.repo_id)
     target = find_repo(session, claim.target_owner, claim.target_repo)
     claimant = Principal(username=claim.claimant, user_id=claim.claimant_id)
@@ -218,7 +248,7 @@ def _transfer(uow: UnitOfWork, claim: Claim, actor: str, now: datetime) -> None:
     if clash is not None:
         raise Conflict(f"Repository '{target.owner}/{target.name}' already has a file at '{clash}'")
     webhooks.remove_all_for(uow, source, package)
-    session.execute(sa.delete(Link).where(Link.package_id == package.id, Link.repo_id == target.id))
+    links.drop_broken_by_move(uow, package, source, target, actor)
     session.execute(sa.update(File).where(File.package_id == package.id).values(repo_id=target.id))
     session.add(PackageMove(package_id=package.id, from_owner=source.owner, from_repo=source.name,
                             package=package.name, moved_at=now))
@@ -232,3 +262,19 @@ def _transfer(uow: UnitOfWork, claim: Claim, actor: str, now: datetime) -> None:
         "previous_owner": source.owner, "previous_repo": source.name, "previous_private": source.private,
         "claim_id": claim.id, "revision": package.revision},
         subject=f"{target.owner}/{target.name}/{package.name}")
+    _close_others(uow, claim, target, now)
+
+
+def _close_others(uow: UnitOfWork, moved_by: Claim, target: Repo, now: datetime) -> None:
+    """Every other open claim on a package that just moved is closed, and its claimant told."""
+    session = uow.session
+    others = session.scalars(sa.select(Claim).where(Claim.package_id == moved_by.package_id, Claim.id != moved_by.id,
+                                                    Claim.status.in_(OPEN))
+                             .order_by(Claim.id).with_for_update()).all()
+    for other in others:
+        other.status = CLOSED
+        reason = f"the package moved to {target.owner}/{target.name} through claim {moved_by.id}"
+        _step(session, other, CLOSED, moved_by.claimant, now, reason)
+        uow.publish(events.CLAIM_CLOSED, {
+            **_event(session, other, [other.claimant]), "reason": reason, "closed_by_claim": moved_by.id,
+            "now_owner": target.owner, "now_repo": target.name}, subject=_subject(other))

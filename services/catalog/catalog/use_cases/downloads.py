@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote, unquote
 
 import sqlalchemy as sa
@@ -95,16 +96,25 @@ def _direct_statement() -> sa.Select:
             .where(Repo.owner == sa.bindparam("owner"), Repo.name == sa.bindparam("repo")))
 
 
+def _link_rules(source: Any, target: Any) -> sa.ColumnElement[bool]:
+    """The link rules checked on every download through a link, whatever happened since it was made: a
+    package of a private repository shows only in a private repository of the same owner
+    (:func:`catalog.use_cases.links.passes_link_rules`)."""
+    return sa.or_(source.private.is_(False), sa.and_(target.private.is_(True), target.owner == source.owner))
+
+
 @functools.cache
 def _linked_statement() -> sa.Select:
-    source = aliased(Repo)
+    source, target = aliased(Repo), aliased(Repo)
     path = sa.bindparam("path", type_=sa.String)
     return (sa.select(source.owner.label("source_owner"), source.name.label("source_repo"), *_FILE_COLUMNS)
             .select_from(Link)
+            .join(target, target.id == Link.repo_id)
             .join(Package, Package.id == Link.package_id)
             .join(source, source.id == Package.repo_id)
             .join(File, sa.and_(File.repo_id == source.id, File.path == path, File.package_id == Package.id))
-            .where(Link.repo_id == sa.bindparam("repo_id"), File.published_at.is_not(None), _prefix_matches(path))
+            .where(Link.repo_id == sa.bindparam("repo_id"), File.published_at.is_not(None), _prefix_matches(path),
+                   _link_rules(source, target))
             .order_by(Link.id).limit(1))
 
 
@@ -193,7 +203,8 @@ def _public_statement() -> sa.Select:
               .join(source, source.id == Package.repo_id)
               .join(File, sa.and_(File.repo_id == source.id, File.path == path, File.package_id == Package.id))
               .where(target.owner == sa.bindparam("owner"), target.name == sa.bindparam("repo"),
-                     target.private.is_(False), source.private.is_(False), File.published_at.is_not(None),
+                     target.private.is_(False), source.private.is_(False), _link_rules(source, target),
+                     File.published_at.is_not(None),
                      _prefix_matches(path),
                      ~sa.exists().where(shadow.repo_id == target.id, shadow.path == path)))
     both = sa.union_all(own, linked).subquery()

@@ -15,7 +15,7 @@ import sqlalchemy.exc
 
 from catalog import events
 from catalog.models import Link, Package, Repo
-from catalog.use_cases.access import ADMIN, repo_for
+from catalog.use_cases.access import ADMIN, RepoLike, repo_for
 from catalog.use_cases.names import check_path
 from catalog.use_cases.versions import locate
 from packyard.auth import Principal
@@ -31,12 +31,18 @@ def check_path_prefix(prefix: str | None) -> str | None:
     return check_path(prefix) if prefix else None
 
 
+def passes_link_rules(source: RepoLike, target: RepoLike) -> bool:
+    """The rule every link keeps, whoever made it: a package of a private repository is shown only in a
+    private repository of the same owner. (:mod:`catalog.use_cases.downloads` applies the same rule in SQL.)"""
+    return not source.private or (target.private and target.owner == source.owner)
+
+
 def check_linkable(source: Repo, target: Repo, *, source_level: int) -> None:
     """May a package of ``source`` be shown in ``target``? (``source_level``: the asker's level on ``source``)."""
     if source.id == target.id:
         raise Invalid(f"The package is already in repository '{target.owner}/{target.name}'")
     if source.private:
-        if not target.private or target.owner != source.owner:
+        if not passes_link_rules(source, target):
             raise Invalid("A package of a private repository can only be linked into a private repository of "
                           "the same owner")
         if source_level < ADMIN:
@@ -94,7 +100,28 @@ def unlink_package(uow: UnitOfWork, actor: Principal, owner: str, repo: str, sou
         raise NotFound(f"Package '{source_package}' is not linked to repository '{repo}'")
     link, package, source = row
     session.delete(link)
+    _announce_unlinked(uow, source, package, target, actor.username)
+
+
+def _announce_unlinked(uow: UnitOfWork, source: Repo, package: Package, target: Repo, actor: str) -> None:
     uow.publish(events.PACKAGE_UNLINKED, {
         "owner": source.owner, "repo": source.name, "private": source.private, "package": package.name,
         "target_owner": target.owner, "target_repo": target.name, "target_private": target.private,
-        "actor": actor.username}, subject=f"{source.owner}/{source.name}/{package.name}")
+        "actor": actor}, subject=f"{source.owner}/{source.name}/{package.name}")
+
+
+def drop_broken_by_move(uow: UnitOfWork, package: Package, source: Repo, destination: Repo, actor: str) -> int:
+    """Before ``package`` moves from ``source`` to ``destination``: remove its links that would no longer pass
+    the link rules (and its link into ``destination`` itself), announcing each. The number removed."""
+    session = uow.session
+    rows = session.execute(sa.select(Link, Repo).join(Repo, Repo.id == Link.repo_id)
+                           .where(Link.package_id == package.id).order_by(Link.id)).all()
+    removed = 0
+    for link, shown_in in rows:
+        if shown_in.id != destination.id and passes_link_rules(destination, shown_in):
+            continue
+        session.delete(link)
+        _announce_unlinked(uow, source, package, shown_in, actor)
+        removed += 1
+    session.flush()
+    return removed
