@@ -8,12 +8,13 @@ BIN := $(VENV)/bin
 SERVICES := identity social catalog notifier signing
 STAMP := $(VENV)/.installed
 
-# Where the test suite finds its servers when no Docker engine is reachable.
+# Where the test suite finds its servers when no Docker engine is reachable. A local RabbitMQ is
+# administered with rabbitmqctl; PACKYARD_TEST_RABBITMQ_API (its management API) is needed only
+# for a remote broker.
 export PACKYARD_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export PACKYARD_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
-export PACKYARD_TEST_RABBITMQ_API ?= http://guest:guest@127.0.0.1:15672
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run test test-env test-fast bench clean
 
 $(STAMP): shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,10 +34,16 @@ install: $(STAMP) $(BINTRAY_STAMP)
 run: install
 	$(BIN)/python deploy/local/run.py
 
-test: install
+# System packages, and local PostgreSQL/RabbitMQ started when installed but stopped.
+test-env:
+	bash scripts/test-env.sh
+
+test: test-env
+	$(MAKE) --no-print-directory install
 	$(BIN)/pytest
 
-test-fast: install
+test-fast: test-env
+	$(MAKE) --no-print-directory install
 	$(BIN)/pytest -m "not e2e"
 
 bench: install

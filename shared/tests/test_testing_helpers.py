@@ -39,3 +39,32 @@ def test_publish_event_puts_a_cloudevent_on_its_publishers_exchange(fresh_amqp_u
     assert method.routing_key == "identity.user.registered"
     assert props.message_id == event.id and props.delivery_mode == 2
     assert body == event.to_json().encode()
+
+
+def test_a_local_broker_is_administered_without_its_management_api(rabbitmq, monkeypatch):
+    """`make test` on a machine where RabbitMQ's management plugin is off: rabbitmqctl does the work."""
+    import urllib.parse
+
+    import pytest
+
+    from packyard.testing.plugin import _local_broker_node
+
+    host = urllib.parse.urlparse(rabbitmq.amqp_base).hostname
+    local, _node = _local_broker_node(host)
+    if not local:
+        pytest.skip("the broker under test is not administered by a local rabbitmqctl")
+    assert rabbitmq.api is None  # even when PACKYARD_TEST_RABBITMQ_API names a management API
+    name = f"pk-{int(__import__('time').time())}_probe"
+    url = rabbitmq.create_vhost(name)
+    try:
+        rabbitmq.create_user(name, "secret")
+        rabbitmq.set_permissions(name, name, "^probe$", "^probe$", "^probe$")
+        connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url(name, user=name, password="secret")))
+        channel = connection.channel()
+        channel.queue_declare("probe", durable=True)
+        connection.close()
+        pika.BlockingConnection(pika.URLParameters(url)).close()
+    finally:
+        rabbitmq.delete_user(name)
+        rabbitmq.delete_vhost(name)
+        rabbitmq.vhosts.remove(name)

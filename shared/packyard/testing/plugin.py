@@ -8,7 +8,12 @@ Where the servers come from:
 
       PACKYARD_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres
       PACKYARD_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/
-      PACKYARD_TEST_RABBITMQ_API=http://guest:guest@127.0.0.1:15672   # management API
+      PACKYARD_TEST_RABBITMQ_API=http://guest:guest@127.0.0.1:15672   # only for a remote broker
+      PACKYARD_TEST_RABBITMQ_NODE=rabbit@localhost    # which local node rabbitmqctl administers
+
+  A local broker is administered with ``rabbitmqctl`` (vhosts, users, permissions), so the
+  management plugin is not needed; the management API serves only where rabbitmqctl cannot
+  reach the broker.
 
   ``PACKYARD_TEST_USE_DOCKER=0`` forces this even where Docker runs.
 
@@ -36,9 +41,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from packyard.testing import SmtpSink
+from packyard.testing import SERVICE_TOKEN, SmtpSink
 
 _STALE_SECONDS = 6 * 3600
+
+# Every service requires SERVICE_TOKEN; processes and settings a test builds from the environment
+# get the tests' one (the fixtures that build settings by hand pass packyard.testing.SERVICE_TOKEN).
+os.environ.setdefault("SERVICE_TOKEN", SERVICE_TOKEN)
 
 
 @functools.lru_cache(maxsize=1)
@@ -116,38 +125,65 @@ def create_database(postgres_server_url: str, packyard_run_id: str) -> Iterator[
 
 # --- RabbitMQ ---------------------------------------------------------------------------------
 
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "")
+
+
+def _rabbitmqctl(*args: str, node: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    command = ["rabbitmqctl", *(["-n", node] if node else []), "-q", *args]
+    return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+
+
 @dataclass
 class RabbitMQ:
-    """A RabbitMQ server and a way to create virtual hosts on it."""
+    """A RabbitMQ server and a way to create virtual hosts and users on it.
+
+    A local broker is administered with ``rabbitmqctl`` (``node``: which local node, e.g.
+    ``rabbit@localhost``; ``None`` lets rabbitmqctl pick, honouring ``RABBITMQ_NODENAME``), so
+    the suite does not need the management plugin; the management HTTP API (``api``) is used
+    only where rabbitmqctl cannot reach the broker (a testcontainer, a remote server).
+    """
 
     amqp_base: str  # amqp://user:pass@host:port/  (no vhost)
     api: str | None  # http://user:pass@host:15672 or None (then rabbitmqctl is used)
     vhosts: list[str] = field(default_factory=list)
+    node: str | None = None
+    users: list[str] = field(default_factory=list)
 
-    def url(self, vhost: str) -> str:
-        return self.amqp_base.rstrip("/") + "/" + urllib.parse.quote(vhost, safe="")
+    def url(self, vhost: str, *, user: str | None = None, password: str | None = None) -> str:
+        base = self.amqp_base
+        if user is not None:
+            parsed = urllib.parse.urlparse(base)
+            netloc = (f"{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(password or '', safe='')}"
+                      f"@{parsed.hostname}:{parsed.port or 5672}")
+            base = parsed._replace(netloc=netloc).geturl()
+        return base.rstrip("/") + "/" + urllib.parse.quote(vhost, safe="")
 
     def _user(self) -> str:
-        return urllib.parse.urlparse(self.amqp_base).username or "guest"
+        return urllib.parse.unquote(urllib.parse.urlparse(self.amqp_base).username or "guest")
 
     def list_vhosts(self) -> list[str]:
         if self.api:
             response = requests.get(f"{self.api}/api/vhosts", timeout=10)
             response.raise_for_status()
             return [v["name"] for v in response.json()]
-        out = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], check=True, capture_output=True, text=True)
+        out = _rabbitmqctl("list_vhosts", node=self.node)
         return [line.strip() for line in out.stdout.splitlines() if line.strip() and line.strip() != "name"]
+
+    def set_permissions(self, vhost: str, user: str, configure: str, write: str, read: str) -> None:
+        if self.api:
+            requests.put(f"{self.api}/api/permissions/{urllib.parse.quote(vhost, safe='')}/"
+                         f"{urllib.parse.quote(user, safe='')}",
+                         json={"configure": configure, "write": write, "read": read}, timeout=10).raise_for_status()
+        else:
+            _rabbitmqctl("set_permissions", "-p", vhost, user, configure, write, read, node=self.node)
 
     def create_vhost(self, name: str) -> str:
         if self.api:
             quoted = urllib.parse.quote(name, safe="")
             requests.put(f"{self.api}/api/vhosts/{quoted}", timeout=10).raise_for_status()
-            requests.put(f"{self.api}/api/permissions/{quoted}/{self._user()}",
-                         json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=10).raise_for_status()
         else:
-            subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True)
-            subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, self._user(), ".*", ".*", ".*"],
-                           check=True, capture_output=True)
+            _rabbitmqctl("add_vhost", name, node=self.node)
+        self.set_permissions(name, self._user(), ".*", ".*", ".*")
         self.vhosts.append(name)
         return self.url(name)
 
@@ -155,7 +191,43 @@ class RabbitMQ:
         if self.api:
             requests.delete(f"{self.api}/api/vhosts/{urllib.parse.quote(name, safe='')}", timeout=30)
         else:
-            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
+            _rabbitmqctl("delete_vhost", name, node=self.node, check=False)
+
+    def create_user(self, name: str, password: str) -> None:
+        """A broker user with no permissions yet (grant them with :meth:`set_permissions`)."""
+        if self.api:
+            requests.put(f"{self.api}/api/users/{urllib.parse.quote(name, safe='')}",
+                         json={"password": password, "tags": ""}, timeout=10).raise_for_status()
+        else:
+            _rabbitmqctl("add_user", name, password, node=self.node)
+        self.users.append(name)
+
+    def delete_user(self, name: str) -> None:
+        if self.api:
+            requests.delete(f"{self.api}/api/users/{urllib.parse.quote(name, safe='')}", timeout=30)
+        else:
+            _rabbitmqctl("delete_user", name, node=self.node, check=False)
+        if name in self.users:
+            self.users.remove(name)
+
+    def list_users(self) -> list[str]:
+        if self.api:
+            response = requests.get(f"{self.api}/api/users", timeout=10)
+            response.raise_for_status()
+            return [u["name"] for u in response.json()]
+        out = _rabbitmqctl("list_users", node=self.node)
+        return [line.split()[0] for line in out.stdout.splitlines()[1:] if line.strip()]
+
+
+def _local_broker_node(host: str | None) -> tuple[bool, str | None]:
+    """Whether ``rabbitmqctl`` administers the broker at ``host`` (and on which node)."""
+    node = os.environ.get("PACKYARD_TEST_RABBITMQ_NODE") or None
+    if (host or "") not in _LOCAL_HOSTS or not shutil.which("rabbitmqctl"):
+        return False, node
+    try:
+        return _rabbitmqctl("list_vhosts", node=node, check=False).returncode == 0, node
+    except (OSError, subprocess.TimeoutExpired):
+        return False, node
 
 
 @pytest.fixture(scope="session")
@@ -165,9 +237,15 @@ def rabbitmq() -> Iterator[RabbitMQ]:
         parsed = urllib.parse.urlparse(url)
         base = f"{parsed.scheme}://{parsed.netloc}/"
         api = os.environ.get("PACKYARD_TEST_RABBITMQ_API")
-        if not api and not shutil.which("rabbitmqctl"):
-            pytest.fail("set PACKYARD_TEST_RABBITMQ_API (management API) so tests can create their vhosts")
-        server = RabbitMQ(base, api.rstrip("/") if api else None)
+        local, node = _local_broker_node(parsed.hostname)
+        if local:
+            server = RabbitMQ(base, None, node=node)  # no management plugin needed
+        elif api:
+            server = RabbitMQ(base, api.rstrip("/"))
+        else:
+            pytest.fail(f"cannot administer the RabbitMQ at {parsed.hostname}: run the tests as a user allowed to "
+                        "use rabbitmqctl (root, or one with the broker's Erlang cookie), or set "
+                        "PACKYARD_TEST_RABBITMQ_API to its management API")
     elif _docker_available():
         from testcontainers.rabbitmq import RabbitMqContainer
 
@@ -184,15 +262,21 @@ def rabbitmq() -> Iterator[RabbitMQ]:
         return
     else:
         pytest.fail("no RabbitMQ for the tests: start Docker, or set PACKYARD_TEST_AMQP_URL "
-                    "(and PACKYARD_TEST_RABBITMQ_API)")
+                    "(a local broker is administered with rabbitmqctl; a remote one needs PACKYARD_TEST_RABBITMQ_API)")
     now = time.time()
     for name in server.list_vhosts():
         match = re.match(r"^pk-(\d+)_", name)
         if match and now - int(match.group(1)) > _STALE_SECONDS:
             server.delete_vhost(name)
+    for name in server.list_users():
+        match = re.match(r"^pk-(\d+)_", name)
+        if match and now - int(match.group(1)) > _STALE_SECONDS:
+            server.delete_user(name)
     try:
         yield server
     finally:
+        for name in list(server.users):
+            server.delete_user(name)
         for name in server.vhosts:
             server.delete_vhost(name)
 
