@@ -158,7 +158,7 @@ def test_identical_content_is_stored_once(api, client, alice, catalog):
 def test_publishing_a_version_publishes_its_files_and_releases_it_once(api, client, alice, catalog):
     api.upload("alice", "main", "tool", "1.0", "tool-1.0.jar", b"jar", alice)
     api.upload("alice", "main", "tool", "1.0", "tool-1.0.pom", b"pom", alice)
-    assert client.get("/dl/alice/main/tool-1.0.jar").status_code == 401  # unpublished: publishers only
+    assert client.get("/dl/alice/main/tool-1.0.jar").status_code == 404  # unpublished: publishers only
     response = api.publish("alice", "main", "tool", "1.0", alice, discard=False, publish_wait_for_secs=-1)
     assert response.status_code == 200 and response.json == {"files": 2}
     assert client.get("/dl/alice/main/tool-1.0.jar").status_code == 200

@@ -41,13 +41,12 @@ def test_accel_mode_hands_the_file_to_the_gateway(published, client):
     assert headers["Last-Modified"].endswith("GMT")
 
 
-def test_anonymous_downloads_of_private_or_unpublished_files_need_credentials(api, client, alice):
+def test_anonymous_downloads_of_private_files_need_credentials(api, client, alice):
     api.create_repo("alice", "secret", alice, private=True)
     client.post("/packages/alice/secret", json={"name": "hidden"}, headers=alice)
     api.upload("alice", "secret", "hidden", "1.0", "h.bin", b"h", alice, publish=True)
     api.upload("alice", "main", "tool", "1.0", "draft.bin", b"d", alice)
-    for url in ("/dl/alice/secret/h.bin", "/dl/alice/secret/nothing.bin", "/dl/alice/nowhere/x.bin",
-                "/dl/alice/main/draft.bin"):
+    for url in ("/dl/alice/secret/h.bin", "/dl/alice/secret/nothing.bin", "/dl/alice/nowhere/x.bin"):
         response = client.get(url)
         assert response.status_code == 401, url
         assert response.json == {"message": "This resource requires authentication"}
@@ -213,3 +212,62 @@ class TestDecisionTtl:
     def test_the_answer_says_how_long_it_may_be_reused(self, published, client):
         assert decide(client, published).headers["X-Accel-Expires"] == "7"
         assert decide(client, "/dl/alice/main/missing.bin").headers["X-Accel-Expires"] == "7"
+
+
+def _same_headers(one, other):
+    """Headers alike but for the request's own id."""
+    def strip(response):
+        return sorted((k, v) for k, v in response.headers.items() if k != "X-Request-Id")
+    return strip(one) == strip(other)
+
+
+def test_an_unpublished_file_answers_exactly_as_a_missing_one_to_those_who_may_not_see_it(api, client, alice):
+    """Status, body and headers alike: nobody but its publishers can tell that an unpublished path exists."""
+    assert api.upload("alice", "main", "tool", "1.0", "dir/draft.bin", b"d", alice).status_code == 201
+    bob = api.user("bob")
+    for headers in ({}, bob):
+        draft = client.get("/dl/alice/main/dir/draft.bin", headers=headers)
+        missing = client.get("/dl/alice/main/dir/dreft.bin", headers=headers)
+        assert draft.status_code == missing.status_code == 404
+        assert draft.json == {"message": "File 'dir/draft.bin' was not found"}
+        assert missing.json == {"message": "File 'dir/dreft.bin' was not found"}
+        assert _same_headers(draft, missing)
+        head_draft = client.head("/dl/alice/main/dir/draft.bin", headers=headers)
+        head_missing = client.head("/dl/alice/main/dir/dreft.bin", headers=headers)
+        assert head_draft.status_code == head_missing.status_code == 404
+        assert _same_headers(head_draft, head_missing)
+        for lookup in ("/file_package", "/file_version"):
+            draft = client.get(f"{lookup}/alice/main/dir/draft.bin", headers=headers)
+            missing = client.get(f"{lookup}/alice/main/dir/dreft.bin", headers=headers)
+            assert draft.status_code == missing.status_code == 404
+            assert _same_headers(draft, missing)
+    assert client.get("/dl/alice/main/dir/draft.bin", headers=alice).status_code == 200
+
+
+def test_an_unpublished_file_hides_no_linked_file_from_those_who_may_not_see_it(api, client, alice, service_headers):
+    """A linked file shows at a path where the repository only has an unpublished file, as at a missing path."""
+    olga = api.user("olga")
+    api.create_repo("olga", "center", olga)
+    api.create_package("olga", "center", "own", olga)
+    assert api.upload("alice", "main", "tool", "1.0", "x/tool.bin", b"linked", alice, publish=True).status_code == 201
+    assert client.put("/repository/olga/center/links/alice/main/tool", headers=olga).status_code == 201
+    assert api.upload("olga", "center", "own", "1", "x/tool.bin", b"draft", olga).status_code == 201
+    linked_sha = hashlib.sha256(b"linked").hexdigest()
+    assert client.get("/dl/olga/center/x/tool.bin").headers["X-Checksum-Sha2"] == linked_sha
+    decision = client.get("/internal/downloads/decision",
+                          headers={**service_headers, "X-Original-URI": "/dl/olga/center/x/tool.bin"})
+    assert decision.status_code == 200 and decision.headers["X-Checksum-Sha2"] == linked_sha
+    assert client.get("/dl/olga/center/x/tool.bin", headers=olga).headers["X-Checksum-Sha2"] == \
+        hashlib.sha256(b"draft").hexdigest()  # its publisher sees the draft
+
+
+def test_a_moved_packages_unpublished_file_does_not_redirect(api, client, alice):
+    carol = api.user("carol")
+    api.create_repo("carol", "mine", carol)
+    assert api.upload("alice", "main", "tool", "1.0", "m/draft.bin", b"d", alice).status_code == 201
+    claim = client.post("/packages/alice/main/tool/claims", json={"reason": "r", "evidence": "e",
+                                                                 "target": "carol/mine"}, headers=carol).json
+    assert client.post(f"/claims/{claim['id']}/consent", headers=alice).status_code == 200
+    assert client.get("/dl/alice/main/m/draft.bin").status_code == 404
+    assert client.get("/dl/alice/main/m/draft.bin", headers=api.user("bob")).status_code == 404
+    assert client.get("/dl/alice/main/m/draft.bin", headers=carol).status_code == 301

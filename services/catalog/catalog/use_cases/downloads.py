@@ -8,7 +8,9 @@ Three readers, three questions:
   statement, for the gateway to serve the blob itself when the answer is yes.
 * :func:`counted_file` — the download-log ingester: which file did a logged download fetch?
 
-A repository's own file at a path hides linked files at the same path, whoever asks.
+A repository's own published file at a path hides linked files at the same path, whoever asks. An
+unpublished file exists only for those who may publish to its repository: everyone else gets what a
+missing path gets (same status, body and headers).
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ def _linked_statement() -> sa.Select:
 def _moved_statement() -> sa.Select:
     now_in = aliased(Repo)
     return (sa.select(now_in.id, now_in.owner, now_in.name, now_in.private, File.id.label("file_id"),
-                      File.version_id, File.package_id)
+                      File.version_id, File.package_id, File.size, File.published_at)
             .select_from(PackageMove)
             .join(Package, Package.id == PackageMove.package_id)
             .join(now_in, now_in.id == Package.repo_id)
@@ -149,16 +151,21 @@ def resolve_download(conn: sa.Connection, actor: Principal | None, owner: str, r
     readable = row is not None and level >= READ
     if readable and row.id is not None and (row.published_at is not None or level >= PUBLISH):
         return _download(row, owner, repo)
-    if readable and row.id is None:
+    # An unpublished file the caller may not see is no file at all for them: the answer below is the
+    # one a missing path gets (a linked file may show there, credentials are not asked for).
+    absent = readable
+    if absent:
         linked = conn.execute(_linked_statement(), {"repo_id": row.repo_key, "path": path}).first()
         if linked is not None:
             return _download(linked, linked.source_owner, linked.source_repo)
-    if row is None or (readable and row.id is None):
+    if row is None or absent:
         moved = conn.execute(_moved_statement(), {"owner": owner, "repo": repo, "path": path}).first()
-        if moved is not None and level_for(conn, actor, RepoRef(moved.id, moved.owner, moved.private)) >= READ:
-            return Moved(dl_path(moved.owner, moved.name, path))
-    # Credentials may help unless a readable repository simply has no such file.
-    if actor is None and (not readable or row.id is not None):
+        if moved is not None:
+            moved_level = level_for(conn, actor, RepoRef(moved.id, moved.owner, moved.private))
+            if moved_level >= READ and (moved.published_at is not None or moved_level >= PUBLISH):
+                return Moved(dl_path(moved.owner, moved.name, path))
+    # Credentials may help unless a readable repository simply has no such file (for this caller).
+    if actor is None and not readable:
         raise Unauthorized(AUTH_REQUIRED, headers=_CHALLENGE)
     raise NotFound(f"File '{path}' was not found")
 
@@ -206,7 +213,8 @@ def _public_statement() -> sa.Select:
                      target.private.is_(False), source.private.is_(False), _link_rules(source, target),
                      File.published_at.is_not(None),
                      _prefix_matches(path),
-                     ~sa.exists().where(shadow.repo_id == target.id, shadow.path == path)))
+                     ~sa.exists().where(shadow.repo_id == target.id, shadow.path == path,
+                                        shadow.published_at.is_not(None))))
     both = sa.union_all(own, linked).subquery()
     return sa.select(both.c.name, both.c.sha1, both.c.sha256).order_by(both.c.rank, both.c.link_id).limit(1)
 
