@@ -1,4 +1,5 @@
-"""What signing listens to: identity's user and organization events, for the subject replica.
+"""What signing listens to: identity's user, organization and member events (the subject replica and
+who administers each organization), and catalog's released versions (automatic signing).
 
 Schemas here are signing's own, tolerant readings of identity's events (unknown fields
 excluded); signing never imports another service's code.
@@ -13,7 +14,7 @@ import marshmallow as ma
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
 from packyard.events import CloudEvent
-from signing import use_cases
+from signing import signatures, use_cases
 from signing.models import ORG, USER
 
 _Id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=36))
@@ -52,6 +53,48 @@ class OrgDeleted(ma.Schema):
     revision = ma.fields.Integer(load_default=0)
 
 
+class MemberChanged(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    org_id = _Id
+    username = _Name
+    role = ma.fields.String(load_default=None)
+    revision = ma.fields.Integer(load_default=0)
+
+
+class VersionReleased(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    repo = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    package = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    version = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    publisher = ma.fields.String(load_default=None)
+    gpg_sign_files = ma.fields.Boolean(load_default=False)
+    gpg_use_owner_key = ma.fields.Boolean(load_default=False)
+
+
+def on_member_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    use_cases.record_membership(uow, org_id=data["org_id"], username=data["username"], role=data["role"],
+                                revision=data["revision"])
+
+
+def on_member_removed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    use_cases.record_membership(uow, org_id=data["org_id"], username=data["username"], role=None,
+                                revision=data["revision"])
+
+
+def on_version_released(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    """A repository with ``gpg_sign_files`` or ``gpg_use_owner_key``: sign the release (the worker's loop)."""
+    if not (data["gpg_sign_files"] or data["gpg_use_owner_key"]):
+        return
+    signatures.schedule(uow, owner=data["owner"], repo=data["repo"], package=data["package"],
+                        version=data["version"], use_owner_key=data["gpg_use_owner_key"],
+                        publisher=data["publisher"], now=uow.clock())
+
+
 def on_user_registered(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
     use_cases.record_subject(uow, subject_id=data["user_id"], name=data["username"], kind=USER)
 
@@ -76,5 +119,11 @@ QUEUES = [
         Handler("identity.user.deleted", on_user_deleted, UserDeleted),
         Handler("identity.org.created", on_org_created, OrgCreated),
         Handler("identity.org.deleted", on_org_deleted, OrgDeleted),
+        Handler("identity.member.added", on_member_changed, MemberChanged),
+        Handler("identity.member.role_changed", on_member_changed, MemberChanged),
+        Handler("identity.member.removed", on_member_removed, MemberChanged),
+    )),
+    ConsumerQueue("signing.releases", (
+        Handler("catalog.version.released", on_version_released, VersionReleased),
     )),
 ]

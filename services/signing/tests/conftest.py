@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from packyard.events import CloudEvent
 from packyard.migrations import upgrade
-from packyard.testing import TokenMinter, publish_event, running
+from packyard.testing import SERVICE_TOKEN, TokenMinter, publish_event, running
 from signing.__main__ import ALEMBIC_INI
 from signing.app import create_app
 from signing.bootstrap import bootstrap
@@ -25,14 +28,23 @@ def database_url(create_database):
     return url
 
 
+SECRET_KEY = "a-test-secret-key-of-at-least-32-characters"
+
+
+@pytest.fixture(scope="session")
+def minter():
+    return TokenMinter()
+
+
 @pytest.fixture
-def make_signing(database_url):
-    """``make_signing(amqp_url=...)`` → a signing container on this test's database."""
+def make_signing(database_url, minter):
+    """``make_signing(amqp_url=..., **settings)`` → a signing container on this test's database."""
     made = []
 
-    def make(amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F"):
-        settings = Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks")
-        container = bootstrap(settings, jwks_source=TokenMinter().jwks)
+    def make(amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F", **extra):
+        settings = Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks",
+                            service_token=SERVICE_TOKEN, secret_key=SECRET_KEY, **extra)
+        container = bootstrap(settings, jwks_source=minter.jwks)
         made.append(container)
         return container
 
@@ -111,3 +123,42 @@ def running_worker(make_signing, fresh_amqp_url):
     container = make_signing(amqp_url=fresh_amqp_url)
     with running(container.platform.consumer(container.consumer_queues)):
         yield fresh_amqp_url
+
+
+class Keys:
+    """Real GPG keys made with the real gpg, once per test session (key generation is slow)."""
+
+    def __init__(self, root):
+        self._root = root
+        self._made = {}
+
+    def _gpg(self, *args, home, input=None):
+        return subprocess.run(["gpg", "--homedir", str(home), "--batch", "--yes", "--pinentry-mode", "loopback",
+                               *args], input=input, capture_output=True, check=True).stdout.decode()
+
+    def make(self, name, *, passphrase="", expire="0", faked_time=None):
+        """(public armor, private armor, fingerprint) of a new Ed25519 signing key."""
+        home = Path(tempfile.mkdtemp(prefix="k", dir=self._root))
+        extra = ["--faked-system-time", faked_time] if faked_time else []
+        self._gpg(*extra, "--passphrase", passphrase, "--quick-generate-key", f"{name} <{name}@example.com>",
+                  "ed25519", "sign", expire, home=home)
+        fingerprint = self._gpg("--list-keys", "--with-colons", home=home).split("fpr:::::::::")[1].split(":")[0]
+        public = self._gpg("--armor", "--export", fingerprint, home=home)
+        private = self._gpg("--passphrase", passphrase, "--armor", "--export-secret-keys", fingerprint, home=home)
+        return public, private, fingerprint, home
+
+    def get(self, label, **kwargs):
+        if label not in self._made:
+            self._made[label] = self.make(label.replace("_", "-"), **kwargs)
+        return self._made[label]
+
+    def revoked(self, label):
+        public, private, fingerprint, home = self.get(label)
+        certificate = (home / "openpgp-revocs.d" / f"{fingerprint}.rev").read_text().replace(":-----", "-----")
+        self._gpg("--import", home=home, input=certificate.encode())
+        return self._gpg("--armor", "--export", fingerprint, home=home), private, fingerprint
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory):
+    return Keys(tmp_path_factory.mktemp("gpgkeys"))
