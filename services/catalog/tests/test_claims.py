@@ -111,7 +111,7 @@ def test_downloads_logged_at_the_old_path_count_for_the_moved_file(world, client
     with catalog.platform.engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.sum(DownloadCount.count))) == 1
     totals = client.post("/packages/carol/mine/tool/stats/total_downloads",
-                         json={"from": "2026-11-25", "to": "2026-11-25"}).json
+                         json={"from": "2026-11-25", "to": "2026-11-25"}, headers=world.headers("carol")).json
     assert totals["records"] == [{"version": "1.0", "count": 1}]
 
 

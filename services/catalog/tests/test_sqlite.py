@@ -37,7 +37,7 @@ def test_a_release_on_sqlite(api, client, alice, catalog, tmp_path):
     ingester = DownloadLogIngester(catalog.platform.engine, logs)
     assert ingester.run_once() == 2 and ingester.run_once() == 0
     stats = client.post("/packages/alice/main/tool/stats/country_downloads",
-                        json={"from": "2026-11-25", "to": "2026-11-25T23:00:00Z"}).json
+                        json={"from": "2026-11-25", "to": "2026-11-25T23:00:00Z"}, headers=alice).json
     assert stats["records"] == [{"country": "NL", "count": 2}]
     assert [f["name"] for f in client.get("/search/file?name=tool-*").json] == ["tool-1.0.jar"]
     assert client.get("/search/packages?name=too").json[0]["latest_version"] == "1.0"

@@ -17,8 +17,9 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def downloads(api, alice, catalog):
-    """tool 1.0 and 2.0 in alice/main, with downloads on a few days; a clock at NOW."""
+    """tool 1.0 and 2.0 in alice/main (statistics public), with downloads on a few days; a clock at NOW."""
     catalog.clock = lambda: NOW
+    assert api.client.patch("/packages/alice/main/tool", json={"public_stats": True}, headers=alice).status_code == 200
     for version in ("1.0", "2.0"):
         assert api.upload("alice", "main", "tool", version, f"tool-{version}.jar", version.encode(), alice,
                           publish=True).status_code == 201
@@ -198,3 +199,24 @@ def test_files_deleted_keep_their_counts(downloads, api, client, alice, catalog)
     body = post(client, "/packages/alice/main/tool/stats/total_downloads",
                 {"from": "2026-11-01", "to": "2026-11-30"})
     assert body.json["records"] == [{"version": "2.0", "count": 7}, {"version": "1.0", "count": 4}]
+
+
+def test_statistics_that_are_not_public_are_for_the_packages_publishers(downloads, api, client, alice):
+    """Bintray's rule: without ``public_stats`` only those who may publish to the package see its statistics."""
+    assert client.patch("/packages/alice/main/tool", json={"public_stats": False}, headers=alice).status_code == 200
+    bob = api.user("bob")
+    for kind in ("total_downloads", "time_range_downloads", "country_downloads"):
+        for url in (f"/packages/alice/main/tool/stats/{kind}", f"/packages/alice/main/tool/versions/1.0/stats/{kind}"):
+            anonymous = post(client, url)
+            assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
+            refused = post(client, url, headers=bob)
+            assert refused.status_code == 403
+            assert refused.json == {"message": "The statistics of package 'tool' are shown to its publishers only"}
+            assert post(client, url, headers=alice).status_code == 200
+    # a team with publish on the repository may see them; one with read may not
+    api.bus.deliver("identity.team.created", {"subject": "alice", "subject_type": "user", "team": "crew",
+                                              "members": ["bob"], "allow_repo_creation": False, "revision": 1})
+    client.put("/repos/alice/main/permissions", json={"team": "crew", "permission": "read"}, headers=alice)
+    assert post(client, "/packages/alice/main/tool/stats/total_downloads", headers=bob).status_code == 403
+    client.put("/repos/alice/main/permissions", json={"team": "crew", "permission": "publish"}, headers=alice)
+    assert post(client, "/packages/alice/main/tool/stats/total_downloads", headers=bob).status_code == 200

@@ -123,8 +123,10 @@ def test_an_account_deleted_takes_its_webhooks(hooks, client, alice, api):
     client.put("/repos/acme/libs/permissions", json={"team": "devs", "permission": "publish"}, headers=olga)
     response = client.post("/webhooks/acme/libs/lib", json={"url": "https://a.example.com"}, headers=alice)
     assert response.status_code == 201
+    root = api.minter.headers("root", admin=True)
+    assert len(client.get("/webhooks/acme", headers=root).json) == 1
     api.bus.deliver("identity.user.deleted", {"user_id": "uid-alice", "username": "alice"})
-    assert client.get("/webhooks/acme", headers=olga).json == []
+    assert client.get("/webhooks/acme", headers=root).json == []
     assert [e["data"]["owner"] for e in hooks.events("catalog.webhook.deleted")] == ["acme"]
 
 
@@ -187,3 +189,21 @@ def test_a_malformed_report_fails_and_changes_nothing(hooks, client, alice, bus)
                                                           "url": "https://ci.example.com/main/tool",
                                                           "failure_count": -1})
     assert failures(client, alice) == [0]
+
+
+def test_a_publisher_lists_only_their_own_webhooks(hooks, client, alice, api):
+    """Another publisher's callback URL (which may carry their secrets) is not theirs to read."""
+    bob = api.headers("bob")
+    api.bus.deliver("identity.team.created", {"subject": "alice", "subject_type": "user", "team": "crew",
+                                              "members": ["bob"], "allow_repo_creation": False, "revision": 1})
+    assert client.put("/repos/alice/main/permissions", json={"team": "crew", "permission": "publish"},
+                      headers=alice).status_code == 200
+    assert register(client, alice, url="https://alice.example.com/hook?token=alices").status_code == 201
+    assert register(client, bob, url="https://bob.example.com/hook?token=bobs").status_code == 201
+    for who, headers in (("alice", alice), ("bob", bob)):
+        for url in ("/webhooks/alice", "/webhooks/alice/main"):
+            listed = client.get(url, headers=headers).json
+            assert [h["url"] for h in listed] == [f"https://{who}.example.com/hook?token={who}s"], (who, url)
+    everything = client.get("/webhooks/alice/main", headers=api.minter.headers("root", admin=True)).json
+    assert sorted(h["url"] for h in everything) == ["https://alice.example.com/hook?token=alices",
+                                                    "https://bob.example.com/hook?token=bobs"]

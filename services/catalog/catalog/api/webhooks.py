@@ -26,7 +26,7 @@ LIMIT_HEADERS = {
 class SubjectWebhooks(MethodView):
     @blp.alt_response(200, schema=schemas.WebhookOutSchema(many=True), success=True)
     def get(self, subject: str) -> Any:
-        """The webhooks of a subject's repositories the caller may publish to."""
+        """Your webhooks on a subject's repositories you may publish to."""
         actor = require_principal()
         with catalog().reader() as session:
             return flask.jsonify(list_webhooks(session, actor, subject))
@@ -36,7 +36,7 @@ class SubjectWebhooks(MethodView):
 class RepoWebhooks(MethodView):
     @blp.alt_response(200, schema=schemas.WebhookOutSchema(many=True), success=True)
     def get(self, subject: str, repo: str) -> Any:
-        """The webhooks of a repository (its publishers)."""
+        """Your webhooks on a repository you may publish to."""
         actor = require_principal()
         with catalog().reader() as session:
             return flask.jsonify(list_webhooks(session, actor, subject, repo))

@@ -1,8 +1,10 @@
 """Download statistics in Bintray's shapes, and the popularity ranking.
 
 Counts are kept per file, day (UTC) and country; a range ``from``–``to`` covers the days from
-the one ``from`` falls on to the one ``to`` falls on, both included. Statistics of a private
-package are shown only to those who may read it (404 for others, as for the package itself).
+the one ``from`` falls on to the one ``to`` falls on, both included. As on Bintray, a package's
+statistics are shown to everyone who may read it only when its ``public_stats`` is set; otherwise
+to those who may publish to it (401 to anonymous callers, 403 to other readers). Statistics of a
+private package are never shown to those who cannot read it (404, as for the package itself).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from catalog.models import DownloadCount, Package, Repo, Version
+from catalog.use_cases.access import PUBLISH
+from catalog.use_cases.downloads import AUTH_REQUIRED
 from catalog.use_cases.versions import Located, locate
 from packyard.auth import Principal
-from packyard.errors import Invalid
+from packyard.errors import Forbidden, Invalid, Unauthorized
 from packyard.events import format_time
 
 DEFAULT_DAYS = 30
@@ -40,6 +44,10 @@ def _scope(session: Session, viewer: Principal | None, owner: str, repo: str, pa
            start: datetime, end: datetime) -> tuple[Located, list[sa.ColumnElement[bool]]]:
     """The package (or version) the caller may read, and the conditions selecting its counts in the range."""
     found = locate(session, viewer, owner, repo, package, version)
+    if not found.package.public_stats and found.access.level < PUBLISH:
+        if viewer is None:
+            raise Unauthorized(AUTH_REQUIRED, headers={"WWW-Authenticate": 'Basic realm="Packyard"'})
+        raise Forbidden(f"The statistics of package '{found.package.name}' are shown to its publishers only")
     first, last = _days(start, end)
     where = [DownloadCount.package_id == found.package.id, DownloadCount.day >= first, DownloadCount.day <= last]
     if found.version is not None:

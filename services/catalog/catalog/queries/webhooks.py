@@ -1,4 +1,8 @@
-"""Webhooks as Bintray listed them: ``[{"package", "url", "failure_count"}]``, to the repositories' publishers."""
+"""Webhooks as Bintray listed them: ``[{"package", "url", "failure_count"}]``.
+
+A webhook is its registrant's own (their API key signs its callbacks, its URL may carry their
+secrets): a publisher lists the webhooks they registered, never another publisher's; platform
+administrators see them all."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from packyard.errors import NotFound
 
 
 def list_webhooks(session: Session, actor: Principal, owner: str, repo: str | None = None) -> list[dict[str, Any]]:
-    """The webhooks of a subject's repositories (or of one) that the caller may publish to."""
+    """The caller's webhooks on a subject's repositories (or on one) that the caller may publish to."""
     if repo is not None:
         repos = [repo_for(session, actor, owner, repo, PUBLISH, action="see its webhooks").repo]
     else:
@@ -24,8 +28,10 @@ def list_webhooks(session: Session, actor: Principal, owner: str, repo: str | No
         repos = [r for r in everything if level_on(session, actor, r) >= PUBLISH]
     if not repos:
         return []
-    rows = session.execute(sa.select(Package.name, Webhook.url, Webhook.failure_count)
-                           .join(Package, Package.id == Webhook.package_id)
-                           .where(Package.repo_id.in_([r.id for r in repos]))
-                           .order_by(Package.name, Webhook.username)).all()
+    query = (sa.select(Package.name, Webhook.url, Webhook.failure_count)
+             .join(Package, Package.id == Webhook.package_id)
+             .where(Package.repo_id.in_([r.id for r in repos])))
+    if not actor.admin:
+        query = query.where(Webhook.username == actor.username, Webhook.user_id == actor.user_id)
+    rows = session.execute(query.order_by(Package.name, Webhook.username)).all()
     return [{"package": name, "url": url, "failure_count": failures} for name, url, failures in rows]
