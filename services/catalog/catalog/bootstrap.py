@@ -16,6 +16,7 @@ from catalog import config, consumers, models
 from catalog.download_log import DownloadLogIngester
 from catalog.downloads import DownloadCounter
 from catalog.loops import Periodic
+from catalog.signing_client import SigningClient
 from catalog.storage import FileSystemStorage
 from catalog.use_cases.rollups import roll_up
 from packyard.consumer import ConsumerQueue
@@ -70,6 +71,11 @@ class Catalog:
 
     def roll_up_downloads(self) -> int:
         return roll_up(self.uow, self.clock(), delay_seconds=self.settings.rollup_delay)
+
+    @cached_property
+    def signing(self) -> SigningClient:
+        """The signing service, for uploads carrying X-GPG-PASSPHRASE (catalog.signing_client)."""
+        return SigningClient(self.settings.signing_url, self.settings.service_token)
 
     def worker_loops(self) -> list[Periodic]:
         """What the worker runs beside its consumers: daily roll-ups, and the download log behind a gateway."""

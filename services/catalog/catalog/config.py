@@ -48,6 +48,9 @@ class Settings(BaseSettings):
                                          help="days a package's owner has to answer an ownership claim before a "
                                               "platform administrator may decide it alone")
     webhook_limit: int = env("WEBHOOK_LIMIT", default=10, help="webhooks a user may register")
+    signing_url: str = env("SIGNING_INTERNAL_URL", default="http://127.0.0.1:8105",
+                           help="the signing service's API inside the cluster: uploads carrying X-GPG-PASSPHRASE "
+                                "are signed through its internal endpoint, the passphrase never stored")
 
 
 def validate(settings: Settings) -> Settings:

@@ -14,7 +14,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from catalog.use_cases import counters, subjects, webhooks
+from catalog.use_cases import counters, signatures, subjects, webhooks
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
 from packyard.events import CloudEvent
@@ -153,6 +153,26 @@ def on_webhook_delivery(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]
                              event_time(event))
 
 
+class GpgKeyEvent(ma.Schema):
+    """signing.key.uploaded / signing.key.cleared (catalog's own reading)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    subject = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    fingerprint = ma.fields.String(required=True, validate=ma.validate.Length(max=64))
+    has_private_key = ma.fields.Boolean(load_default=False)
+    passphrase_protected = ma.fields.Boolean(load_default=True)
+
+
+def on_gpg_key_uploaded(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    signatures.record_key(uow, data, event_time(event), cleared=False)
+
+
+def on_gpg_key_cleared(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    signatures.record_key(uow, data, event_time(event), cleared=True)
+
+
 QUEUES = [
     ConsumerQueue("catalog.identity", (
         Handler("identity.user.registered", on_user_registered, UserRegistered),
@@ -178,5 +198,9 @@ QUEUES = [
         Handler("notifier.webhook_delivery.succeeded", on_webhook_delivery, WebhookDeliveryEvent),
         Handler("notifier.webhook_delivery.failed", on_webhook_delivery, WebhookDeliveryEvent),
         Handler("notifier.webhook_delivery.deactivated", on_webhook_delivery, WebhookDeliveryEvent),
+    )),
+    ConsumerQueue("catalog.signing", (
+        Handler("signing.key.uploaded", on_gpg_key_uploaded, GpgKeyEvent),
+        Handler("signing.key.cleared", on_gpg_key_cleared, GpgKeyEvent),
     )),
 ]

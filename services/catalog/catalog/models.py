@@ -181,6 +181,9 @@ class File(Base):
     uploader: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    # The detached signature <path>.asc stored by signing: which key made it, and when.
+    signature_fingerprint: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    signed_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
     __table_args__ = (
         sa.UniqueConstraint("repo_id", "path", name="uq_files_repo_id_path"),
@@ -396,3 +399,16 @@ class Revision(Base):
     scope: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(400), primary_key=True)
     revision: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+
+class GpgKeyReplica(Base):
+    """Whether a subject has a GPG key signing can use unattended, from signing's key events
+    (``gpg_use_owner_key`` is refused otherwise). ``changed_at`` orders the events."""
+
+    __tablename__ = "gpg_keys"
+
+    subject: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)  # None: cleared
+    has_private_key: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    passphrase_protected: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    changed_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)

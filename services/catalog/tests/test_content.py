@@ -30,7 +30,8 @@ def test_upload_by_path_creates_the_version_and_stores_the_file(api, client, ali
     [file] = client.get("/packages/alice/main/tool/versions/1.0/files?include_unpublished=1", headers=alice).json
     assert file == {"name": "tool-1.0.jar", "path": "com/acme/tool-1.0.jar", "repo": "main", "package": "tool",
                     "version": "1.0", "owner": "alice", "created": file["created"], "size": 9,
-                    "sha1": hashlib.sha1(b"jar bytes").hexdigest(), "sha256": sha256}
+                    "sha1": hashlib.sha1(b"jar bytes").hexdigest(), "sha256": sha256,
+                    "signed": False, "signature_fingerprint": None, "signed_at": None}
     assert [e["type"] for e in api.events()][-1] == "catalog.version.created"  # nothing published yet
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-FILE_KEYS = ["name", "path", "repo", "package", "version", "owner", "created", "size", "sha1", "sha256"]
+FILE_KEYS = ["name", "path", "repo", "package", "version", "owner", "created", "size", "sha1", "sha256", "signed",
+             "signature_fingerprint", "signed_at"]
 
 
 def test_file_search_by_name_with_wildcards(api, client, alice):

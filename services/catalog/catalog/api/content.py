@@ -108,6 +108,15 @@ class Content(MethodView):
                                   clock=cat.clock)
         UPLOADS.inc()
         UPLOADED_BYTES.inc(uploaded.size)
+        passphrase = flask.request.headers.get("X-GPG-PASSPHRASE")
+        if passphrase:  # Bintray's signing on upload: see catalog.signing_client
+            outcome = cat.signing.sign_upload(cmd.owner, cmd.repo, uploaded.path, passphrase=passphrase,
+                                              uploader=actor.username,
+                                              bearer=flask.request.headers.get("Authorization"))
+            answer: dict[str, Any] = {**success(), "signed": outcome.signed}
+            if outcome.message:
+                answer["signing_error"] = outcome.message
+            return answer, 201
         return success(), 201
 
     @blp.alt_response(200, schema=schemas.MessageSchema, success=True)

@@ -31,6 +31,9 @@ def file_json(file: File, repo: Repo, package: str, version: str) -> dict[str, A
         "size": file.size,
         "sha1": file.sha1,
         "sha256": file.sha256,
+        "signed": file.signed_at is not None,
+        "signature_fingerprint": file.signature_fingerprint,
+        "signed_at": time_or_none(file.signed_at),
     }
 
 

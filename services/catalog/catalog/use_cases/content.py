@@ -15,6 +15,7 @@ import sqlalchemy.exc
 from catalog import events
 from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
+from catalog.use_cases import signatures
 from catalog.use_cases.access import PUBLISH, repo_for
 from catalog.use_cases.names import check_package_name, check_path, check_version_name
 from catalog.use_cases.packages import find_package
@@ -113,6 +114,7 @@ def _record_upload(uow: UnitOfWork, actor: Principal, cmd: Upload, incoming: Any
     if existing is not None:
         if existing.published_at is not None:
             _announce_deleted(uow, repo, package, version, existing)
+        signatures.drop_signature(uow, repo, existing)  # new bytes: the old signature no longer holds
         file = existing
         file.size, file.sha1, file.sha256 = incoming.size, incoming.sha1, incoming.sha256
         file.uploader, file.created, file.published_at = actor.username, now, None
@@ -202,4 +204,5 @@ def delete_content(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pat
         package = session.get(Package, file.package_id)
         version = session.get(Version, file.version_id)
         _announce_deleted(uow, found, package, version, file)
+    signatures.drop_signature(uow, found, file)  # a file's signature goes with it
     session.delete(file)

@@ -12,7 +12,7 @@ import sqlalchemy.exc
 
 from catalog import events
 from catalog.models import Repo, RepoPermission, Team
-from catalog.use_cases import subjects
+from catalog.use_cases import signatures, subjects
 from catalog.use_cases.access import (
     ADMIN, LEVELS, ORG_ADMIN_ROLES, find_repo, live_subject, may_create_repo_in, repo_for,
 )
@@ -66,6 +66,7 @@ def create_repo(uow: UnitOfWork, actor: Principal, owner: str, cmd: NewRepo, now
     elif not may_create_repo_in(session, actor, subject):
         raise Forbidden(f"You are not allowed to create repositories for '{owner}'")
     _check_gpg_flags(dataclasses.asdict(cmd))
+    signatures.check_owner_key(session, owner, cmd.gpg_use_owner_key)
     if find_repo(session, owner, cmd.name) is not None:
         raise Conflict(f"Repo '{cmd.name}' already exists")
     repo = Repo(owner=owner, name=cmd.name, type=cmd.type, private=cmd.private, desc=cmd.desc,
@@ -96,6 +97,8 @@ def update_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str, change
     changes = {k: v for k, v in changes.items() if k in allowed}
     merged = {flag: changes.get(flag, getattr(repo, flag)) for flag in GPG_FLAGS}
     _check_gpg_flags(merged)
+    if changes.get("gpg_use_owner_key") and not repo.gpg_use_owner_key:
+        signatures.check_owner_key(session, owner, True)
     if not changes:
         return repo
     for key, value in changes.items():
