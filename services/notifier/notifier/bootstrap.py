@@ -8,10 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from notifier import config, consumers, models
+from notifier.activity import KeyExpiryWatcher
+from notifier.digests import DigestAndNewsLoop
 from notifier.mail.sender import MailSender, SenderConfig
 from notifier.mail.templates import Renderer
 from notifier.mail.tokens import MailTokenCipher
 from notifier.mail.transport import SmtpTransport, Transport
+from notifier.mail.unsubscribe import UnsubscribeSigner
+from notifier.webhooks import DeliverySender, SenderSettings
 from packyard.consumer import ConsumerQueue
 from packyard.db import UnitOfWork, utcnow
 from packyard.service import Platform
@@ -29,12 +33,40 @@ class Notifier:
 
     @property
     def consumer_queues(self) -> Sequence[ConsumerQueue]:
-        return consumers.QUEUES
+        s = self.settings
+        return consumers.queues(consumers.Options(base_url=s.public_base_url, batch_size=s.fanout_batch_size,
+                                                  webhook_max_attempts=s.webhook_max_attempts))
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.public_base_url.rstrip("/")
+
+    def unsubscribe_signer(self) -> UnsubscribeSigner:
+        return UnsubscribeSigner(self.settings.mail_token_key)
 
     def renderer(self) -> Renderer:
         s = self.settings
         return Renderer(cipher=self.cipher, public_base_url=s.public_base_url, mail_from=s.mail_from,
-                        clock=self.clock)
+                        clock=self.clock, unsubscribe=self.unsubscribe_signer())
+
+    def delivery_sender(self, request: Callable[..., Any] | None = None) -> DeliverySender:
+        s = self.settings
+        extra = {"request": request} if request is not None else {}
+        return DeliverySender(
+            engine=self.platform.engine, uow_factory=self.uow, cipher=self.cipher, base_url=self.base_url,
+            clock=self.clock, settings=SenderSettings(
+                allow=s.allow_list, connect_timeout=s.webhook_connect_timeout, timeout=s.webhook_timeout,
+                retry_delay=s.webhook_retry_delay, retry_max_delay=s.webhook_retry_max_delay,
+                concurrency=s.webhook_concurrency, poll_interval=max(s.mail_poll_interval, 0.1)), **extra)
+
+    def digest_loop(self) -> DigestAndNewsLoop:
+        s = self.settings
+        return DigestAndNewsLoop(engine=self.platform.engine, uow_factory=self.uow, clock=self.clock,
+                                 interval=s.digest_interval, news_per_minute=s.news_per_minute)
+
+    def key_expiry_watcher(self) -> KeyExpiryWatcher:
+        return KeyExpiryWatcher(engine=self.platform.engine, uow_factory=self.uow, base=self.base_url,
+                                clock=self.clock)
 
     def smtp(self) -> SmtpTransport:
         s = self.settings
@@ -52,7 +84,7 @@ class Notifier:
 
     def worker_loops(self) -> list[Any]:
         """Run by ``python -m notifier worker`` beside the consumers."""
-        return [self.mail_sender()]
+        return [self.mail_sender(), self.delivery_sender(), self.digest_loop(), self.key_expiry_watcher()]
 
 
 def bootstrap(settings: config.Settings | None = None, *,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -36,13 +38,49 @@ class Settings(BaseSettings):
                                   help="seconds before the first retry of an email; doubles with each attempt")
     mail_retry_max_delay: float = env("MAIL_RETRY_MAX_DELAY", default=3600.0)
 
+    fanout_batch_size: int = env("FANOUT_BATCH_SIZE", default=500,
+                                 help="recipients per fan-out batch: a release with more is split into batches "
+                                      "that any worker takes from the notifier.fanout queue")
+    outbound_allow: str = env("OUTBOUND_ALLOW", default="",
+                              help="comma-separated host names, addresses or CIDR networks that webhook and "
+                                   "Mastodon calls may reach although they are not public (e.g. 10.0.0.0/8); "
+                                   "empty = public addresses only")
+    webhook_timeout: float = env("WEBHOOK_TIMEOUT", default=10.0,
+                                 help="seconds a webhook receiver has to answer one call")
+    webhook_connect_timeout: float = env("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+    webhook_max_attempts: int = env("WEBHOOK_MAX_ATTEMPTS", default=5,
+                                    help="attempts of one call before the release counts as failed for the webhook")
+    webhook_retry_delay: float = env("WEBHOOK_RETRY_DELAY", default=30.0,
+                                     help="seconds before the first retry of a call; doubles with each attempt, "
+                                          "jittered")
+    webhook_retry_max_delay: float = env("WEBHOOK_RETRY_MAX_DELAY", default=3600.0)
+    webhook_concurrency: int = env("WEBHOOK_CONCURRENCY", default=4,
+                                   help="calls one worker makes at the same time")
+    news_per_minute: int = env("NEWS_PER_MINUTE", default=600,
+                               help="recipients of an admin's news handled per minute at most")
+    digest_interval: float = env("DIGEST_INTERVAL", default=5.0,
+                                 help="seconds between looks for due digests and news to send")
+
+    @property
+    def allow_list(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.outbound_allow.split(",") if p.strip())
+
     def __post_init__(self) -> None:
+        super().__post_init__()
         MailTokenCipher.check_keys(self.mail_token_key)
         base = urlsplit(self.public_base_url)
         if base.scheme not in ("http", "https") or not base.netloc:
             raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) URL, got {self.public_base_url!r}")
         if "@" not in parseaddr(self.mail_from)[1]:
             raise ConfigError(f"MAIL_FROM must be an email address, got {self.mail_from!r}")
+        if self.fanout_batch_size < 1 or self.webhook_max_attempts < 1 or self.news_per_minute < 1:
+            raise ConfigError("FANOUT_BATCH_SIZE, WEBHOOK_MAX_ATTEMPTS and NEWS_PER_MINUTE must be at least 1")
+        for entry in self.allow_list:
+            try:
+                ipaddress.ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                if not re.fullmatch(r"(\*?\.)?[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?", entry):
+                    raise ConfigError(f"OUTBOUND_ALLOW: {entry!r} is not a host name, address or CIDR network") from None
         if self.mail_max_attempts < 1 or self.mail_batch_size < 1:
             raise ConfigError("MAIL_MAX_ATTEMPTS and MAIL_BATCH_SIZE must be at least 1")
         if (self.smtp_username is None) != (self.smtp_password is None):

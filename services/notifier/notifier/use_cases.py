@@ -12,20 +12,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from notifier import metrics
-from notifier.models import MAIL_CHANNEL, PENDING, EmailDelivery, Notification, Recipient
+from notifier import kinds, metrics
+from notifier.models import (
+    MAIL_CHANNEL, PENDING, Announcement, DigestItem, EmailDelivery, MastodonAccount, Notification, Recipient, Setting,
+)
+from notifier.notify import choice_for
 from packyard.db import UnitOfWork, is_postgres
-from packyard.errors import NotFound
+from packyard.errors import Invalid, NotFound
 
 # Email templates (rendered by notifier.mail.templates) and notification types.
 WELCOME = "welcome"
 EMAIL_CONFIRMATION = "email_confirmation"
 EMAIL_CHANGED_NOTICE = "email_changed_notice"
 PASSWORD_RESET = "password_reset"
+ACCOUNT_KINDS = (WELCOME,)  # in-app notifications about the account itself, beside notifier.kinds
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ def change_email(uow: UnitOfWork, *, event_id: str, user_id: str, username: str,
         return
     newest = recipient.email_changed_at is None or changed_at >= _aware(recipient.email_changed_at)
     if newest:
+        if (recipient.email or "").lower() != email.lower():
+            recipient.email_bounced_at = None  # a new address gets its chance
         recipient.email = email
         recipient.email_changed_at = changed_at
         queue_email(uow, event_id=event_id, user_id=user_id, recipient=email, template=EMAIL_CONFIRMATION,
@@ -109,6 +116,16 @@ def change_preferences(uow: UnitOfWork, *, user_id: str, username: str, preferen
     recipient = _live_recipient(uow.session, user_id, username)
     if recipient is None or preferences.revision <= recipient.preferences_revision:
         return
+    # The two checkboxes identity keeps are the email choice of two kinds here: a change made in
+    # identity overrides the choice; an unchanged checkbox leaves a choice made here alone.
+    for kind, before, after in ((kinds.RELEASE, recipient.release_alerts_email, preferences.release_alerts_email),
+                                (kinds.NEWS, recipient.news_email, preferences.news_email)):
+        setting = uow.session.get(Setting, (user_id, kind))
+        if setting is not None and before != after:
+            if not after:
+                setting.email = kinds.OFF
+            elif setting.email == kinds.OFF:
+                setting.email = kinds.IMMEDIATE
     recipient.show_email = preferences.show_email
     recipient.release_alerts_email = preferences.release_alerts_email
     recipient.news_email = preferences.news_email
@@ -127,21 +144,29 @@ def send_password_reset(uow: UnitOfWork, *, event_id: str, user_id: str, usernam
                 context={"username": username}, now=now, token_ciphertext=token_ciphertext, expires_at=expires_at)
 
 
-def forget_recipient(uow: UnitOfWork, *, user_id: str, now: datetime) -> None:
-    """A deleted account: drop its address, preferences, notifications and every email to it."""
+def forget_recipient(uow: UnitOfWork, *, user_id: str, now: datetime) -> str | None:
+    """A deleted account: drop its address, preferences, notifications and every email to it.
+
+    Returns the name it had (its watches and follows end with it)."""
     session = uow.session
+    session.execute(sa.delete(Setting).where(Setting.user_id == user_id))
+    session.execute(sa.delete(DigestItem).where(DigestItem.user_id == user_id))
+    session.execute(sa.delete(MastodonAccount).where(MastodonAccount.user_id == user_id))
+    session.execute(sa.delete(Announcement).where(Announcement.user_id == user_id))
     session.execute(sa.delete(Notification).where(Notification.user_id == user_id))
     session.execute(sa.delete(EmailDelivery).where(EmailDelivery.user_id == user_id))
     recipient = session.get(Recipient, user_id)
     if recipient is None:
         recipient = Recipient(user_id=user_id, preferences_revision=0)
         session.add(recipient)
-    recipient.username = None
     recipient.email = None
     recipient.email_changed_at = None
     recipient.registered_at = None
     recipient.show_email, recipient.release_alerts_email, recipient.news_email = False, False, False
+    name, recipient.username = recipient.username, None
     recipient.deleted_at = recipient.deleted_at or now
+    recipient.time_zone, recipient.email_bounced_at = None, None
+    return name
 
 
 # -- notifications ----------------------------------------------------------------------------
@@ -209,3 +234,93 @@ def queue_email(uow: UnitOfWork, *, event_id: str, user_id: str | None, recipien
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# -- preferences --------------------------------------------------------------------------------
+
+def _own_recipient(uow: UnitOfWork, user_id: str, username: str) -> Recipient:
+    """The caller as a recipient (created if identity's registration has not arrived yet)."""
+    recipient = _live_recipient(uow.session, user_id, username)
+    if recipient is None:
+        raise NotFound("Your account was not found")
+    return recipient
+
+
+def settings_of(uow: UnitOfWork, *, user_id: str, username: str) -> dict[str, Any]:
+    session = uow.session
+    recipient = session.get(Recipient, user_id)
+    if recipient is None or recipient.deleted_at is not None:
+        recipient = Recipient(user_id=user_id, username=username, release_alerts_email=True, news_email=False)
+    rows = {s.kind: s for s in session.scalars(sa.select(Setting).where(Setting.user_id == user_id))}
+    out = {}
+    for name, kind in kinds.KINDS.items():
+        choice = choice_for(recipient, rows.get(name), name)
+        out[name] = {"in_app": choice.in_app, "email": choice.email, "description": kind.description}
+    return {"kinds": out, "time_zone": recipient.time_zone,
+            "email_suspended": recipient.email_bounced_at is not None}
+
+
+def set_time_zone(uow: UnitOfWork, *, user_id: str, time_zone: str | None, strict: bool = True,
+                  username: str | None = None) -> None:
+    if time_zone is not None:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            if strict:
+                raise Invalid(f"time_zone '{time_zone}' is not a known time zone (e.g. Europe/Paris)") from None
+            return
+    recipient = (_own_recipient(uow, user_id, username) if username else uow.session.get(Recipient, user_id))
+    if recipient is not None and recipient.deleted_at is None:
+        recipient.time_zone = time_zone
+
+
+def change_settings(uow: UnitOfWork, *, user_id: str, username: str, changes: dict[str, dict[str, Any]],
+                    time_zone: Any = ...) -> None:
+    """Apply ``{kind: {"in_app": bool, "email": mode}}`` (either key may be left out)."""
+    recipient = _own_recipient(uow, user_id, username)
+    for kind, change in changes.items():
+        if kind not in kinds.KINDS:
+            raise Invalid(f"unknown kind '{kind}'; known kinds: {', '.join(kinds.KINDS)}")
+        email = change.get("email")
+        if email is not None and email not in kinds.EMAIL_MODES:
+            raise Invalid(f"email must be one of {', '.join(kinds.EMAIL_MODES)}")
+    if time_zone is not ...:
+        set_time_zone(uow, user_id=user_id, time_zone=time_zone, username=username)
+    for kind, change in changes.items():
+        setting = uow.session.get(Setting, (user_id, kind))
+        if setting is None:
+            current = choice_for(recipient, None, kind)
+            setting = Setting(user_id=user_id, kind=kind, in_app=current.in_app, email=current.email)
+            uow.session.add(setting)
+        if change.get("in_app") is not None:
+            setting.in_app = bool(change["in_app"])
+        if change.get("email") is not None:
+            setting.email = change["email"]
+
+
+def unsubscribe(uow: UnitOfWork, *, user_id: str, kind: str) -> str:
+    """Turn off exactly one kind of email (the one-click link of an email of that kind)."""
+    recipient = uow.session.get(Recipient, user_id)
+    if recipient is None or recipient.deleted_at is not None:
+        raise NotFound("This unsubscribe link is no longer valid")
+    if kind.startswith("digest:") and kind[len("digest:"):] in kinds.DIGEST_MODES:
+        mode = kind[len("digest:"):]  # a digest's link stops that digest: every kind collected in it
+        for name in kinds.KINDS:
+            setting = uow.session.get(Setting, (user_id, name))
+            if setting is not None and setting.email == mode:
+                setting.email = kinds.OFF
+        return kind
+    if kind not in kinds.KINDS:
+        raise Invalid("This unsubscribe link is not valid")
+    setting = uow.session.get(Setting, (user_id, kind))
+    if setting is None:
+        current = choice_for(recipient, None, kind)
+        uow.session.add(Setting(user_id=user_id, kind=kind, in_app=current.in_app, email=kinds.OFF))
+    else:
+        setting.email = kinds.OFF
+    return kind
+
+
+def unread_count(session: Session, user_id: str) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import uuid
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from notifier.consumers import ACCOUNTS_QUEUE
 from notifier.models import EmailDelivery, metadata
 from packyard.events import CloudEvent
 from packyard.migrations import upgrade
-from packyard.testing import TokenMinter, publish_event, running
+from packyard.testing import SERVICE_TOKEN, TokenMinter, publish_event, running
 
 _numbers = itertools.count(1)
 BASE_URL = "https://packyard.example.org"
@@ -45,7 +46,7 @@ def make_notifier(database_url, mail_key, minter):
 
     def make(**overrides):
         values = dict(database_url=database_url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
-                      jwks_url="http://identity.invalid/jwks",
+                      jwks_url="http://identity.invalid/jwks", service_token=SERVICE_TOKEN,
                       mail_token_key=mail_key, public_base_url=BASE_URL, mail_from="Packyard <noreply@example.org>",
                       smtp_host="127.0.0.1", smtp_port=1, smtp_timeout=5.0, mail_poll_interval=0.1,
                       mail_retry_delay=0.05, mail_retry_max_delay=0.2)
@@ -179,3 +180,104 @@ def running_worker(make_notifier, fresh_amqp_url, smtp_sink):
             stack.enter_context(running(loop))
         stack.enter_context(running(container.platform.consumer(container.consumer_queues)))
         yield container
+
+
+class Others:
+    """Builds catalog's, social's and signing's events as they travel on the bus."""
+
+    def __init__(self, mail_key):
+        self.fernet = Fernet(mail_key.encode())
+
+    @staticmethod
+    def event(type_, data, event_id=None, time=None):
+        extra = {"id": event_id} if event_id else {}
+        if time:
+            extra["time"] = time
+        return CloudEvent(type=type_, source="/" + type_.split(".")[0], data=data, **extra)
+
+    def released(self, owner, repo, package, version, publisher=None, private=False, notes=None, event_id=None):
+        return self.event("catalog.version.released", {
+            "owner": owner, "repo": repo, "private": private, "package": package, "version": version,
+            "publisher": publisher or owner, "released": "2026-11-25T10:02:00.000Z", "release_notes": notes,
+            "gpg_sign_files": False, "gpg_use_owner_key": False, "files": []}, event_id=event_id)
+
+    def watch(self, username, owner, repo, package, revision, kind="all", pattern=None, private=False,
+              stopped=False):
+        data = {"username": username, "owner": owner, "repo": repo, "package": package, "private": private,
+                "filter": {"kind": kind, "pattern": pattern}, "watchers_count": 1, "revision": revision,
+                "count_revision": revision}
+        if stopped:
+            data["reason"] = "unwatched"
+        return self.event("social.watch.stopped" if stopped else "social.watch.started", data)
+
+    def follow(self, follower, followee, revision, followee_type="user", stopped=False):
+        return self.event("social.follow.stopped" if stopped else "social.follow.started", {
+            "follower": follower, "followee": followee, "followee_type": followee_type, "followers_count": 1,
+            "revision": revision, "count_revision": revision})
+
+    def webhook_registered(self, owner, repo, package, username, url, method="post", secret=None,
+                           registered="2026-11-25T10:00:00.000Z"):
+        data = {"owner": owner, "repo": repo, "private": False, "package": package, "username": username,
+                "url": url, "method": method, "registered": registered}
+        if secret:
+            data["secret_ciphertext"] = self.fernet.encrypt(secret.encode()).decode()
+            data["webhook_id"] = "7"
+        return self.event("catalog.webhook.registered", data)
+
+    def api_key_issued(self, username, key, time=None):
+        return self.event("identity.api_key.issued", {
+            "user_id": Identity.user_id(username), "username": username,
+            "api_key_ciphertext": self.fernet.encrypt(key.encode()).decode()}, time=time)
+
+    def api_key_revoked(self, username, time=None):
+        return self.event("identity.api_key.revoked", {"user_id": Identity.user_id(username), "username": username},
+                          time=time)
+
+
+@pytest.fixture
+def others(mail_key):
+    return Others(mail_key)
+
+
+@pytest.fixture
+def handle(notifier):
+    """``handle(event)`` → the consumer's outcome, on whichever notifier queue takes that event type."""
+    queues = notifier.consumer_queues
+    runner = notifier.platform.consumer(queues)
+
+    def run(event):
+        for queue in queues:
+            if queue.handler_for(event.type) is not None:
+                return runner.process(queue.name, event.to_json().encode())
+        raise AssertionError(f"no notifier queue takes {event.type}")
+    return run
+
+
+@pytest.fixture
+def notifications_of(notifier, identity):
+    """``notifications_of(username, kind=None)`` → their in-app notifications (rows), oldest first."""
+    from notifier.models import Notification
+
+    def read(username, kind=None):
+        with notifier.uow() as uow:
+            query = sa.select(Notification).where(Notification.user_id == identity.user_id(username))
+            if kind:
+                query = query.where(Notification.type == kind)
+            rows = list(uow.session.scalars(query.order_by(Notification.created_at, Notification.title)))
+            return [SimpleNamespace(**{c.key: getattr(n, c.key) for c in Notification.__table__.columns})
+                    for n in rows]
+    return read
+
+
+@pytest.fixture
+def outbox_events(notifier):
+    """``outbox_events(type)`` → CloudEvents the notifier wrote to its outbox, oldest first."""
+    from notifier.models import outbox
+
+    def read(type_=None):
+        with notifier.platform.engine.connect() as conn:
+            query = sa.select(outbox.c.body, outbox.c.type).order_by(outbox.c.id)
+            rows = conn.execute(query).all()
+        from packyard.events import parse_envelope
+        return [parse_envelope(body.encode()) for body, t in rows if type_ is None or t == type_]
+    return read

@@ -30,7 +30,7 @@ def test_the_welcome_email_arrives_at_the_smtp_server(deliver, identity, send_du
     assert message["From"] == "Packyard <noreply@example.org>"
     assert message["Subject"] == "Welcome to Packyard, alice"
     assert message["Message-ID"] == f"<{delivery.id}@example.org>"
-    assert "alice" in message.get_content()
+    assert "alice" in message.get_body(("plain",)).get_content()
     assert (delivery.status, delivery.attempts, delivery.sent_at is not None) == ("sent", 1, True)
     assert _metric("sent") == sent_before + 1
 
@@ -94,7 +94,7 @@ def test_the_reset_email_carries_a_working_token_while_the_tables_hold_only_ciph
 
     send_due()
     [message] = smtp_sink.messages
-    body = message.get_content()
+    body = message.get_body(("plain",)).get_content()
     assert message["Subject"] == "Reset your Packyard password"
     [link_token] = re.findall(re.escape(f"{BASE_URL}/reset-password?token=") + r"(\S+)", body)
     assert unquote(link_token) == token
@@ -204,7 +204,7 @@ def test_an_address_change_is_confirmed_to_the_new_address_and_told_to_the_previ
     deliver(identity.registered("alice", email="old@example.com"))
     deliver(identity.email_changed("alice", "new@example.org", "old@example.com"))
     send_due()
-    by_kind = {(m["To"], m["Subject"]): m.get_content() for m in smtp_sink.messages}
+    by_kind = {(m["To"], m["Subject"]): m.get_body(("plain",)).get_content() for m in smtp_sink.messages}
     confirmation = by_kind[("new@example.org", "Your Packyard email address was changed")]
     assert "this is now the email address of your Packyard account alice" in confirmation
     notice = by_kind[("old@example.com", "Your Packyard email address was changed")]

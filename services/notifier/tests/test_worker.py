@@ -4,7 +4,10 @@ import pika
 import pytest
 from notifier.__main__ import run
 from notifier.app import create_app
+from notifier.activity import KeyExpiryWatcher
+from notifier.digests import DigestAndNewsLoop
 from notifier.mail.sender import MailSender
+from notifier.webhooks import DeliverySender
 
 
 def test_a_registration_on_the_bus_is_welcomed_in_the_app_and_by_email_within_two_seconds(
@@ -20,8 +23,9 @@ def test_a_registration_on_the_bus_is_welcomed_in_the_app_and_by_email_within_tw
     assert welcome["type"] == "welcome"
 
 
-def test_the_worker_runs_the_mail_sender(notifier):
-    assert [type(loop) for loop in notifier.worker_loops()] == [MailSender]
+def test_the_worker_runs_the_mail_and_delivery_senders_and_the_digest_and_key_loops(notifier):
+    assert [type(loop) for loop in notifier.worker_loops()] == [MailSender, DeliverySender, DigestAndNewsLoop,
+                                                               KeyExpiryWatcher]
 
 
 @pytest.fixture

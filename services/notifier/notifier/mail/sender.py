@@ -14,6 +14,8 @@ Guarantees:
 * **prompt** — on PostgreSQL the sender ``LISTEN``\\ s on the channel every queued email
   notifies at commit, so it sends within milliseconds; ``poll_interval`` is the fallback and
   SQLite's only mechanism;
+* a permanent refusal of an address (5xx to its recipient) suspends non-essential mail to it
+  until the user changes their address;
 * a password-reset token is decrypted only while its email is rendered; its ciphertext is
   cleared from the row once the email is sent or abandoned;
 * it outlives database and SMTP outages, backing off, and stops promptly on :meth:`stop`.
@@ -36,7 +38,7 @@ from sqlalchemy.engine import Engine
 from notifier import metrics
 from notifier.mail.templates import CannotRender, Outgoing, Renderer
 from notifier.mail.transport import Connection, SendFailure, Transport
-from notifier.models import FAILED, MAIL_CHANNEL, PENDING, SENT, EmailDelivery
+from notifier.models import FAILED, MAIL_CHANNEL, PENDING, SENT, EmailDelivery, Recipient
 from packyard.db import ChannelListener, UnitOfWork, is_postgres, utcnow
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class _Result:
     item: Outgoing
     outcome: str  # SENT, FAILED or "retry"
     error: str | None = None
+    permanent: bool = False  # the server refused the address for good
 
 
 _RETRY = "retry"
@@ -141,7 +144,7 @@ class MailSender:
                     elif exc.connection_lost and connection is not None:
                         connection.close()
                         connection = None
-                    self._record(_Result(item, FAILED if exc.permanent else _RETRY, str(exc)))
+                    self._record(_Result(item, FAILED if exc.permanent else _RETRY, str(exc), permanent=exc.permanent))
                     continue
                 self._record(_Result(item, SENT))
         finally:
@@ -160,14 +163,20 @@ class MailSender:
             query = query.with_for_update(skip_locked=True)
         with self._uow() as uow:
             rows = uow.session.scalars(query).all()
+            suspended = {email.lower() for email in uow.session.scalars(sa.select(Recipient.email).where(
+                Recipient.email_bounced_at.is_not(None),
+                sa.func.lower(Recipient.email).in_({r.recipient.lower() for r in rows})))} if rows else set()
             batch = []
             for row in rows:
+                if row.recipient.lower() in suspended and isinstance((row.context or {}).get("kind"), str):
+                    row.status, row.last_error, row.claim_id = FAILED, "the address refused mail for good", None
+                    continue
                 row.claim_id = claim_id
                 row.attempts += 1
                 row.next_attempt_at = now + timedelta(seconds=self._config.claim_timeout)
                 batch.append(Outgoing(id=row.id, claim_id=claim_id, recipient=row.recipient, template=row.template,
                                       context=dict(row.context or {}), token_ciphertext=row.token_ciphertext,
-                                      expires_at=_aware(row.expires_at)))
+                                      expires_at=_aware(row.expires_at), user_id=row.user_id))
             uow.commit()
         return batch
 
@@ -194,6 +203,11 @@ class MailSender:
                 row.status, row.sent_at, row.last_error = SENT, now, None
             elif outcome == FAILED:
                 row.status, row.last_error = FAILED, result.error
+                if result.permanent:
+                    # No more mail to this address until its owner changes it (identity's email_changed).
+                    uow.session.execute(sa.update(Recipient).where(
+                        sa.func.lower(Recipient.email) == row.recipient.lower(),
+                        Recipient.email_bounced_at.is_(None)).values(email_bounced_at=now))
             else:
                 row.next_attempt_at = now + timedelta(seconds=self._retry_delay(row.attempts))
                 row.last_error = result.error

@@ -1,7 +1,11 @@
 """The emails the notifier sends, rendered from a queued delivery at the moment it is sent.
 
-Plain text, one function per template. A password-reset token is decrypted here and nowhere
-else; the rendered message lives only in memory on its way to the SMTP server.
+Every email is multipart: a plain-text part and an HTML part from the same template (account
+emails are written as text and laid out in HTML; the others are Jinja templates in
+``notifier.mail.layouts``). Links are built from ``PUBLIC_BASE_URL``. Every email about a kind
+of notification carries RFC 8058 one-click unsubscribe headers with a signed link that turns off
+that kind. A password-reset token is decrypted here and nowhere else; the rendered message lives
+only in memory on its way to the SMTP server.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 from urllib.parse import quote
 
+from notifier.mail import layouts
 from notifier.mail.tokens import MailTokenCipher, UndecryptableToken
+from notifier.mail.unsubscribe import UnsubscribeSigner
 from packyard.events import format_time
 
 
@@ -33,6 +39,7 @@ class Outgoing:
     context: dict[str, Any]
     token_ciphertext: str | None = None
     expires_at: datetime | None = None
+    user_id: str | None = None
 
 
 def mask_address(address: str) -> str:
@@ -43,8 +50,9 @@ def mask_address(address: str) -> str:
 
 class Renderer:
     def __init__(self, *, cipher: MailTokenCipher, public_base_url: str, mail_from: str,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], unsubscribe: UnsubscribeSigner | None = None) -> None:
         self._cipher = cipher
+        self._unsubscribe = unsubscribe
         self._base = public_base_url.rstrip("/")
         self._from = mail_from
         self._clock = clock
@@ -60,11 +68,27 @@ class Renderer:
         """Stable across retries, so a receiving server or client can drop a repeated copy."""
         return f"<{delivery_id}@{self._domain}>"
 
+    def unsubscribe_url(self, user_id: str, kind: str) -> str:
+        assert self._unsubscribe is not None
+        return f"{self._base}/notifications/unsubscribe/{self._unsubscribe.token(user_id, kind)}"
+
     def render(self, item: Outgoing) -> EmailMessage:
         template = self._templates.get(item.template)
-        if template is None:
+        unsubscribe: str | None = None
+        kind = item.context.get("kind")
+        if isinstance(kind, str) and item.user_id and self._unsubscribe is not None:
+            unsubscribe = self.unsubscribe_url(item.user_id, kind)
+        if template is not None:
+            subject, body = template(item)
+            html = layouts.text_as_html(subject, body)
+        elif item.template in layouts.TEMPLATES:
+            try:
+                subject, body, html = layouts.render(item.template, {**item.context, "base": self._base,
+                                                                    "unsubscribe_url": unsubscribe})
+            except Exception as exc:  # noqa: BLE001 - a context the template cannot use never renders
+                raise CannotRender(f"template {item.template!r} failed: {type(exc).__name__}: {exc}") from None
+        else:
             raise CannotRender(f"unknown email template {item.template!r}")
-        subject, body = template(item)
         message = EmailMessage()
         message["From"] = self._from
         message["To"] = item.recipient
@@ -73,7 +97,11 @@ class Renderer:
         message["Message-ID"] = self.message_id(item.id)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
         # Plain ASCII stays 7bit so links survive intact in the raw message (no soft line breaks).
-        message.set_content(body, cte="7bit" if body.isascii() else "quoted-printable")
+        if unsubscribe is not None:
+            message["List-Unsubscribe"] = f"<{unsubscribe}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message.set_content(body, cte="7bit" if body.isascii() and _short_lines(body) else "quoted-printable")
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
         return message
 
     # -- templates: (subject, body) ----------------------------------------------------------
@@ -122,3 +150,7 @@ class Renderer:
             f'    {{"token": "{token}", "new_password": "<your new password>"}}\n\n'
             f"The link works once{until}.\n"
             f"If you did not ask for this, ignore this email: your password stays as it is.\n")
+
+
+def _short_lines(text: str) -> bool:
+    return all(len(line) <= 990 for line in text.splitlines())

@@ -39,3 +39,7 @@ class MailTokenCipher:
             return self._fernet.decrypt(ciphertext.encode()).decode()
         except (InvalidToken, UnicodeDecodeError):
             raise UndecryptableToken("the token cannot be decrypted with MAIL_TOKEN_KEY") from None
+
+    def encrypt(self, plaintext: str) -> str:
+        """Seal a secret for storage (with the newest key)."""
+        return self._fernet.encrypt(plaintext.encode()).decode()
