@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from catalog import config, consumers, models
@@ -18,6 +19,7 @@ from catalog.downloads import DownloadCounter
 from catalog.loops import Periodic
 from catalog.signing_client import SigningClient
 from catalog.storage import FileSystemStorage
+from catalog.use_cases import webhooks
 from catalog.use_cases.rollups import roll_up
 from packyard.consumer import ConsumerQueue
 from packyard.db import UnitOfWork, is_postgres, utcnow
@@ -83,6 +85,18 @@ class Catalog:
         if self.settings.download_mode == "accel":
             loops.append(Periodic("download-log", self.download_log.run_once, self.settings.download_log_interval))
         return loops
+
+    @cached_property
+    def _sealer(self) -> Fernet:
+        return Fernet(self.settings.mail_token_key.encode())
+
+    def seal(self, secret: str) -> str:
+        """A secret sealed for the notifier (Fernet with ``MAIL_TOKEN_KEY``)."""
+        return self._sealer.encrypt(secret.encode()).decode()
+
+    def webhook_policy(self) -> webhooks.Policy:
+        return webhooks.Policy(limit=self.settings.webhook_limit, seal=self.seal,
+                               allow=self.settings.webhook_allowed_targets)
 
     def close(self) -> None:
         """Write pending download counts and release connections (tests; the API does it at exit)."""

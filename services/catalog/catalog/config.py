@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 
 from packyard.config import ConfigError, env, load_settings
@@ -48,12 +50,31 @@ class Settings(BaseSettings):
                                          help="days a package's owner has to answer an ownership claim before a "
                                               "platform administrator may decide it alone")
     webhook_limit: int = env("WEBHOOK_LIMIT", default=10, help="webhooks a user may register")
+    webhook_allowed_targets: tuple[str, ...] = env(
+        "WEBHOOK_ALLOWED_TARGETS", default=(),
+        help="comma-separated webhook targets allowed although they are not public: host names (hooks.corp, or "
+             ".corp for a domain), addresses (10.0.0.7) or networks (10.1.0.0/16); everything else that leads to "
+             "a loopback, private, link-local or internal address is refused")
+    mail_token_key: str = env("MAIL_TOKEN_KEY", secret=True,
+                              help="a Fernet key (32 url-safe base64 bytes) shared with identity and the notifier; "
+                                   "seals the webhook secrets that travel to the notifier in events")
     signing_url: str = env("SIGNING_INTERNAL_URL", default="http://127.0.0.1:8105",
                            help="the signing service's API inside the cluster: uploads carrying X-GPG-PASSPHRASE "
                                 "are signed through its internal endpoint, the passphrase never stored")
 
 
+def _check_fernet_key(value: str) -> None:
+    try:
+        decoded = base64.urlsafe_b64decode(value.encode())
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) != 32:
+        raise ConfigError("MAIL_TOKEN_KEY must be a Fernet key: 32 bytes in url-safe base64 "
+                          "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
+
+
 def validate(settings: Settings) -> Settings:
+    _check_fernet_key(settings.mail_token_key)
     if settings.download_mode not in DOWNLOAD_MODES:
         raise ConfigError(f"DOWNLOAD_MODE must be one of {', '.join(DOWNLOAD_MODES)}, got {settings.download_mode!r}")
     if settings.max_upload_bytes <= 0:

@@ -243,11 +243,16 @@ class WebhookData(_PackageRef):
     url = _text("the callback URL, %r and %p replaced", required=True)
     method = _text("post, put or get", required=True, validate=ma.validate.OneOf(("post", "put", "get")))
     registered = Time(required=True, metadata={"description": "when it was registered or last replaced"})
+    webhook_id = ma.fields.Integer(required=True, metadata={
+        "description": "the webhook (the same when its registrant replaces it)"})
+    secret_ciphertext = _text("its signing secret (Standard Webhooks, whsec_…), a Fernet token made with "
+                              "MAIL_TOKEN_KEY; a new one with every registration", required=True)
 
 
 class WebhookDeletedData(_PackageRef):
     username = _text("who had registered it", required=True)
     url = _text("the callback URL", required=True)
+    webhook_id = ma.fields.Integer(load_default=None, metadata={"description": "the webhook deleted"})
 
 
 class WebhookTestRequestedData(_VersionRef):
@@ -257,6 +262,9 @@ class WebhookTestRequestedData(_VersionRef):
     released = Time(allow_none=True, load_default=None, metadata={"description": "the version's release time"})
     release_notes = _text("the version's release notes", allow_none=True, load_default=None)
     requested_by = _text("who asked for the test call", required=True)
+    webhook_id = ma.fields.Integer(allow_none=True, load_default=None, metadata={
+        "description": "the registered webhook called (its secret signs the call); null for a URL given just for "
+                       "the test"})
 
 
 class VersionDownloads(ma.Schema):

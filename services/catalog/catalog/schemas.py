@@ -452,6 +452,12 @@ class ClaimOutSchema(ma.Schema):
     history = ma.fields.List(ma.fields.Nested(ClaimStepSchema))
 
 
+class WebhookRegisteredSchema(MessageSchema):
+    secret = ma.fields.String(metadata={
+        "description": "the webhook's signing secret (Standard Webhooks, ``whsec_…``), shown this once: callbacks "
+                       "carry webhook-id, webhook-timestamp and webhook-signature headers made with it"})
+
+
 class WebhookOutSchema(ma.Schema):
     package = ma.fields.String()
     url = ma.fields.String()

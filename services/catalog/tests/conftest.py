@@ -5,6 +5,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from catalog.__main__ import ALEMBIC_INI
 from catalog.app import create_app
@@ -17,6 +18,13 @@ from packyard.migrations import upgrade
 from packyard.testing import TokenMinter
 
 SERVICE_TOKEN = "catalog-test-service-token-0123456789abcdef"
+MAIL_TOKEN_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def mail_token_key():
+    """The Fernet key catalog seals the notifier's secrets with in these tests."""
+    return MAIL_TOKEN_KEY
 
 
 @pytest.fixture
@@ -35,7 +43,8 @@ def make_settings(tmp_path):
     def make(database_url, **overrides):
         values = dict(database_url=database_url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
                       jwks_url="http://identity.invalid/.well-known/jwks.json",
-                      blob_storage_path=str(tmp_path / "blobs"), public_base_url="https://packyard.test")
+                      blob_storage_path=str(tmp_path / "blobs"), public_base_url="https://packyard.test",
+                      mail_token_key=MAIL_TOKEN_KEY)
         if "service_token" in {f.name for f in dataclasses.fields(Settings)}:
             values["service_token"] = SERVICE_TOKEN
         values.update(overrides)

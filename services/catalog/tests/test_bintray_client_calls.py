@@ -149,13 +149,14 @@ def test_a_publishers_whole_day(bintray, client, api, tmp_path):
     bintray.put("/repository/acme/aggregate/links/acme/generic/widget", json={"path_prefix": "widget"})
 
     # register_webhook, get_webhooks (subject, then repository), test_webhook, delete_webhook
-    assert bintray.post("/webhooks/acme/generic/widget",
-                        json={"url": "https://ci.example.com/%r/%p", "method": "post"}) == {"message": "success"}
+    registered = bintray.post("/webhooks/acme/generic/widget",
+                              json={"url": "https://ci.example.com/%r/%p", "method": "post"})
+    assert registered["message"] == "success" and registered["secret"].startswith("whsec_")
     hooks = [{"package": "widget", "url": "https://ci.example.com/generic/widget", "failure_count": 0}]
     assert bintray.get("/webhooks/acme") == hooks and bintray.get("/webhooks/acme/generic") == hooks
     # test_webhook formats its URL without the version (bintray-python 0.8): the registration again
     assert bintray.post("/webhooks/acme/generic/widget",
-                        json={"url": "https://ci.example.com/%r/%p", "method": "post"}) == {"message": "success"}
+                        json={"url": "https://ci.example.com/%r/%p", "method": "post"})["message"] == "success"
     assert bintray.post("/webhooks/acme/generic/widget/1.0",
                         json={"url": "https://ci.example.com/%r/%p", "method": "post"}) == {"message": "success"}
     assert bintray.delete("/webhooks/acme/generic/widget") == {"message": "success"}

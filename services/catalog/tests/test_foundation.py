@@ -26,7 +26,9 @@ from packyard.migrations import upgrade
 from packyard.testing import wait_for
 
 BASE_ENV = {"DATABASE_URL": "sqlite:///x.db", "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2F",
-            "JWKS_URL": "http://identity:8101/.well-known/jwks.json"}
+            "JWKS_URL": "http://identity:8101/.well-known/jwks.json",
+            "MAIL_TOKEN_KEY": "cGFja3lhcmQtdGVzdC1vbmx5LW1haWwtdG9rZW4tayE=",
+            "SERVICE_TOKEN": "catalog-test-service-token-0123456789abcdef"}
 
 
 def test_settings_name_the_missing_variable(monkeypatch):
@@ -221,3 +223,14 @@ def test_a_real_worker_records_subjects_from_the_bus(catalog_db, make_settings, 
         runner.stop()
         thread.join(15)
         catalog.platform.engine.dispose()
+
+
+def test_settings_require_a_fernet_mail_token_key(monkeypatch):
+    for name, value in BASE_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MAIL_TOKEN_KEY")
+    with pytest.raises(ConfigError, match="MAIL_TOKEN_KEY"):
+        load()
+    monkeypatch.setenv("MAIL_TOKEN_KEY", "not-a-fernet-key")
+    with pytest.raises(ConfigError, match="MAIL_TOKEN_KEY must be a Fernet key"):
+        load()

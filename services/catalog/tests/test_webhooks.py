@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import base64
+import json
 
+import pytest
+from cryptography.fernet import Fernet
+
+from catalog.use_cases.webhooks import check_target
 from packyard.consumer import Outcome
+from packyard.errors import Invalid
 
 
 @pytest.fixture
@@ -17,9 +23,11 @@ def register(client, headers, url="https://ci.example.com/%r/%p", method="post",
     return client.post(f"/webhooks/alice/main/{package}", json={"url": url, "method": method}, headers=headers)
 
 
-def test_registering_replaces_the_tokens_and_answers_the_limit(hooks, client, alice):
+def test_registering_replaces_the_tokens_and_answers_the_limit(hooks, client, alice, mail_token_key):
     response = register(client, alice)
-    assert response.status_code == 201 and response.json == {"message": "success"}
+    assert response.status_code == 201 and response.json["message"] == "success"
+    secret = response.json["secret"]
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret[len("whsec_"):])) == 24
     assert response.headers["X-Bintray-WebHookLimit-Limit"] == "10"
     assert response.headers["X-Bintray-WebHookLimit-Remaining"] == "9"
     expected = [{"package": "tool", "url": "https://ci.example.com/main/tool", "failure_count": 0}]
@@ -31,6 +39,16 @@ def test_registering_replaces_the_tokens_and_answers_the_limit(hooks, client, al
     assert (data["owner"], data["repo"], data["package"], data["private"]) == ("alice", "main", "tool", False)
     assert data["username"] == "alice" and data["url"] == "https://ci.example.com/main/tool"
     assert data["method"] == "post" and data["registered"].endswith("Z")
+    # the secret travels sealed for the notifier, never in clear
+    assert secret not in json.dumps(event)
+    assert Fernet(mail_token_key.encode()).decrypt(data["secret_ciphertext"].encode()).decode() == secret
+    assert isinstance(data["webhook_id"], int)
+    # registering again makes a new secret for the same webhook
+    again = register(client, alice)
+    assert again.json["secret"] != secret
+    second = hooks.events("catalog.webhook.registered")[-1]["data"]
+    assert second["webhook_id"] == data["webhook_id"]
+    assert Fernet(mail_token_key.encode()).decrypt(second["secret_ciphertext"].encode()).decode() == again.json["secret"]
 
 
 def test_registering_again_replaces_the_users_webhook(hooks, client, alice):
@@ -207,3 +225,54 @@ def test_a_publisher_lists_only_their_own_webhooks(hooks, client, alice, api):
     everything = client.get("/webhooks/alice/main", headers=api.minter.headers("root", admin=True)).json
     assert sorted(h["url"] for h in everything) == ["https://alice.example.com/hook?token=alices",
                                                     "https://bob.example.com/hook?token=bobs"]
+
+
+UNSAFE_TARGETS = ["http://127.0.0.1/hook", "http://127.0.0.1:8103/internal/x", "http://169.254.169.254/latest/meta-data",
+                  "http://0x7f000001/hook", "http://2130706433/", "http://0177.0.0.1/", "http://127.1/",
+                  "http://[::1]/hook", "http://[::ffff:127.0.0.1]/", "http://10.0.0.1/hook", "http://192.168.1.5/",
+                  "http://172.16.0.9/", "http://[fd00::1]/", "http://[fe80::1]/", "http://0.0.0.0/",
+                  "http://identity/", "http://identity:8101/internal", "http://catalog:8000/", "http://rabbitmq:15672/",
+                  "http://postgres:5432/", "http://redis/", "http://localhost:8080/", "http://api.localhost/",
+                  "http://catalog-api.packyard.svc.cluster.local/", "http://metadata.google.internal/"]
+
+
+def test_registration_refuses_targets_that_are_not_public(hooks, client, alice):
+    for url in UNSAFE_TARGETS:
+        response = register(client, alice, url=url)
+        assert response.status_code == 400, url
+        assert response.json["message"].startswith("url may not"), url
+        test_call = client.post("/webhooks/alice/main/tool/1.0", json={"url": url}, headers=alice)
+        assert test_call.status_code in (400, 404), url  # 404: no version 1.0 yet is checked first
+    assert hooks.events("catalog.webhook.registered") == []
+    assert client.get("/webhooks/alice", headers=alice).json == []
+
+
+def test_a_test_call_to_an_unsafe_url_is_refused(hooks, api, client, alice):
+    api.upload("alice", "main", "tool", "1.0", "t.jar", b"t", alice, publish=True)
+    for url in ("http://169.254.169.254/", "http://identity:8101/"):
+        response = client.post("/webhooks/alice/main/tool/1.0", json={"url": url}, headers=alice)
+        assert response.status_code == 400, url
+    assert hooks.events("catalog.webhook.test_requested") == []
+
+
+def test_names_are_checked_by_the_addresses_they_resolve_to():
+    resolver = {"hooks.example.com": ["10.0.0.5"], "mixed.example.com": ["93.184.216.34", "127.0.0.1"],
+                "ok.example.com": ["93.184.216.34"]}
+    with pytest.raises(Invalid, match="non-public"):
+        check_target("https://hooks.example.com/x", resolver=lambda host, port: resolver[host])
+    with pytest.raises(Invalid):
+        check_target("https://mixed.example.com/x", resolver=lambda host, port: resolver[host])
+    check_target("https://ok.example.com/x", resolver=lambda host, port: resolver[host])
+    check_target("https://hooks.example.com/x", allow=("10.0.0.0/8",), resolver=lambda host, port: resolver[host])
+
+
+class TestAllowedTargets:
+    @pytest.fixture
+    def settings_overrides(self):
+        return {"webhook_allowed_targets": ("127.0.0.1", "ci", ".corp.example")}
+
+    def test_operators_may_allow_internal_targets(self, hooks, client, alice):
+        for url in ("http://127.0.0.1:9000/hook", "http://ci:8080/hook", "http://jenkins.corp.example/hook"):
+            assert register(client, alice, url=url).status_code == 201, url
+        for url in ("http://10.0.0.1/", "http://127.0.0.2/", "http://identity/", "http://169.254.169.254/"):
+            assert register(client, alice, url=url).status_code == 400, url

@@ -45,18 +45,20 @@ class RepoWebhooks(MethodView):
 @blp.route("/webhooks/<subject>/<repo>/<package>")
 class PackageWebhook(MethodView):
     @blp.arguments(schemas.WebhookSchema)
-    @blp.alt_response(201, schema=schemas.MessageSchema, success=True, headers=LIMIT_HEADERS)
+    @blp.alt_response(201, schema=schemas.WebhookRegisteredSchema, success=True, headers=LIMIT_HEADERS)
     def post(self, body: dict[str, Any], subject: str, repo: str, package: str) -> Any:
         """Register (or replace) your webhook for the package's releases; ``%r`` and ``%p`` in the URL are
-        replaced by the repository's and package's names."""
+        replaced by the repository's and package's names. The answer shows the webhook's signing ``secret``
+        this once (a new one with every registration). Targets that are not public are refused (400)."""
         actor = require_principal()
         cat = catalog()
-        limit = cat.settings.webhook_limit
+        policy = cat.webhook_policy()
         with cat.uow() as uow:
             registered = webhooks.register(uow, actor, subject, repo, package, body["url"], body["method"],
-                                           cat.clock(), limit=limit)
+                                           cat.clock(), policy=policy)
             uow.commit()
-        return success(), 201, webhooks.limit_headers(limit, registered.remaining)
+        return ({**success(), "secret": registered.secret}, 201,
+                webhooks.limit_headers(policy.limit, registered.remaining))
 
     @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
     def delete(self, subject: str, repo: str, package: str) -> Any:
@@ -76,7 +78,9 @@ class TestWebhook(MethodView):
         """Test call of your webhook (or of the ``url`` given) for this release; the notifier makes it."""
         actor = require_principal()
         body = body or {}
-        with catalog().uow() as uow:
-            webhooks.request_test(uow, actor, subject, repo, package, version, body.get("url"), body.get("method"))
+        cat = catalog()
+        with cat.uow() as uow:
+            webhooks.request_test(uow, actor, subject, repo, package, version, body.get("url"), body.get("method"),
+                                  allow=cat.settings.webhook_allowed_targets)
             uow.commit()
         return success()
