@@ -58,8 +58,8 @@ def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> in
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(table).on_conflict_do_nothing(), rows)
-    return max(result.rowcount or 0, 0)
+    result = session.execute(insert(table).on_conflict_do_nothing().returning(table.c.id), rows)
+    return len(result.all())
 
 
 def _wake_mail(session: Session) -> None:

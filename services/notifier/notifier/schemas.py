@@ -20,6 +20,10 @@ class NotificationSchema(ma.Schema):
     body = ma.fields.String(required=True)
     created = ma.fields.String(required=True)
     read = ma.fields.Boolean(required=True)
+    link = ma.fields.String(allow_none=True, metadata={"description": "where to see it (built from PUBLIC_BASE_URL)"})
+    data = ma.fields.Dict(allow_none=True, metadata={
+        "description": "what it is about; a release's owner, repo, package, version, released and share_url "
+                       "(X/Twitter's web intent, prefilled)"})
 
 
 class MessageSchema(ma.Schema):

@@ -136,7 +136,7 @@ def render(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """``(subject, text, html)`` of template ``name``."""
     subject_t, text_t, html_t = _compiled(name)
     subject = " ".join(subject_t.render(**context).split())[:250]
-    return subject, text_t.render(**context), html_t.render(subject=subject, **context)
+    return subject, text_t.render(**context), html_t.render(**{**context, "subject": subject})
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
