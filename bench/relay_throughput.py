@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Outbox relay benchmark: commit-to-broker latency at rest, and events per second under backlog.
 
-    .venv/bin/python bench/relay_throughput.py [--events 20000] [--latency-samples 200]
+    .venv/bin/python bench/relay_throughput.py [--events 20000] [--latency-samples 500]
 
 Uses the real PostgreSQL and RabbitMQ of PACKYARD_TEST_POSTGRES_URL / PACKYARD_TEST_AMQP_URL
-(defaults: the local servers), in a database and a vhost of its own that are dropped at the end.
+(defaults: the local servers), in a database, a SQLite file and a vhost of its own that are
+removed at the end (a local broker's vhost is made with rabbitmqctl, a remote one's with the
+management API of PACKYARD_TEST_RABBITMQ_API).
 
-* latency: a relay runs (LISTEN/NOTIFY wake-up); events are committed one at a time with a pause
-  between them; a consumer records when each arrives. Reported: commit → delivered to a consumer,
-  which bounds commit → confirmed by the broker from above.
-* throughput: N events are committed first, then one relay (and then two relays, SKIP LOCKED)
-  drains the backlog; reported in events per second, confirms included.
+* latency, on SQLite and on PostgreSQL: a relay runs (woken by the outbox doorbell on SQLite, by
+  LISTEN/NOTIFY on PostgreSQL; its polling interval is 1 s); events are committed one at a time
+  with a pause between them; a consumer records when each arrives. Reported: commit → delivered
+  to a consumer (p50, p95, p99, max), which bounds commit → confirmed by the broker from above.
+* throughput, on PostgreSQL: N events are committed first, then one relay (and then two relays,
+  SKIP LOCKED) drains the backlog; reported in events per second, every message confirmed by the
+  broker before its row is marked sent.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
-import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -27,12 +32,12 @@ import uuid
 
 import marshmallow as ma
 import pika
-import requests
 import sqlalchemy as sa
 
 from packyard.db import UnitOfWork, define_outbox_table, make_engine, make_session_factory
 from packyard.events import EventType
 from packyard.relay import PikaPublisher, Relay, RelayConfig
+from packyard.testing.plugin import RabbitMQ, _local_broker_node
 
 PG = os.environ.get("PACKYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AMQP = os.environ.get("PACKYARD_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -47,23 +52,10 @@ class Data(ma.Schema):
 BENCH_EVENT = EventType("bench.thing.happened", Data)
 
 
-def create_vhost(name: str) -> str:
-    quoted = urllib.parse.quote(name, safe="")
-    try:
-        requests.put(f"{API}/api/vhosts/{quoted}", timeout=10).raise_for_status()
-        requests.put(f"{API}/api/permissions/{quoted}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
-                     timeout=10).raise_for_status()
-    except requests.RequestException:
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"], check=True)
-    return AMQP.rstrip("/") + "/" + quoted
-
-
-def delete_vhost(name: str) -> None:
-    try:
-        requests.delete(f"{API}/api/vhosts/{urllib.parse.quote(name, safe='')}", timeout=30)
-    except requests.RequestException:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name])
+def broker() -> RabbitMQ:
+    parsed = urllib.parse.urlparse(AMQP)
+    local, node = _local_broker_node(parsed.hostname)
+    return RabbitMQ(f"{parsed.scheme}://{parsed.netloc}/", None if local else API, node=node)
 
 
 def bind_queue(url: str) -> None:
@@ -108,7 +100,7 @@ def measure_latency(engine, outbox, url: str, samples: int) -> dict:
     consumer = threading.Thread(target=consume, daemon=True)
     consumer.start()
     sessions = make_session_factory(engine)
-    time.sleep(1.0)  # relay connected and listening
+    relay.healthy.wait(10)  # relay connected and listening
     for i in range(samples):
         with UnitOfWork(sessions, source="bench", outbox=outbox) as uow:
             event = uow.publish(BENCH_EVENT, {"n": i, "name": f"thing-{i}"})
@@ -120,8 +112,12 @@ def measure_latency(engine, outbox, url: str, samples: int) -> dict:
     relay.stop()
     relay_thread.join(10)
     ms = sorted(x * 1000 for x in latencies)
-    return {"samples": len(ms), "p50_ms": round(statistics.median(ms), 2),
-            "p95_ms": round(ms[int(len(ms) * 0.95) - 1], 2), "max_ms": round(ms[-1], 2)}
+
+    def pct(p: float) -> float:
+        return round(ms[min(len(ms) - 1, max(0, int(round(len(ms) * p)) - 1))], 2)
+
+    return {"database": engine.dialect.name, "samples": len(ms), "p50_ms": round(statistics.median(ms), 2),
+            "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": round(ms[-1], 2)}
 
 
 def fill(engine, outbox, n: int) -> None:
@@ -158,30 +154,37 @@ def measure_throughput(engine, outbox, url: str, n: int, relays: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20000)
-    parser.add_argument("--latency-samples", type=int, default=200)
+    parser.add_argument("--latency-samples", type=int, default=500)
     args = parser.parse_args()
 
     tag = f"bench_{int(time.time())}_{uuid.uuid4().hex[:4]}"
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{tag}"'))
+    rabbit = broker()
     vhost = f"pk-{tag}"
-    url = create_vhost(vhost)
+    url = rabbit.create_vhost(vhost)
+    sqlite_dir = tempfile.mkdtemp(prefix="packyard-bench-")
     engine = make_engine(sa.make_url(PG).set(database=tag).render_as_string(hide_password=False))
+    sqlite = make_engine(f"sqlite:///{sqlite_dir}/bench.db")
     metadata = sa.MetaData()
     outbox = define_outbox_table(metadata)
     metadata.create_all(engine)
+    metadata.create_all(sqlite)
     try:
         bind_queue(url)
         results = {
-            "latency_commit_to_consumer": measure_latency(engine, outbox, url, args.latency_samples),
+            "latency_commit_to_consumer_sqlite": measure_latency(sqlite, outbox, url, args.latency_samples),
+            "latency_commit_to_consumer_postgresql": measure_latency(engine, outbox, url, args.latency_samples),
             "throughput_one_relay": measure_throughput(engine, outbox, url, args.events, 1),
             "throughput_two_relays": measure_throughput(engine, outbox, url, args.events, 2),
         }
         print(json.dumps(results, indent=2))
     finally:
         engine.dispose()
-        delete_vhost(vhost)
+        sqlite.dispose()
+        shutil.rmtree(sqlite_dir, ignore_errors=True)
+        rabbit.delete_vhost(vhost)
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{tag}" WITH (FORCE)'))
         admin.dispose()

@@ -8,7 +8,8 @@ run. Both are supported by everything here, with these differences:
   ``LISTEN`` publish within milliseconds of the commit.
 * SQLite: WAL journal, foreign keys on, a busy timeout, and every transaction starts with
   ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing on a lock
-  upgrade. One relay per SQLite file.
+  upgrade. One relay per SQLite file; a committing unit of work wakes it through a local
+  doorbell socket (:mod:`packyard.listen`) instead of NOTIFY.
 
 The :class:`UnitOfWork` is the only way use cases touch the database. It rolls back unless
 :meth:`UnitOfWork.commit` is called, and events published through it are written to the
@@ -222,11 +223,18 @@ class UnitOfWork:
 
     # -- transaction ----------------------------------------------------------------------
     def commit(self) -> None:
-        if self.published and self._outbox is not None and is_postgres(self.session.get_bind()):
+        bind = self.session.get_bind()
+        wrote_events = bool(self.published) and self._outbox is not None
+        if wrote_events and is_postgres(bind):
             # Delivered by PostgreSQL at commit time, only if the commit succeeds.
             self.session.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
         self.session.commit()
         self._committed = True
+        if wrote_events and not is_postgres(bind):
+            # No NOTIFY here (SQLite): ring the relay's local doorbell (packyard.listen).
+            from packyard import listen
+
+            listen.ring(bind.engine.url, self._outbox.name)  # type: ignore[union-attr]
 
     def rollback(self) -> None:
         self.session.rollback()

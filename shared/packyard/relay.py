@@ -3,9 +3,14 @@
 Guarantees (DESIGN §3, "delivery guarantees"):
 
 * **never loses a committed event** — a row is marked sent only after the broker
-  confirmed the message (publisher confirms). If the relay dies between the confirm and
-  the mark, the row is published again on restart with the same CloudEvent id, which
-  the consumers' inboxes turn into a no-op: delivery is at-least-once, effects are once;
+  confirmed *that* message (publisher confirms). Confirms are asynchronous: a batch is
+  published in a window of up to ``confirm_window`` unconfirmed messages and the broker's
+  acks (often one ``multiple`` ack for many) are matched to rows by delivery tag, so the
+  relay does not wait a round trip per event. A message the broker nacks, or one still
+  unconfirmed when the connection is lost, stays unsent and is published again — with the
+  same CloudEvent id — after a back-off. If the relay dies between the confirm and the
+  mark, the row is likewise published again on restart; the consumers' inboxes turn these
+  re-sends into no-ops: delivery is at-least-once, effects are once;
 * messages are persistent (``delivery_mode=2``) and published with ``mandatory``; a
   message the broker returns as unroutable (no queue bound for that type) is counted and
   logged, then marked sent — nobody subscribes to it, so holding it would block nothing
@@ -15,8 +20,10 @@ Guarantees (DESIGN §3, "delivery guarantees"):
 * while the broker (or the database) is away the relay backs off exponentially with
   jitter, then resumes where it stopped;
 * latency: on PostgreSQL the relay ``LISTEN``\\ s on :data:`packyard.db.OUTBOX_CHANNEL`,
-  which every committing unit of work notifies, so an event is published milliseconds
-  after its commit; ``poll_interval`` is the fallback (and the only mechanism on SQLite).
+  which every committing unit of work notifies; on other databases (SQLite) it holds the
+  outbox's local doorbell (:mod:`packyard.listen`), which every committing unit of work on
+  this machine rings. Either way an event is published milliseconds after its commit;
+  ``poll_interval`` is the fallback.
 
 Rows sent more than ``retention`` ago are deleted periodically.
 """
@@ -29,26 +36,33 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 import pika
 import pika.exceptions
+import pika.frame
+import pika.spec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from packyard import amqp, metrics
+from packyard import amqp, listen, metrics
 from packyard.db import OUTBOX_CHANNEL, ChannelListener, is_postgres, utcnow
 from packyard.events import CONTENT_TYPE
 
-__all__ = ["Relay", "RelayConfig", "Publisher", "PikaPublisher", "OutboxMessage", "Unroutable"]
+__all__ = ["Relay", "RelayConfig", "Publisher", "BatchPublisher", "BatchResult", "PikaPublisher", "OutboxMessage",
+           "Unroutable", "Nacked"]
 
 log = logging.getLogger(__name__)
 
 
 class Unroutable(Exception):
     """The broker returned a mandatory message: no queue is bound for its routing key."""
+
+
+class Nacked(Exception):
+    """The broker refused to take responsibility for a message (``basic.nack``)."""
 
 
 @dataclass(frozen=True)
@@ -73,50 +87,211 @@ class Publisher(Protocol):
     def close(self) -> None: ...
 
 
-class PikaPublisher:
-    """A :class:`Publisher` on one pika ``BlockingConnection`` with confirms enabled."""
+@dataclass
+class BatchResult:
+    """What became of each message of a batch.
 
-    def __init__(self, amqp_url: str, service: str) -> None:
+    ``confirmed``: acked by the broker (``unroutable`` ones too: returned, then acked);
+    ``nacked``: refused by the broker; the rest (neither) are unknown — the connection was
+    lost or the confirms did not come in time, and ``error`` says why.
+    """
+
+    confirmed: list[OutboxMessage] = field(default_factory=list)
+    unroutable: list[OutboxMessage] = field(default_factory=list)
+    nacked: list[OutboxMessage] = field(default_factory=list)
+    error: Exception | None = None
+
+
+class BatchPublisher(Publisher, Protocol):
+    """A publisher that keeps a window of unconfirmed messages in flight."""
+
+    def publish_batch(self, messages: list[OutboxMessage]) -> BatchResult: ...
+
+
+_EMIT_CHUNK = 256  # messages marshalled and written at once
+
+
+class PikaPublisher:
+    """A :class:`BatchPublisher` on one pika ``BlockingConnection`` with asynchronous confirms.
+
+    ``window``: at most this many messages published and not yet confirmed; ``confirm_timeout``:
+    seconds to wait for outstanding confirms before the connection is given up (and the
+    unconfirmed messages re-sent by the relay on a new one).
+    """
+
+    def __init__(self, amqp_url: str, service: str, *, window: int = 1000, confirm_timeout: float = 30.0) -> None:
         self._params = amqp.connection_parameters(amqp_url, client_name=f"{service}-relay")
         self._service = service
         self._exchange = amqp.events_exchange(service)
+        self._window = max(1, window)
+        self._confirm_timeout = confirm_timeout
         self._connection: pika.BlockingConnection | None = None
         self._channel: Any = None
+        self._next_tag = 0
+        self._pending: dict[int, OutboxMessage] = {}  # delivery tag -> message, in tag order
+        self._returned: set[str] = set()
+        self._result: BatchResult | None = None
+        self._channel_error: Exception | None = None
+        self._method_frames: dict[str, bytes] = {}  # marshalled basic.publish per routing key
 
+    # -- connection -------------------------------------------------------------------------
     def _ensure(self) -> Any:
-        if self._channel is None or not self._channel.is_open:
+        if self._channel is None or not self._channel.is_open or self._channel_error is not None:
             self.close()
             self._connection = pika.BlockingConnection(self._params)
-            self._channel = self._connection.channel()
-            self._channel.confirm_delivery()
-            amqp.declare_events_exchange(self._channel, self._service)
+            channel = self._connection.channel()
+            amqp.declare_events_exchange(channel, self._service)
+            # Confirms handled asynchronously on the underlying channel: pika's blocking
+            # channel would wait for each confirm in basic_publish.
+            impl = channel._impl
+            selected: list[bool] = []
+            impl.add_on_return_callback(self._on_return)
+            impl.add_on_close_callback(self._on_channel_closed)
+            impl.confirm_delivery(ack_nack_callback=self._on_confirm, callback=lambda _frame: selected.append(True))
+            deadline = time.monotonic() + self._confirm_timeout
+            while not selected:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the broker did not enable publisher confirms")
+                self._connection.process_data_events(time_limit=0.05)
+            self._channel = channel
+            self._method_frames = {}
+            self._next_tag = 0
+            self._pending.clear()
+            self._returned.clear()
+            self._channel_error = None
         return self._channel
 
-    def publish(self, message: OutboxMessage) -> None:
-        channel = self._ensure()
-        headers = {"traceparent": message.traceparent} if message.traceparent else None
-        properties = pika.BasicProperties(
+    def _on_return(self, _channel: Any, _method: Any, properties: Any, _body: bytes) -> None:
+        if properties.message_id:
+            self._returned.add(properties.message_id)
+
+    def _on_channel_closed(self, _channel: Any, reason: Exception) -> None:
+        self._channel_error = reason
+
+    def _on_confirm(self, frame: Any) -> None:
+        method = frame.method
+        acked = isinstance(method, pika.spec.Basic.Ack)
+        tags = [t for t in self._pending if t <= method.delivery_tag] if method.multiple else (
+            [method.delivery_tag] if method.delivery_tag in self._pending else [])
+        result = self._result
+        for tag in tags:
+            message = self._pending.pop(tag)
+            if result is None:
+                continue
+            if acked:
+                result.confirmed.append(message)
+                if message.event_id in self._returned:
+                    self._returned.discard(message.event_id)
+                    result.unroutable.append(message)
+            else:
+                self._returned.discard(message.event_id)
+                result.nacked.append(message)
+
+    # -- publishing -------------------------------------------------------------------------
+    def _properties(self, message: OutboxMessage) -> pika.BasicProperties:
+        return pika.BasicProperties(
             content_type=CONTENT_TYPE,
             delivery_mode=pika.DeliveryMode.Persistent,
             message_id=message.event_id,
             type=message.type,
             app_id=self._service,
             timestamp=int(message.created_at.timestamp()),
-            headers=headers,
+            headers={"traceparent": message.traceparent} if message.traceparent else None,
         )
+
+    def _emit(self, impl: Any, messages: list[OutboxMessage]) -> None:
+        """Put ``basic.publish`` frames for ``messages`` on the wire, as one write.
+
+        Same frames as ``channel.basic_publish`` makes, but marshalled together and handed to
+        the connection in one piece: pika would otherwise make three socket writes per message.
+        Falls back to ``basic_publish`` if this pika lacks the internals used.
+        """
+        connection = getattr(impl, "connection", None)
+        emit = getattr(connection, "_adapter_emit_data", None)
+        body_max = getattr(connection, "_body_max_length", None)
+        if emit is None or not body_max:
+            for message in messages:
+                impl.basic_publish(exchange=self._exchange, routing_key=message.type, body=message.body.encode(),
+                                   properties=self._properties(message), mandatory=True)
+            return
+        impl._raise_if_not_open()
+        if connection.is_closed:
+            raise pika.exceptions.ConnectionWrongStateError("publishing on a closed connection")
+        number = impl.channel_number
+        parts: list[bytes] = []
+        for message in messages:
+            method = self._method_frames.get(message.type)
+            if method is None:
+                method = pika.frame.Method(number, pika.spec.Basic.Publish(
+                    exchange=self._exchange, routing_key=message.type, mandatory=True)).marshal()
+                self._method_frames[message.type] = method
+            body = message.body.encode()
+            parts.append(method)
+            parts.append(pika.frame.Header(number, len(body), self._properties(message)).marshal())
+            for start in range(0, len(body), body_max):
+                parts.append(pika.frame.Body(number, body[start:start + body_max]).marshal())
+        data = b"".join(parts)
+        connection.bytes_sent += len(data)
+        connection.frames_sent += len(parts)
+        emit(data)
+
+    def _pump(self, until: Callable[[], bool], deadline: float) -> None:
+        assert self._connection is not None
+        while not until():
+            if self._channel_error is not None:
+                raise self._channel_error
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self._pending)} publisher confirms did not arrive in time")
+            self._connection.process_data_events(time_limit=0.05)
+        if self._channel_error is not None:
+            raise self._channel_error
+
+    def publish_batch(self, messages: list[OutboxMessage]) -> BatchResult:
+        """Publish ``messages`` keeping up to ``window`` unconfirmed; wait for every confirm.
+
+        Never raises for a message's fate: see :class:`BatchResult`. Any error leaves this
+        publisher to be closed and replaced (the relay does so).
+        """
+        result = BatchResult()
+        self._result = result
         try:
-            channel.basic_publish(
-                exchange=self._exchange,
-                routing_key=message.type,
-                body=message.body.encode(),
-                properties=properties,
-                mandatory=True,
-            )
-        except pika.exceptions.UnroutableError:
-            raise Unroutable(message.type) from None
+            channel = self._ensure()
+            impl = channel._impl
+            deadline = time.monotonic() + self._confirm_timeout
+            position = 0
+            while position < len(messages):
+                if len(self._pending) >= self._window:
+                    self._pump(lambda: len(self._pending) < self._window, deadline)
+                    deadline = time.monotonic() + self._confirm_timeout
+                room = min(self._window - len(self._pending), _EMIT_CHUNK)
+                chunk = messages[position:position + room]
+                position += len(chunk)
+                for message in chunk:
+                    self._next_tag += 1
+                    self._pending[self._next_tag] = message
+                self._emit(impl, chunk)
+                self._connection.process_data_events(time_limit=0)  # type: ignore[union-attr]
+            self._pump(lambda: not self._pending, deadline)
+        except Exception as exc:  # noqa: BLE001 - the messages still pending are simply not confirmed
+            result.error = exc
+            self._pending.clear()
+            self._channel_error = self._channel_error or exc
+        finally:
+            self._result = None
+        return result
+
+    def publish(self, message: OutboxMessage) -> None:
+        result = self.publish_batch([message])
+        if result.error is not None:
+            raise result.error
+        if result.nacked:
+            raise Nacked(message.event_id)
+        if result.unroutable:
+            raise Unroutable(message.type)
 
     def close(self) -> None:
         conn, self._connection, self._channel = self._connection, None, None
+        self._pending.clear()
         if conn is not None and conn.is_open:
             try:
                 conn.close()
@@ -126,7 +301,7 @@ class PikaPublisher:
 
 @dataclass(frozen=True)
 class RelayConfig:
-    batch_size: int = 200
+    batch_size: int = 500
     poll_interval: float = 1.0
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
@@ -157,6 +332,7 @@ class Relay:
         self._clock = clock
         self._stopping = threading.Event()
         self._listener: ChannelListener | None = None
+        self._doorbell: listen.Doorbell | None = None
         self.healthy = threading.Event()
         self._last_housekeeping = 0.0
         self._last_gauges = 0.0
@@ -173,6 +349,9 @@ class Relay:
         """Publish until :meth:`stop`; survives broker and database outages."""
         backoff = self._config.backoff_initial
         log.info("relay started", extra={"service": self._service})
+        if not is_postgres(self._engine) and self._doorbell is None:
+            # Bound before the outbox is first read: no commit can slip between read and wait.
+            self._doorbell = listen.Doorbell.bind(self._engine.url, self._outbox.name)
         try:
             while not self._stopping.is_set():
                 try:
@@ -195,6 +374,9 @@ class Relay:
         finally:
             self._drop_publisher()
             self._drop_listener()
+            doorbell, self._doorbell = self._doorbell, None
+            if doorbell is not None:
+                doorbell.close()
             log.info("relay stopped", extra={"service": self._service})
 
     # -- one batch --------------------------------------------------------------------------
@@ -209,36 +391,42 @@ class Relay:
         )
         if is_postgres(self._engine):
             query = query.with_for_update(skip_locked=True)
-        done: list[int] = []
         with self._engine.begin() as conn:
             rows = conn.execute(query).all()
             if not rows:
                 self._update_gauges(conn, force=False)
                 return 0
             publisher = self._ensure_publisher()
-            failure: Exception | None = None
-            for row in rows:
-                message = OutboxMessage(row.id, row.event_id, row.type, row.body, _aware(row.created_at),
-                                        _traceparent_of(row.body))
-                try:
-                    publisher.publish(message)
-                except Unroutable:
-                    log.warning("event %s (%s) is routed to no queue", row.event_id, row.type,
-                                extra={"event_id": row.event_id, "service": self._service})
-                    metrics.EVENTS_UNROUTABLE.labels(self._service, row.type).inc()
-                except Exception as exc:  # noqa: BLE001 - keep what was confirmed, retry the rest
-                    failure = exc
-                    conn.execute(
-                        table.update().where(table.c.id == row.id)
-                        .values(attempts=table.c.attempts + 1, last_error=str(exc)[:2000])
-                    )
-                    break
-                done.append(row.id)
-                metrics.EVENTS_PUBLISHED.labels(self._service, row.type).inc()
+            messages = [OutboxMessage(row.id, row.event_id, row.type, row.body, _aware(row.created_at),
+                                      _traceparent_of(row.body)) for row in rows]
+            if hasattr(publisher, "publish_batch"):
+                result = publisher.publish_batch(messages)
+            else:
+                result = _publish_one_by_one(publisher, messages)
+            now = self._clock()
+            for message in result.unroutable:
+                log.warning("event %s (%s) is routed to no queue", message.event_id, message.type,
+                            extra={"event_id": message.event_id, "service": self._service})
+                metrics.EVENTS_UNROUTABLE.labels(self._service, message.type).inc()
+            for message in result.confirmed:
+                metrics.EVENTS_PUBLISHED.labels(self._service, message.type).inc()
                 metrics.PUBLISH_LATENCY.labels(self._service).observe(
-                    max(0.0, (self._clock() - _aware(row.created_at)).total_seconds()))
+                    max(0.0, (now - message.created_at).total_seconds()))
+            done = [m.id for m in result.confirmed]
             if done:
-                conn.execute(table.update().where(table.c.id.in_(done)).values(sent_at=self._clock()))
+                # Only rows whose own confirm arrived; the rest stay unsent and go out again.
+                conn.execute(table.update().where(table.c.id.in_(done)).values(sent_at=now))
+            failure: Exception | None = result.error
+            if result.nacked:
+                conn.execute(table.update().where(table.c.id.in_([m.id for m in result.nacked]))
+                             .values(attempts=table.c.attempts + 1, last_error="nacked by the broker"))
+                failure = failure or Nacked(f"{len(result.nacked)} of {len(messages)} messages nacked by the broker")
+            if result.error is not None:
+                settled = set(done) | {m.id for m in result.nacked}
+                unknown = [m.id for m in messages if m.id not in settled]
+                if unknown:
+                    conn.execute(table.update().where(table.c.id.in_(unknown))
+                                 .values(attempts=table.c.attempts + 1, last_error=str(result.error)[:2000]))
             self._update_gauges(conn, force=False)
         if failure is not None:
             raise failure
@@ -279,6 +467,8 @@ class Relay:
             if self._listener is None:
                 self._listener = ChannelListener(self._engine, OUTBOX_CHANNEL)
             self._listener.wait(self._config.poll_interval, self._stopping)
+        elif self._doorbell is not None:
+            self._doorbell.wait(self._config.poll_interval, self._stopping)
         else:
             self._stopping.wait(self._config.poll_interval)
 
@@ -305,6 +495,26 @@ class Relay:
             deleted = conn.execute(self._outbox.delete().where(self._outbox.c.sent_at < cutoff)).rowcount
         if deleted:
             log.info("deleted %d sent outbox rows older than %s", deleted, self._config.retention)
+
+
+def _publish_one_by_one(publisher: Publisher, messages: list[OutboxMessage]) -> BatchResult:
+    """A :class:`BatchResult` from a publisher that only confirms one message at a time."""
+    result = BatchResult()
+    for message in messages:
+        try:
+            publisher.publish(message)
+        except Unroutable:
+            result.confirmed.append(message)
+            result.unroutable.append(message)
+            continue
+        except Nacked:
+            result.nacked.append(message)
+            continue
+        except Exception as exc:  # noqa: BLE001 - keep what was confirmed, retry the rest
+            result.error = exc
+            break
+        result.confirmed.append(message)
+    return result
 
 
 def _aware(moment: datetime) -> datetime:

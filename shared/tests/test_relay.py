@@ -138,8 +138,9 @@ CRASHING_RELAY = textwrap.dedent("""
     from packyard.relay import PikaPublisher, Relay
 
     class DiesAfterConfirm(PikaPublisher):
-        def publish(self, message):
-            super().publish(message)      # the broker has confirmed it...
+        def publish_batch(self, messages):
+            result = super().publish_batch(messages)
+            assert result.confirmed and result.error is None   # the broker has confirmed it...
             os._exit(137)                 # ...and the process dies before marking it sent
 
     db_url, amqp_url = sys.argv[1:]
@@ -159,3 +160,98 @@ def test_a_relay_killed_between_publish_and_mark_sent_republishes_the_same_event
     make_relay(pg_engine, lib, fresh_amqp_url).drain()
     received = [props.message_id for props, _ in drain_queue(fresh_amqp_url)]
     assert received == [event_id, event_id]  # at-least-once, same id: the consumers' inbox dedups
+
+
+def test_relay_wakes_on_commit_without_notify_on_sqlite(sqlite_engine, lib, fresh_amqp_url):
+    bind_queue(fresh_amqp_url)
+    relay = make_relay(sqlite_engine, lib, fresh_amqp_url, poll_interval=30.0)  # polling alone would take 30 s
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        wait_for(relay.healthy.is_set, timeout=10)
+        for round_ in range(3):
+            [event_id] = lib.publish_things(sqlite_engine, 1, prefix=f"round{round_}")
+            got = wait_for(lambda: drain_queue(fresh_amqp_url), timeout=5, message="the event on the broker")
+            assert [props.message_id for props, _ in got] == [event_id]
+    finally:
+        relay.stop()
+        thread.join(40)
+
+
+def limited_queue(url: str, name: str = "limited", max_length: int = 5) -> None:
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    ch = conn.channel()
+    amqp.declare_events_exchange(ch, "testsvc")
+    ch.queue_declare(name, durable=True, arguments={"x-max-length": max_length, "x-overflow": "reject-publish"})
+    ch.queue_bind(name, "testsvc.events", "#")
+    conn.close()
+
+
+def sent_ids(engine, lib) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(lib.outbox.c.event_id).where(lib.outbox.c.sent_at.is_not(None))).scalars())
+
+
+def test_nacked_messages_in_a_window_stay_unsent_and_go_out_again_with_the_same_id(pg_engine, lib, fresh_amqp_url):
+    from packyard.relay import Nacked
+
+    limited_queue(fresh_amqp_url, max_length=5)  # the broker nacks every publish beyond 5 waiting messages
+    ids = lib.publish_things(pg_engine, 20)
+    relay = make_relay(pg_engine, lib, fresh_amqp_url)
+    received: list[str] = []
+    for _ in range(4):
+        with pytest.raises(Nacked) if len(received) < 15 else _no_error():
+            relay.run_once()
+        in_queue = [props.message_id for props, _ in drain_queue(fresh_amqp_url, "limited")]
+        assert len(in_queue) == 5
+        received += in_queue
+        assert sent_ids(pg_engine, lib) == set(received)  # marked sent exactly when the broker took it
+    assert received == ids  # every event once, with its own id, in order
+    with pg_engine.connect() as conn:
+        attempts = dict(conn.execute(sa.select(lib.outbox.c.event_id, lib.outbox.c.attempts)).all())
+    assert attempts[ids[0]] == 0 and attempts[ids[-1]] == 3
+
+
+class _no_error:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_a_connection_lost_within_a_window_marks_only_confirmed_rows_and_resends_the_rest(pg_engine, lib,
+                                                                                          fresh_amqp_url):
+    bind_queue(fresh_amqp_url)
+    ids = lib.publish_things(pg_engine, 600)
+    parsed = pika.URLParameters(fresh_amqp_url)
+    proxy = TcpProxy(parsed.host, parsed.port)
+    proxied = fresh_amqp_url.replace(f"{parsed.host}:{parsed.port}", f"127.0.0.1:{proxy.port}")
+
+    class CutMidWindow(PikaPublisher):
+        published = 0
+
+        def _properties(self, message):
+            CutMidWindow.published += 1
+            if CutMidWindow.published == 400:  # the first 256 are on the wire, the next ones being written
+                wait_for(lambda: self._connection.process_data_events(time_limit=0.05) or len(self._pending) <= 344,
+                         timeout=10, message="the confirms of the first messages")
+                proxy.cut()  # the broker goes away with the rest of the window unconfirmed
+            return super()._properties(message)
+
+    relay = Relay(pg_engine, lib.outbox, lambda: CutMidWindow(proxied, "testsvc", window=1000), service="testsvc",
+                  config=RelayConfig(batch_size=600))
+    try:
+        with pytest.raises(Exception):
+            relay.run_once()
+    finally:
+        proxy.close()
+    first_round = sent_ids(pg_engine, lib)
+    on_broker = [props.message_id for props, _ in drain_queue(fresh_amqp_url)]
+    assert 0 < len(first_round) < 600
+    assert first_round <= set(on_broker)  # no row marked sent without its own confirm
+    assert unsent(pg_engine, lib) == 600 - len(first_round)
+    make_relay(pg_engine, lib, fresh_amqp_url).drain()
+    on_broker += [props.message_id for props, _ in drain_queue(fresh_amqp_url)]
+    assert set(on_broker) == set(ids) and unsent(pg_engine, lib) == 0
+    assert not first_round & set(on_broker[len(on_broker) - (600 - len(first_round)):])  # confirmed ones not re-sent
