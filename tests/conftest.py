@@ -143,6 +143,7 @@ def platform(create_database, rabbitmq, amqp_url, tmp_path_factory):
         "CONSUMER_RETRY_DELAY_MS": "300",
         "RELAY_POLL_INTERVAL": "1",
         "WEB_CONCURRENCY": "1",
+        "SIGNUPS_PER_ADDRESS_PER_HOUR": "100000",  # every test signs people up from 127.0.0.1
         "LOG_LEVEL": "INFO",
     })
     local = LocalPlatform(tmp_path_factory.mktemp("platform"), overrides=overrides, log_to_files=True)

@@ -39,7 +39,7 @@ DEFAULT_PORTS = {
     **{f"{s.upper()}_WORKER_HEALTH_PORT": 9101 + i for i, s in enumerate(SERVICES)},
     **{f"{s.upper()}_RELAY_HEALTH_PORT": 9201 + i for i, s in enumerate(SERVICES)},
 }
-SECRETS = ("IDENTITY_SECRET_KEY", "MAIL_TOKEN_KEY", "SIGNING_SECRET_KEY")
+SECRETS = ("IDENTITY_SECRET_KEY", "MAIL_TOKEN_KEY", "SIGNING_SECRET_KEY", "SERVICE_TOKEN")
 
 sys.path.insert(0, str(ROOT / "deploy" / "gateway"))
 import generate as gateway_config  # noqa: E402
@@ -110,9 +110,19 @@ def platform_env(var_dir: Path, overrides: Mapping[str, str] | None = None,
     env.setdefault("SECRET_KEY", secret_values["IDENTITY_SECRET_KEY"])
     env.setdefault("MAIL_TOKEN_KEY", secret_values["MAIL_TOKEN_KEY"])
     env.setdefault("SIGNING_SECRET_KEY", secret_values["SIGNING_SECRET_KEY"])
+    env.setdefault("SERVICE_TOKEN", secret_values["SERVICE_TOKEN"])
     env.update(overrides)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def _geoip_file(env: Mapping[str, str], gw: Path) -> str:
+    """``GEOIP_COUNTRY_FILE`` when set (nginx ``geo`` entries), else an empty one: no countries."""
+    if env.get("GEOIP_COUNTRY_FILE"):
+        return env["GEOIP_COUNTRY_FILE"]
+    empty = gw / "geoip-countries.conf"
+    empty.write_text("# No GeoIP data: set GEOIP_COUNTRY_FILE to a file of `<CIDR> <country code>;` lines.\n")
+    return str(empty)
 
 
 def render_gateway(env: Mapping[str, str]) -> Path:
@@ -126,7 +136,8 @@ def render_gateway(env: Mapping[str, str]) -> Path:
     template = (ROOT / "deploy" / "gateway" / "default.conf.template").read_text()
     values = {f"{s.upper()}_UPSTREAM": f"127.0.0.1:{env[f'{s.upper()}_PORT']}" for s in SERVICES}
     values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"],
-                  DOWNLOAD_LOG_DIR=env["DOWNLOAD_LOG_DIR"], GATEWAY_STATE_DIR=str(gw / "state"))
+                  DOWNLOAD_LOG_DIR=env["DOWNLOAD_LOG_DIR"], GATEWAY_STATE_DIR=str(gw / "state"),
+                  SERVICE_TOKEN=env["SERVICE_TOKEN"], GEOIP_COUNTRY_FILE=_geoip_file(env, gw))
     server = gateway_config.render_local(template, values)
     conf = gw / "nginx.conf"
     # nginx started as root runs its workers as `nobody`, who cannot read var/ (often under a

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from packyard import amqp
 from packyard.auth import JwksVerifier
-from packyard.config import env
+from packyard.config import ConfigError, env
 from packyard.consumer import ConsumerQueue, ConsumerRunner
 from packyard.db import UnitOfWork, make_engine, make_session_factory
 from packyard.relay import PikaPublisher, Relay, RelayConfig
@@ -44,6 +44,13 @@ class BaseSettings:
     consumer_max_retries: int = env("CONSUMER_MAX_RETRIES", default=5)
     consumer_retry_delay_ms: int = env("CONSUMER_RETRY_DELAY_MS", default=5000)
     consumer_delivery_limit: int = env("CONSUMER_DELIVERY_LIMIT", default=10)
+    service_token: str = env("SERVICE_TOKEN", secret=True,
+                             help="at least 32 random characters, the same in every service and the gateway: "
+                                  "the credential of calls to /internal/* endpoints (header X-Service-Token)")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.service_token, str) and len(self.service_token) < 32:
+            raise ConfigError("SERVICE_TOKEN must be at least 32 characters long")
 
 
 class Platform:

@@ -16,11 +16,18 @@
   counts and latencies per endpoint, and an ``X-Packyard-Service`` response header;
 * :class:`packyard.errors.DomainError` raised by a use case answers its status and message;
 * :func:`current_principal` / :func:`require_principal`: the caller, from the access
-  token the gateway forwards (verified locally, see :mod:`packyard.auth`).
+  token the gateway forwards (verified locally, see :mod:`packyard.auth`);
+* ``/internal/*`` endpoints answer only calls carrying the service credential: header
+  ``X-Service-Token`` equal to the setting ``SERVICE_TOKEN`` (401 otherwise, and always when the
+  service was built without one) — the gateway's sub-requests and other services send it;
+* requests a browser could be tricked into sending with cached credentials are refused: any
+  changing request (not GET/HEAD/OPTIONS) marked ``Sec-Fetch-Site: cross-site`` (403), and a form
+  content type (urlencoded, multipart, text/plain) sent to an endpoint that takes JSON (415).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 import uuid
@@ -52,6 +59,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 AUTH_REQUIRED = "This resource requires authentication"
+SERVICE_TOKEN_HEADER = "X-Service-Token"
+INTERNAL_PREFIX = "/internal/"
 
 
 class ErrorSchema(ma.Schema):
@@ -175,6 +184,19 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def _takes_json(app: flask.Flask, request: flask.Request) -> bool:
+    """The endpoint parses a JSON body (flask-smorest ``arguments`` in the ``json`` location)."""
+    view = app.view_functions.get(request.endpoint or "")
+    cls = getattr(view, "view_class", None)
+    handler = getattr(cls, request.method.lower(), None) if cls is not None else view
+    doc = getattr(handler, "_apidoc", None) or {}
+    return any(p.get("in") == "json" for p in doc.get("arguments", {}).get("parameters", []))
+
+
 def create_api(
     import_name: str,
     *,
@@ -184,6 +206,7 @@ def create_api(
     readiness: Iterable[ReadinessCheck] = (),
     max_content_length: int | None = 16 * 1024 * 1024,
     description: str = "",
+    service_token: str | None = None,
 ) -> tuple[flask.Flask, PackyardApi]:
     """Build the Flask app and the flask-smorest Api of ``service`` (see module doc)."""
     app = flask.Flask(import_name)
@@ -215,6 +238,16 @@ def create_api(
     state["service"] = service
     state["verifier"] = verifier
     checks = tuple(readiness)
+    expected_token = service_token.encode() if service_token else None
+
+    def _is_internal(request: flask.Request) -> bool:
+        rule = request.url_rule.rule if request.url_rule else ""
+        return (request.path.startswith(INTERNAL_PREFIX) or request.path.rstrip("/") == "/internal"
+                or rule.startswith(INTERNAL_PREFIX))
+
+    def _from_a_service(request: flask.Request) -> bool:
+        sent = request.headers.get(SERVICE_TOKEN_HEADER, "").encode("utf-8", "surrogateescape")
+        return expected_token is not None and hmac.compare_digest(sent, expected_token)
 
     @app.before_request
     def _begin() -> None:
@@ -225,13 +258,25 @@ def create_api(
             traceparent=context.child_traceparent(flask.request.headers.get("traceparent")),
         )
         flask.g.packyard_context.__enter__()
+        if _is_internal(flask.request) and not _from_a_service(flask.request):
+            abort(401, f"This endpoint is for Packyard's own services: send the service credential "
+                       f"({SERVICE_TOKEN_HEADER})")
+        request = flask.request
+        if request.method not in SAFE_METHODS:
+            # Browsers keep Basic credentials after the gateway's 401 challenge: a page elsewhere
+            # must not be able to make them act.
+            if request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
+                abort(403, "Cross-site requests may not change anything")
+            if request.mimetype in FORM_TYPES and _takes_json(app, request):
+                abort(415, "This endpoint takes a JSON body: send it as Content-Type: application/json")
         # PostgreSQL text cannot hold NUL: a %00 in the URL or a \u0000 in a JSON body would
         # otherwise fail a query (500) instead of being refused.
-        request = flask.request
         if "\x00" in request.path or any("\x00" in key or "\x00" in value
                                           for key, value in request.args.items(multi=True)):
             abort(400, "Invalid request: the URL contains a NUL character")
-        if request.is_json and request.content_length and _holds_nul(request.get_json(silent=True)):
+        # Chunked bodies have no Content-Length: the body is read whatever its framing.
+        if request.is_json and (request.content_length or _takes_json(app, request)) \
+                and _holds_nul(request.get_json(silent=True)):
             abort(400, "Invalid request: text may not contain NUL characters")
 
     @app.after_request

@@ -18,6 +18,7 @@ def create_app(container: Catalog | None = None) -> flask.Flask:
     catalog = container or exit_on_config_error(bootstrap)
     configure_logging("catalog", catalog.settings.log_level)
     app, api = create_api(__name__, service="catalog", verifier=catalog.platform.verifier,
+                          service_token=catalog.settings.service_token,
                           readiness=[*catalog.platform.api_readiness(),
                                      ReadinessCheck("blob_storage", catalog.storage.check)],
                           max_content_length=JSON_BODY_LIMIT,

@@ -15,6 +15,7 @@ def create_app(container: Identity | None = None) -> flask.Flask:
     ident = container or exit_on_config_error(bootstrap)
     configure_logging("identity", ident.settings.log_level)
     app, api = create_api(__name__, service="identity", verifier=ident.platform.verifier,
+                          service_token=ident.settings.service_token,
                           readiness=ident.platform.api_readiness(),
                           description="Accounts, credentials, organizations and teams.")
     app.extensions["identity"] = ident

@@ -18,6 +18,7 @@ from identity.config import Settings
 from identity.credentials import Passwords
 from identity.models import outbox
 from packyard.migrations import upgrade
+from packyard.testing import SERVICE_TOKEN
 
 _numbers = itertools.count(1)
 
@@ -47,7 +48,8 @@ def clock():
 def settings_for():
     def make(url: str, **overrides) -> Settings:
         values = {"amqp_url": "amqp://guest:guest@127.0.0.1:5672/%2F", "mail_token_key": MAIL_TOKEN_KEY,
-                  "secret_key": "test-secret-key-of-at-least-32-characters", **overrides}
+                  "secret_key": "test-secret-key-of-at-least-32-characters", "service_token": SERVICE_TOKEN,
+                  **overrides}
         return Settings(database_url=url, **values)
     return make
 
@@ -104,7 +106,8 @@ class Api:
         return response.json["token"]
 
     def authn(self, authorization):
-        return self.client.get("/internal/authn", headers={"Authorization": authorization})
+        return self.client.get("/internal/authn", headers={"Authorization": authorization,
+                                                           "X-Service-Token": SERVICE_TOKEN})
 
     def as_gateway(self, authorization):
         """The headers the gateway forwards for these credentials (401 → AssertionError)."""

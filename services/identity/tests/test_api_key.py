@@ -1,3 +1,6 @@
+from packyard.testing import SERVICE_TOKEN
+
+
 def test_api_key_lifecycle_and_basic_auth(api):
     api.signup("alice")
     me = api.as_gateway(f"Bearer {api.login()}")
@@ -38,7 +41,7 @@ def test_garbage_credentials_are_refused(api):
 
 
 def test_anonymous_requests_pass_authn_without_a_token(api):
-    response = api.client.get("/internal/authn")
+    response = api.client.get("/internal/authn", headers={"X-Service-Token": SERVICE_TOKEN})
     assert response.status_code == 200
     assert "X-Packyard-Token" not in response.headers
 

@@ -15,6 +15,7 @@ def create_app(container: Notifier | None = None) -> flask.Flask:
     notifier = container or exit_on_config_error(bootstrap)
     configure_logging("notifier", notifier.settings.log_level)
     app, api = create_api(__name__, service="notifier", verifier=notifier.platform.verifier,
+                          service_token=notifier.settings.service_token,
                           readiness=notifier.platform.api_readiness(),
                           description="In-app notifications, and the emails that tell people what happened.")
     app.extensions["notifier"] = notifier

@@ -9,6 +9,7 @@ from notifier.config import Settings
 from notifier.models import metadata
 from packyard.config import ConfigError, load_settings
 from packyard.migrations import upgrade
+from packyard.testing import SERVICE_TOKEN
 
 
 def _diff(url):
@@ -62,7 +63,7 @@ def test_a_missing_mail_token_key_stops_the_process_naming_it(monkeypatch, capsy
 def test_unusable_settings_are_refused_with_a_message_naming_them(mail_key, variable, value, complaint):
     environ = {"DATABASE_URL": "sqlite:///unused.db", "AMQP_URL": "amqp://localhost/",
                "JWKS_URL": "http://identity.invalid/jwks", "MAIL_TOKEN_KEY": mail_key,
-               variable: value}
+               "SERVICE_TOKEN": SERVICE_TOKEN, variable: value}
     with pytest.raises(ConfigError, match=re.escape(complaint)):
         load_settings(Settings, environ)
 
@@ -73,6 +74,7 @@ def test_several_mail_token_keys_are_accepted_for_rotation(mail_key):
 
     old = Fernet.generate_key().decode()
     settings = load_settings(Settings, {"DATABASE_URL": "sqlite:///unused.db", "AMQP_URL": "amqp://localhost/",
-                                        "JWKS_URL": "http://identity.invalid/jwks", "MAIL_TOKEN_KEY": f"{mail_key}, {old}"})
+                                        "JWKS_URL": "http://identity.invalid/jwks", "MAIL_TOKEN_KEY": f"{mail_key}, {old}",
+                                        "SERVICE_TOKEN": SERVICE_TOKEN})
     cipher = MailTokenCipher(settings.mail_token_key)
     assert cipher.decrypt(Fernet(old.encode()).encrypt(b"made-before-rotation").decode()) == "made-before-rotation"

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from packyard.events import CloudEvent
 from packyard.migrations import upgrade
-from packyard.testing import TokenMinter, publish_event, running
+from packyard.testing import SERVICE_TOKEN, TokenMinter, publish_event, running
 from social.__main__ import ALEMBIC_INI
 from social.app import create_app
 from social.bootstrap import bootstrap
@@ -29,7 +29,8 @@ def make_social(database_url):
     made = []
 
     def make(amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F"):
-        settings = Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks")
+        settings = Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks",
+                            service_token=SERVICE_TOKEN)
         container = bootstrap(settings, jwks_source=TokenMinter().jwks)
         made.append(container)
         return container

@@ -175,6 +175,10 @@ class SmtpSink:
         self._controller.stop()
 
 
+# The service credential of /internal/* endpoints in tests (SERVICE_TOKEN; the gateway sends it).
+SERVICE_TOKEN = "test-service-token-of-at-least-32-characters"
+
+
 class TokenMinter:
     """Issues access tokens like identity does, for testing one service on its own.
 
