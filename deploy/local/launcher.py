@@ -106,6 +106,10 @@ def platform_env(var_dir: Path, overrides: Mapping[str, str] | None = None,
     env.setdefault("BLOB_STORAGE_PATH", str(var_dir / "blobs"))
     env.setdefault("DOWNLOAD_LOG_DIR", str(var_dir / "download-logs"))
     env.setdefault("GNUPGHOME_ROOT", str(var_dir / "gnupg"))
+    # the synchronous pair inside the platform (never through the gateway): signing reads catalog's files,
+    # catalog asks signing to sign an upload carrying X-GPG-PASSPHRASE
+    env.setdefault("CATALOG_INTERNAL_URL", f"http://127.0.0.1:{env['CATALOG_PORT']}")
+    env.setdefault("SIGNING_INTERNAL_URL", f"http://127.0.0.1:{env['SIGNING_PORT']}")
     env.setdefault("LOG_LEVEL", "INFO")
     env.setdefault("SECRET_KEY", secret_values["IDENTITY_SECRET_KEY"])
     env.setdefault("MAIL_TOKEN_KEY", secret_values["MAIL_TOKEN_KEY"])

@@ -13,6 +13,7 @@ Nothing here logs or raises anything containing key material or a passphrase: er
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import shutil
 import subprocess
@@ -169,6 +170,8 @@ class Keyring:
 @contextmanager
 def keyring(root: str | None = None, binary: str = "gpg") -> Iterator[Keyring]:
     """A fresh GnuPG home under ``root`` (private to this process, mode 0700), removed on exit."""
+    if root:
+        os.makedirs(root, mode=0o700, exist_ok=True)
     home = tempfile.mkdtemp(prefix="pg", dir=root or None)
     ring = Keyring(home, binary)
     try:
