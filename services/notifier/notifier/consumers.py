@@ -113,6 +113,14 @@ class PasswordResetRequested(_Tolerant):
     expires_at = _Time()
 
 
+class PasswordChanged(_Tolerant):
+    user_id = _Id()
+    username = _Username()
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+    reset = ma.fields.Boolean(load_default=False)
+    api_key_revoked = ma.fields.Boolean(load_default=False)
+
+
 class UserDeleted(_Tolerant):
     user_id = _Id()
     username = ma.fields.String(load_default=None)
@@ -344,6 +352,11 @@ def queues(options: Options) -> list[ConsumerQueue]:
         if data["time_zone"] is not None:
             use_cases.set_time_zone(uow, user_id=data["user_id"], time_zone=data["time_zone"], strict=False)
 
+    def on_password_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+        use_cases.tell_password_changed(uow, event_id=event.id, user_id=data["user_id"], username=data["username"],
+                                        email=data["email"], reset=data["reset"],
+                                        api_key_revoked=data["api_key_revoked"], now=uow.clock())
+
     def on_password_reset_requested(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
         use_cases.send_password_reset(uow, event_id=event.id, user_id=data["user_id"], username=data["username"],
                                       email=data["email"], token_ciphertext=data["token_ciphertext"],
@@ -441,6 +454,7 @@ def queues(options: Options) -> list[ConsumerQueue]:
             Handler("identity.user.preferences_changed", on_preferences_changed, PreferencesChanged),
             Handler("identity.user.profile_updated", on_profile_updated, ProfileUpdated),
             Handler("identity.user.password_reset_requested", on_password_reset_requested, PasswordResetRequested),
+            Handler("identity.user.password_changed", on_password_changed, PasswordChanged),
             Handler("identity.user.deleted", on_user_deleted, UserDeleted),
             Handler("identity.api_key.issued", on_api_key_issued, ApiKeyChanged),
             Handler("identity.api_key.revoked", on_api_key_revoked, ApiKeyChanged),

@@ -30,6 +30,7 @@ WELCOME = "welcome"
 EMAIL_CONFIRMATION = "email_confirmation"
 EMAIL_CHANGED_NOTICE = "email_changed_notice"
 PASSWORD_RESET = "password_reset"
+PASSWORD_CHANGED_NOTICE = "password_changed_notice"
 ACCOUNT_KINDS = (WELCOME,)  # in-app notifications about the account itself, beside notifier.kinds
 
 
@@ -142,6 +143,16 @@ def send_password_reset(uow: UnitOfWork, *, event_id: str, user_id: str, usernam
         return  # the link would not work any more
     queue_email(uow, event_id=event_id, user_id=user_id, recipient=email, template=PASSWORD_RESET,
                 context={"username": username}, now=now, token_ciphertext=token_ciphertext, expires_at=expires_at)
+
+
+def tell_password_changed(uow: UnitOfWork, *, event_id: str, user_id: str, username: str, email: str, reset: bool,
+                          api_key_revoked: bool, now: datetime) -> None:
+    """The password changed (or was reset): its owner hears of it, at the address identity knows."""
+    recipient = uow.session.get(Recipient, user_id)
+    if recipient is not None and recipient.deleted_at is not None:
+        return
+    queue_email(uow, event_id=event_id, user_id=user_id, recipient=email, template=PASSWORD_CHANGED_NOTICE,
+                context={"username": username, "reset": reset, "api_key_revoked": api_key_revoked}, now=now)
 
 
 def forget_recipient(uow: UnitOfWork, *, user_id: str, now: datetime) -> str | None:

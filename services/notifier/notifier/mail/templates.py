@@ -62,6 +62,7 @@ class Renderer:
             "email_confirmation": self._email_confirmation,
             "email_changed_notice": self._email_changed_notice,
             "password_reset": self._password_reset,
+            "password_changed_notice": self._password_changed_notice,
         }
 
     def message_id(self, delivery_id: str) -> str:
@@ -129,6 +130,18 @@ class Renderer:
             f"to {mask_address(item.context['email'])}. This address will not receive its emails any more.\n\n"
             f"If you did not make this change, someone may have taken over your account: tell the\n"
             f"administrators of {self._base} right away, answering from this address.\n")
+
+    def _password_changed_notice(self, item: Outgoing) -> tuple[str, str]:
+        name = item.context["username"]
+        how = "reset with a link sent to this address" if item.context.get("reset") else "changed"
+        key = ("Your API key was revoked with it: generate a new one in your profile.\n"
+               if item.context.get("api_key_revoked") else "")
+        return "Your Packyard password was changed", (
+            f"Hello {name},\n\n"
+            f"the password of your Packyard account {name} was just {how}. Every login made with the\n"
+            f"old password has been signed out.\n{key}\n"
+            f"If you did not do this, someone may have taken over your account: reset your password at\n"
+            f"{self._base} right away, revoke your API key, and tell the administrators.\n")
 
     def _password_reset(self, item: Outgoing) -> tuple[str, str]:
         name = item.context["username"]
