@@ -41,10 +41,11 @@ class Settings(BaseSettings):
     fanout_batch_size: int = env("FANOUT_BATCH_SIZE", default=500,
                                  help="recipients per fan-out batch: a release with more is split into batches "
                                       "that any worker takes from the notifier.fanout queue")
-    outbound_allow: str = env("OUTBOUND_ALLOW", default="",
-                              help="comma-separated host names, addresses or CIDR networks that webhook and "
-                                   "Mastodon calls may reach although they are not public (e.g. 10.0.0.0/8); "
-                                   "empty = public addresses only")
+    webhook_allowed_targets: tuple[str, ...] = env(
+        "WEBHOOK_ALLOWED_TARGETS", default=(),
+        help="comma-separated targets webhook calls and Mastodon posts may reach although they are not public: "
+             "host names (hooks.corp, or .corp for a domain), addresses (10.0.0.7) or networks (10.1.0.0/16); "
+             "the same setting as catalog's, which checks webhooks at registration")
     webhook_timeout: float = env("WEBHOOK_TIMEOUT", default=10.0,
                                  help="seconds a webhook receiver has to answer one call")
     webhook_connect_timeout: float = env("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
 
     @property
     def allow_list(self) -> tuple[str, ...]:
-        return tuple(p.strip() for p in self.outbound_allow.split(",") if p.strip())
+        return tuple(p.strip() for p in self.webhook_allowed_targets if p.strip())
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -80,7 +81,7 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(entry.strip("[]"), strict=False)
             except ValueError:
                 if not re.fullmatch(r"(\*?\.)?[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?", entry):
-                    raise ConfigError(f"OUTBOUND_ALLOW: {entry!r} is not a host name, address or CIDR network") from None
+                    raise ConfigError(f"WEBHOOK_ALLOWED_TARGETS: {entry!r} is not a host name, address or CIDR network") from None
         if self.mail_max_attempts < 1 or self.mail_batch_size < 1:
             raise ConfigError("MAIL_MAX_ATTEMPTS and MAIL_BATCH_SIZE must be at least 1")
         if (self.smtp_username is None) != (self.smtp_password is None):

@@ -8,7 +8,7 @@ def test_a_new_user_finds_the_welcome_notification(client, deliver, identity, as
     response = client.get("/me/notifications", headers=as_user("alice"))
     assert response.status_code == 200
     [welcome] = response.json
-    assert set(welcome) == {"id", "type", "title", "body", "created", "read"}
+    assert set(welcome) == {"id", "type", "title", "body", "created", "read", "link", "data"}
     assert welcome["type"] == "welcome" and welcome["read"] is False
     assert "alice" in welcome["title"] and welcome["created"].endswith("Z")
     assert (response.headers["X-RangeLimit-Total"], response.headers["X-RangeLimit-StartPos"],

@@ -73,7 +73,7 @@ def receiver():
 
 @pytest.fixture
 def hooked(make_notifier, smtp_sink):
-    return make_notifier(smtp_port=smtp_sink.port, outbound_allow="127.0.0.1", webhook_retry_delay=0.02,
+    return make_notifier(smtp_port=smtp_sink.port, webhook_allowed_targets=("127.0.0.1",), webhook_retry_delay=0.02,
                          webhook_retry_max_delay=0.05, webhook_max_attempts=3, webhook_timeout=0.5)
 
 
