@@ -19,7 +19,7 @@ from catalog.downloads import DownloadCounter
 from catalog.loops import Periodic
 from catalog.signing_client import SigningClient
 from catalog.storage import FileSystemStorage
-from catalog.use_cases import webhooks
+from catalog.use_cases import usage, webhooks
 from catalog.use_cases.rollups import roll_up
 from packyard.consumer import ConsumerQueue
 from packyard.db import UnitOfWork, is_postgres, utcnow
@@ -93,6 +93,11 @@ class Catalog:
     def seal(self, secret: str) -> str:
         """A secret sealed for the notifier (Fernet with ``MAIL_TOKEN_KEY``)."""
         return self._sealer.encrypt(secret.encode()).decode()
+
+    def upload_limits(self) -> usage.Limits:
+        settings = self.settings
+        return usage.Limits(quota_bytes=settings.owner_quota_bytes, uploads=settings.upload_rate_limit,
+                            window_seconds=settings.upload_rate_window)
 
     def webhook_policy(self) -> webhooks.Policy:
         return webhooks.Policy(limit=self.settings.webhook_limit, seal=self.seal,

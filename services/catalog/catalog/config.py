@@ -50,6 +50,12 @@ class Settings(BaseSettings):
                                          help="days a package's owner has to answer an ownership claim before a "
                                               "platform administrator may decide it alone")
     webhook_limit: int = env("WEBHOOK_LIMIT", default=10, help="webhooks a user may register")
+    owner_quota_bytes: int = env("OWNER_QUOTA_BYTES", default=10 * 1024**3,
+                                 help="bytes the files of one user's or organization's repositories may take "
+                                      "(Bintray's storage quota); 0: no quota")
+    upload_rate_limit: int = env("UPLOAD_RATE_LIMIT", default=300,
+                                 help="uploads a user may start per UPLOAD_RATE_WINDOW (429 beyond); 0: no limit")
+    upload_rate_window: int = env("UPLOAD_RATE_WINDOW", default=60, help="seconds of the upload rate limit's window")
     webhook_allowed_targets: tuple[str, ...] = env(
         "WEBHOOK_ALLOWED_TARGETS", default=(),
         help="comma-separated webhook targets allowed although they are not public: host names (hooks.corp, or "
@@ -85,14 +91,17 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL")
     if not settings.accel_prefix.startswith("/"):
         raise ConfigError("ACCEL_PREFIX must start with '/'")
-    for name, value in (("DOWNLOAD_DECISION_TTL", settings.download_decision_ttl),
+    for name, value in (("OWNER_QUOTA_BYTES", settings.owner_quota_bytes),
+                        ("UPLOAD_RATE_LIMIT", settings.upload_rate_limit),
+                        ("DOWNLOAD_DECISION_TTL", settings.download_decision_ttl),
                         ("DOWNLOAD_LOG_GRACE", settings.download_log_grace), ("ROLLUP_DELAY", settings.rollup_delay)):
         if value < 0:
             raise ConfigError(f"{name} must not be negative")
     for name, value in (("DOWNLOAD_LOG_INTERVAL", settings.download_log_interval),
                         ("ROLLUP_INTERVAL", settings.rollup_interval),
                         ("CLAIM_OWNER_RESPONSE_DAYS", settings.claim_owner_response_days),
-                        ("WEBHOOK_LIMIT", settings.webhook_limit)):
+                        ("WEBHOOK_LIMIT", settings.webhook_limit),
+                        ("UPLOAD_RATE_WINDOW", settings.upload_rate_window)):
         if value <= 0:
             raise ConfigError(f"{name} must be positive")
     return settings

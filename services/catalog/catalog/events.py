@@ -279,6 +279,14 @@ class DownloadsRolledUpData(_PackageRef):
                               metadata={"description": "the same, per version (versions deleted since are left out)"})
 
 
+class UsageChangedData(ma.Schema):
+    owner = _text("the user or organization whose stored bytes changed", required=True)
+    used_bytes = ma.fields.Integer(required=True, metadata={
+        "description": "bytes of every file of the owner's repositories (published or not)"})
+    revision = ma.fields.Integer(required=True, metadata={
+        "description": "grows with every change of this owner's usage: keep the highest"})
+
+
 REPO_CREATED = EventType("catalog.repo.created", RepoData, description="A repository was created.")
 REPO_UPDATED = EventType("catalog.repo.updated", RepoData,
                          description="A repository's description, labels or signing flags changed.")
@@ -338,6 +346,9 @@ WEBHOOK_DELETED = EventType("catalog.webhook.deleted", WebhookDeletedData, descr
 WEBHOOK_TEST_REQUESTED = EventType(
     "catalog.webhook.test_requested", WebhookTestRequestedData,
     description="A publisher asked for a test call of a webhook for one release; the notifier delivers it.")
+USAGE_CHANGED = EventType("catalog.usage.changed", UsageChangedData,
+                          description="The bytes an owner stores changed (an upload, a replaced, moved or deleted "
+                                      "file, version, package or repository): Bintray's quota_used_bytes.")
 DOWNLOADS_ROLLED_UP = EventType("catalog.downloads.rolled_up", DownloadsRolledUpData,
                                 description="A package's downloads of one past day (UTC), announced once per "
                                             "package and day.")
@@ -347,4 +358,4 @@ ALL = [REPO_CREATED, REPO_UPDATED, REPO_DELETED, PACKAGE_CREATED, PACKAGE_UPDATE
        PERMISSION_SET, PERMISSION_REMOVED, PACKAGE_LINKED, PACKAGE_UNLINKED, PACKAGE_OWNERSHIP_TRANSFERRED,
        INCLUSION_REQUESTED, INCLUSION_APPROVED, INCLUSION_REJECTED,
        CLAIM_FILED, CLAIM_CONSENTED, CLAIM_OBJECTED, CLAIM_WITHDRAWN, CLAIM_DECIDED, CLAIM_CLOSED,
-       WEBHOOK_REGISTERED, WEBHOOK_DELETED, WEBHOOK_TEST_REQUESTED, DOWNLOADS_ROLLED_UP]
+       WEBHOOK_REGISTERED, WEBHOOK_DELETED, WEBHOOK_TEST_REQUESTED, DOWNLOADS_ROLLED_UP, USAGE_CHANGED]

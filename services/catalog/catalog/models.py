@@ -412,3 +412,28 @@ class GpgKeyReplica(Base):
     has_private_key: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     passphrase_protected: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     changed_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+
+class OwnerUsage(Base):
+    """The bytes an owner's files take (every version, published or not), announced with each change
+    (``catalog.usage.changed``); its row is locked while an upload is checked against the quota, so that
+    concurrent uploads of one owner cannot both squeeze under it."""
+
+    __tablename__ = "owner_usage"
+
+    owner: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    used_bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+
+class UploadWindow(Base):
+    """Uploads a user started in one window of ``UPLOAD_RATE_WINDOW`` seconds (the upload rate limit)."""
+
+    __tablename__ = "upload_windows"
+
+    user_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)
+    uploads: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    __table_args__ = (sa.Index("ix_upload_windows_window_start", "window_start"),)

@@ -71,15 +71,23 @@ def test_linked_files_download_through_the_aggregate_beside_its_own(world, clien
         assert conn.scalar(sa.select(sa.func.sum(DownloadCount.count))) == 1
 
 
-def test_the_aggregates_own_file_wins_a_shared_path(world, client):
+def test_the_aggregates_own_file_wins_a_shared_path(world, client, service_headers):
     olga = world.headers("olga")
     world.create_package("hub", "center", "own", olga)
-    world.upload("hub", "center", "own", "1", "org/tool/tool-1.0.jar", b"mine", olga)  # not even published
+    world.upload("hub", "center", "own", "1", "org/tool/tool-1.0.jar", b"mine", olga)  # not published yet
     link(client, olga)
     uri = "/dl/hub/center/org/tool/tool-1.0.jar"
-    assert client.get("/internal/downloads/decision", headers={"X-Original-URI": uri}).status_code == 403
-    assert client.get(uri).status_code == 401
+    # an unpublished file exists for its publishers only: everyone else gets the linked file, as at a free path
+    assert client.get("/internal/downloads/decision",
+                      headers={**service_headers, "X-Original-URI": uri}).status_code == 200
+    assert client.get(uri).headers["X-Checksum-Sha2"] == hashlib.sha256(JAR).hexdigest()
     assert client.get(uri, headers=olga).headers["X-Checksum-Sha2"] == hashlib.sha256(b"mine").hexdigest()
+    # once published, the aggregate's own file wins for everyone
+    assert world.publish("hub", "center", "own", "1", olga).status_code == 200
+    assert client.get("/internal/downloads/decision",
+                      headers={**service_headers, "X-Original-URI": uri}).headers["X-Checksum-Sha2"] == \
+        hashlib.sha256(b"mine").hexdigest()
+    assert client.get(uri).headers["X-Checksum-Sha2"] == hashlib.sha256(b"mine").hexdigest()
 
 
 def test_a_path_prefix_limits_what_is_included(world, client):

@@ -31,7 +31,8 @@ UPLOAD_DOC = {
         "* `PUT /content/:subject/:repo/:file_path;bt_package=:package;bt_version=:version;publish=1;override=1`\n\n"
         "The version is created when needed. `X-Checksum-Sha2`, when given, must match the content (409 "
         "otherwise). An existing path answers 409 unless `override=1`; a path of another version never "
-        "changes hands."),
+        "changes hands. Beyond the owner's storage quota the upload answers 413, beyond the caller's upload "
+        "rate 429 (with Retry-After)."),
     "requestBody": {"required": True, "content": {"application/octet-stream": {
         "schema": {"type": "string", "format": "binary"}}}},
 }
@@ -105,7 +106,8 @@ class Content(MethodView):
         flask.request.max_content_length = cat.settings.max_upload_bytes
         uploaded = content.upload(cat.uow, cat.storage, actor, cmd, flask.request.stream,
                                   limit=cat.settings.max_upload_bytes, base_url=cat.settings.public_base_url,
-                                  clock=cat.clock)
+                                  clock=cat.clock, limits=cat.upload_limits(),
+                                  announced_size=flask.request.content_length)
         UPLOADS.inc()
         UPLOADED_BYTES.inc(uploaded.size)
         passphrase = flask.request.headers.get("X-GPG-PASSPHRASE")

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 from catalog import events
 from catalog.models import Claim, ClaimStep, File, Package, PackageMove, Repo
-from catalog.use_cases import links, webhooks
+from catalog.use_cases import links, usage, webhooks
 from catalog.use_cases.access import PUBLISH, find_repo, level_on, repo_for, speaks_for, subject_admins
 from catalog.use_cases.inclusion import parse_repo_ref
 from catalog.use_cases.versions import locate
@@ -263,6 +263,7 @@ def _transfer(uow: UnitOfWork, claim: Claim, package: Package, actor: str, now: 
         "claim_id": claim.id, "revision": package.revision},
         subject=f"{target.owner}/{target.name}/{package.name}")
     _close_others(uow, claim, target, now)
+    usage.settle(uow, source.owner, target.owner)
 
 
 def _close_others(uow: UnitOfWork, moved_by: Claim, target: Repo, now: datetime) -> None:

@@ -16,13 +16,14 @@ from catalog import events
 from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
 from catalog.use_cases import signatures
+from catalog.use_cases import usage
 from catalog.use_cases.access import PUBLISH, repo_for
 from catalog.use_cases.names import check_package_name, check_path, check_version_name
 from catalog.use_cases.packages import find_package
 from catalog.use_cases.versions import add_version, locate, version_event_ref
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
-from packyard.errors import Conflict, Invalid, NotFound
+from packyard.errors import Conflict, Invalid, NotFound, TooLarge
 
 
 def download_url(base_url: str, owner: str, repo: str, path: str) -> str:
@@ -57,13 +58,16 @@ class Uploaded:
 
 
 def upload(uow_factory: Callable[[], UnitOfWork], storage: BlobStorage, actor: Principal, cmd: Upload,
-           body: BinaryIO, *, limit: int, base_url: str, clock: Callable[[], datetime]) -> Uploaded:
+           body: BinaryIO, *, limit: int, base_url: str, clock: Callable[[], datetime],
+           limits: usage.Limits = usage.Limits(), announced_size: int | None = None) -> Uploaded:
     """Receive one file into a version, creating the version when needed (Bintray's upload).
 
     Unlike other use cases this one commits: the body may take minutes to arrive, so everything
     that can refuse the upload is checked in a first short transaction before a byte is read, the
     content streams into the blob store with no transaction open, and a second transaction records
-    the file (checking again, since the world may have changed meanwhile).
+    the file (checking again, since the world may have changed meanwhile). The upload is counted
+    against the caller's rate limit first, and the owner's storage quota is checked before a byte
+    is read (``announced_size``: the request's Content-Length) and again when the file is recorded.
     """
     check_path(cmd.path)
     check_package_name(cmd.package)
@@ -71,14 +75,30 @@ def upload(uow_factory: Callable[[], UnitOfWork], storage: BlobStorage, actor: P
     if cmd.sha256 is not None and (len(cmd.sha256) != 64 or any(c not in "0123456789abcdef" for c in cmd.sha256)):
         raise Invalid("X-Checksum-Sha2 must be a hex SHA-256")
     with uow_factory() as uow:
-        _check_upload(uow, actor, cmd)
-    with storage.receive(body, limit=limit) as incoming:
+        usage.count_upload(uow, actor.user_id, limits, clock())
+        uow.commit()
+    receive_limit = limit
+    with uow_factory() as uow:
+        repo, _package, existing = _check_upload(uow, actor, cmd)
+        if limits.quota_bytes:
+            replaced = existing.size if existing is not None else 0
+            used = usage.measure(uow.session, repo.owner) - replaced
+            if announced_size is not None:
+                usage.check_quota(used, announced_size, repo.owner, limits)
+            receive_limit = min(limit, max(limits.quota_bytes - used, 0))
+    try:
+        received = storage.receive(body, limit=receive_limit)
+    except TooLarge:
+        if receive_limit < limit:
+            usage.check_quota(used, receive_limit + 1, cmd.owner, limits)
+        raise
+    with received as incoming:
         if cmd.sha256 is not None and incoming.sha256 != cmd.sha256:
             raise Conflict(f"Checksum mismatch: the content's SHA-256 is {incoming.sha256}, "
                            f"not {cmd.sha256} as X-Checksum-Sha2 says")
         incoming.commit()
     with uow_factory() as uow:
-        file = _record_upload(uow, actor, cmd, incoming, clock(), base_url)
+        file = _record_upload(uow, actor, cmd, incoming, clock(), base_url, limits)
         uow.commit()
     return Uploaded(file.path, file.size, file.sha1, file.sha256, file.published_at is not None)
 
@@ -100,9 +120,12 @@ def _check_upload(uow: UnitOfWork, actor: Principal, cmd: Upload) -> tuple[Repo,
 
 
 def _record_upload(uow: UnitOfWork, actor: Principal, cmd: Upload, incoming: Any, now: datetime,
-                   base_url: str) -> File:
+                   base_url: str, limits: usage.Limits) -> File:
     session = uow.session
     repo, package, existing = _check_upload(uow, actor, cmd)
+    usage.lock(uow, repo.owner)  # until commit: concurrent uploads of this owner queue here
+    replaced = existing.size if existing is not None else 0
+    usage.check_quota(usage.measure(session, repo.owner) - replaced, incoming.size, repo.owner, limits)
     version = session.scalars(sa.select(Version).where(Version.package_id == package.id,
                                                        Version.name == cmd.version)).first()
     if version is None:
@@ -130,6 +153,7 @@ def _record_upload(uow: UnitOfWork, actor: Principal, cmd: Upload, incoming: Any
     version.updated = now
     if cmd.publish:
         _publish(uow, actor, repo, package, version, [file], now, base_url)
+    usage.settle(uow, repo.owner)
     return file
 
 
@@ -182,6 +206,7 @@ def publish_version(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pa
         if files:
             uow.session.execute(sa.delete(File).where(File.id.in_([f.id for f in files])))
             found.version.updated = now
+            usage.settle(uow, found.repo.owner)
         return len(files)
     _publish(uow, actor, found.repo, found.package, found.version, files, now, base_url)
     return len(files)
@@ -206,3 +231,4 @@ def delete_content(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pat
         _announce_deleted(uow, found, package, version, file)
     signatures.drop_signature(uow, found, file)  # a file's signature goes with it
     session.delete(file)
+    usage.settle(uow, found.owner)

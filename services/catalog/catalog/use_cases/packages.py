@@ -12,6 +12,7 @@ import sqlalchemy.exc
 
 from catalog import events, licenses
 from catalog.models import Package, Repo
+from catalog.use_cases import usage
 from catalog.use_cases.access import PUBLISH, repo_for
 from catalog.use_cases.names import check_package_name
 from packyard.auth import Principal
@@ -129,3 +130,4 @@ def delete_package(uow: UnitOfWork, actor: Principal, owner: str, repo_name: str
     session.expunge(package)
     uow.publish(events.PACKAGE_DELETED, {"owner": owner, "repo": repo_name, "private": repo.private,
                                          "package": name}, subject=f"{owner}/{repo_name}/{name}")
+    usage.settle(uow, repo.owner)

@@ -12,7 +12,7 @@ import sqlalchemy.exc
 
 from catalog import events
 from catalog.models import Repo, RepoPermission, Team
-from catalog.use_cases import signatures, subjects
+from catalog.use_cases import signatures, subjects, usage
 from catalog.use_cases.access import (
     ADMIN, LEVELS, ORG_ADMIN_ROLES, find_repo, live_subject, may_create_repo_in, repo_for,
 )
@@ -124,6 +124,7 @@ def _delete(uow: UnitOfWork, repo: Repo) -> None:
     uow.session.execute(sa.delete(Repo).where(Repo.id == repo.id))
     uow.session.expunge(repo)
     uow.publish(events.REPO_DELETED, data, subject=f"{data['owner']}/{data['repo']}")
+    usage.settle(uow, data["owner"])
 
 
 def remove_all_of(uow: UnitOfWork, owner: str) -> int:

@@ -11,6 +11,7 @@ import sqlalchemy.exc
 
 from catalog import events
 from catalog.models import Package, Repo, Version
+from catalog.use_cases import usage
 from catalog.use_cases.access import PUBLISH, READ, RepoAccess, repo_for
 from catalog.use_cases.names import check_version_name
 from catalog.use_cases.packages import find_package
@@ -118,3 +119,4 @@ def delete_version(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pac
     uow.session.execute(sa.delete(Version).where(Version.id == version.id))
     uow.session.expunge(version)
     uow.publish(events.VERSION_DELETED, data, subject=f"{owner}/{repo}/{package}/{data['version']}")
+    usage.settle(uow, found.repo.owner)
