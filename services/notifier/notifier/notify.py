@@ -7,6 +7,7 @@ the unique keys (user, kind, event) so that running a batch twice leaves the sam
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -78,12 +79,16 @@ def tell_many(uow: UnitOfWork, notice: Notice, user_ids: Sequence[str], *, now: 
         return 0
     session = uow.session
     rows = session.execute(
-        sa.select(Recipient, Setting)
+        sa.select(Recipient.user_id, Recipient.username, Recipient.email, Recipient.email_bounced_at,
+                  Recipient.release_alerts_email, Recipient.news_email, Setting.in_app, Setting.email.label("mode"))
         .outerjoin(Setting, sa.and_(Setting.user_id == Recipient.user_id, Setting.kind == notice.kind))
         .where(Recipient.user_id.in_(list(user_ids)), Recipient.deleted_at.is_(None))).all()
     in_app, mails, digests = [], [], []
-    for recipient, setting in rows:
-        choice = choice_for(recipient, setting, notice.kind)
+    for recipient in rows:
+        if recipient.mode is not None:
+            choice = Choice(recipient.in_app, recipient.mode)
+        else:
+            choice = choice_for(recipient, None, notice.kind)  # type: ignore[arg-type]
         if choice.in_app:
             in_app.append({"id": str(uuid.uuid4()), "user_id": recipient.user_id, "type": notice.kind,
                            "title": notice.title[:200], "body": notice.body, "created_at": now, "read_at": None,
@@ -100,13 +105,56 @@ def tell_many(uow: UnitOfWork, notice: Notice, user_ids: Sequence[str], *, now: 
             digests.append({"id": str(uuid.uuid4()), "user_id": recipient.user_id, "kind": notice.kind,
                             "mode": choice.email, "event_id": notice.event_id, "title": notice.title[:300],
                             "link": notice.link, "created_at": now, "digest_id": None})
-    created = _insert(session, Notification.__table__, in_app)
+    if session.get_bind().dialect.name == "postgresql":
+        created, mailed = _insert_pg(session, notice, in_app, mails, digests, now)
+    else:
+        created = _insert(session, Notification.__table__, in_app)
+        mailed = _insert(session, EmailDelivery.__table__, mails)
+        _insert(session, DigestItem.__table__, digests)
     if created:
         metrics.NOTIFICATIONS_CREATED.labels(notice.kind).inc(created)
-    if _insert(session, EmailDelivery.__table__, mails):
+    if mailed:
         _wake_mail(session)
-    _insert(session, DigestItem.__table__, digests)
     return created
+
+
+def _insert_pg(session: Session, notice: Notice, in_app: list[dict[str, Any]], mails: list[dict[str, Any]],
+               digests: list[dict[str, Any]], now: datetime) -> tuple[int, int]:
+    """The same rows in three statements whose parameters are arrays: a batch of hundreds of recipients
+    costs no more to send and parse than one (the rows of a batch differ only by recipient)."""
+    created = mailed = 0
+    if in_app:
+        created = len(session.execute(sa.text("""
+            INSERT INTO notifications (id, user_id, type, title, body, created_at, read_at, event_id, link, data)
+            SELECT gen_random_uuid()::text, u, :type, :title, :body, :now, NULL, :event_id, :link,
+                   CAST(:data AS json)
+            FROM unnest(CAST(:users AS text[])) AS u
+            ON CONFLICT DO NOTHING RETURNING id"""), {
+            "type": notice.kind, "title": notice.title[:200], "body": notice.body, "now": now,
+            "event_id": notice.event_id, "link": notice.link,
+            "data": json.dumps(notice.data) if notice.data is not None else None,
+            "users": [r["user_id"] for r in in_app]}).all())
+    if mails:
+        base = {k: v for k, v in mails[0]["context"].items() if k != "username"}
+        mailed = len(session.execute(sa.text("""
+            INSERT INTO email_deliveries (id, event_id, user_id, recipient, template, context, status, attempts,
+                                          next_attempt_at, created_at)
+            SELECT gen_random_uuid()::text, :event_id, m.u, m.e, :template,
+                   (CAST(:context AS jsonb) || jsonb_build_object('username', m.n))::json, 'pending', 0, :now, :now
+            FROM unnest(CAST(:users AS text[]), CAST(:emails AS text[]), CAST(:names AS text[])) AS m(u, e, n)
+            ON CONFLICT DO NOTHING RETURNING id"""), {
+            "event_id": notice.event_id, "template": mails[0]["template"], "context": json.dumps(base, default=str),
+            "now": now, "users": [m["user_id"] for m in mails], "emails": [m["recipient"] for m in mails],
+            "names": [m["context"].get("username") for m in mails]}).all())
+    if digests:
+        session.execute(sa.text("""
+            INSERT INTO digest_items (id, user_id, kind, mode, event_id, title, link, created_at)
+            SELECT gen_random_uuid()::text, d.u, :kind, d.m, :event_id, :title, :link, :now
+            FROM unnest(CAST(:users AS text[]), CAST(:modes AS text[])) AS d(u, m)
+            ON CONFLICT DO NOTHING"""), {
+            "kind": notice.kind, "event_id": notice.event_id, "title": notice.title[:300], "link": notice.link,
+            "now": now, "users": [d["user_id"] for d in digests], "modes": [d["mode"] for d in digests]})
+    return created, mailed
 
 
 def user_ids_of(session: Session, usernames: Iterable[str]) -> list[str]:
