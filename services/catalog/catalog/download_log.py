@@ -8,8 +8,9 @@ and after catalog's ``X-Accel-Redirect`` alike — to ``downloads-<host>-<YYYY-M
      "bytes":1048576,"range":"","country":"DE","blob":"ab/cd/abcd…"}
 
 The worker's :class:`DownloadLogIngester` reads the complete lines each file gained since its
-last pass and counts them as the API counts its own downloads (a GET answered 200, or 206 for a
-range starting at byte 0; not HEAD, not 304) into the same counters.
+last pass and counts them as the API counts its own downloads (a GET answered 200, or 206 for one
+range covering the whole file; not HEAD, not 304, not the pieces of a resumed or split transfer)
+into the same counters.
 
 Exactly once: the position reached in each file is stored in ``download_log_positions`` in the
 same transaction as the counts of the lines before it, so a crash, a restart or several worker
@@ -57,20 +58,36 @@ FILE_PATTERN = re.compile(r"downloads-.+?(?:-(\d{4}-\d{2}-\d{2}))?\.log")
 CHUNK_BYTES = 4 * 1024 * 1024
 
 
+WHOLE = -1  # what a download needs to cover: the whole file, whatever its size
+
+
 def is_counted(line: dict[str, Any]) -> bool:
-    """A download the API would have counted: a GET fetching the file from its first byte."""
+    """A download the API would count, if the file is large enough to be covered (see :func:`needed_end`)."""
+    return needed_end(line) is not None
+
+
+def needed_end(line: dict[str, Any]) -> int | None:
+    """A GET that fetched the whole file: :data:`WHOLE` for a 200 or a 206 of ``bytes=0-``; for a 206 of
+    ``bytes=0-N`` the last byte it covered (it counts only when the file has no byte after ``N``); None for
+    anything else (HEAD, 304, a range starting later, several ranges: resumed or partial transfers,
+    which would let a client inflate the count with many small ranges)."""
     if line.get("method") != "GET":
-        return False
+        return None
     status = line.get("status")
     if status == 200:
-        return True
+        return WHOLE
     if status != 206:
-        return False
+        return None
     ranges = str(line.get("range") or "").strip().lower()
-    if not ranges.startswith("bytes="):
-        return False
-    first = ranges[len("bytes="):].split(",", 1)[0].strip()
-    return first.split("-", 1)[0].strip() == "0"
+    if not ranges.startswith("bytes=") or "," in ranges:
+        return None
+    first, dash, last = ranges[len("bytes="):].strip().partition("-")
+    if not dash or first.strip() != "0":
+        return None
+    last = last.strip()
+    if not last:
+        return WHOLE
+    return int(last) if last.isdigit() and len(last) <= 19 else None
 
 
 def _day_of(moment: Any) -> date | None:
@@ -89,7 +106,7 @@ def _day_of(moment: Any) -> date | None:
 class _Batch:
     """Downloads per (uri, day, country) in a chunk of lines, and the lines skipped per reason."""
 
-    counts: dict[tuple[str, date, str], int]
+    counts: dict[tuple[str, date, str, int], int]  # (uri, day, country, last byte needed) -> downloads
     skipped: dict[str, int]
 
     def skip(self, reason: str, n: int = 1) -> None:
@@ -200,7 +217,8 @@ class DownloadLogIngester:
             if not isinstance(line, dict) or not isinstance(line.get("uri"), str):
                 batch.skip("malformed")
                 continue
-            if not is_counted(line):
+            end = needed_end(line)
+            if end is None:
                 batch.skip("not_a_download")
                 continue
             day = _day_of(line.get("time"))
@@ -208,19 +226,22 @@ class DownloadLogIngester:
                 batch.skip("malformed")
                 continue
             country = country_of(line.get("country") if isinstance(line.get("country"), str) else None)
-            key = (line["uri"], day, country)
+            key = (line["uri"], day, country, end)
             batch.counts[key] = batch.counts.get(key, 0) + 1
         return batch
 
     def _count(self, conn: sa.Connection, batch: _Batch) -> int:
         files: dict[str, CountedFile | None] = {}
         counts: dict[tuple[int, date, str], list[int]] = {}
-        for (uri, day, country), n in batch.counts.items():
+        for (uri, day, country, end), n in batch.counts.items():
             if uri not in files:
                 files[uri] = self._resolve(conn, uri)
             found = files[uri]
             if found is None:
                 batch.skip("unknown_file", n)
+                continue
+            if end != WHOLE and end < found.size - 1:
+                batch.skip("partial_range", n)
                 continue
             entry = counts.setdefault((found.file_id, day, country), [found.version_id, found.package_id, 0])
             entry[2] += n

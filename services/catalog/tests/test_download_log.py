@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
-from catalog.download_log import DownloadLogIngester, is_counted
+from catalog.download_log import WHOLE, DownloadLogIngester, is_counted, needed_end
 from catalog.models import DownloadCount, DownloadLogPosition
 
 URI = "/dl/alice/main/org/tool/tool-1.0.jar"
@@ -73,8 +73,12 @@ def skipped(reason):
 
 def test_what_counts_as_a_download():
     assert is_counted({"method": "GET", "status": 200})
-    assert is_counted({"method": "GET", "status": 206, "range": "bytes=0-1023"})
-    assert is_counted({"method": "GET", "status": 206, "range": "bytes=0-10,20-30"})
+    assert is_counted({"method": "GET", "status": 206, "range": "bytes=0-1023"})  # when the file has 1024 bytes
+    assert needed_end({"method": "GET", "status": 206, "range": "bytes=0-1023"}) == 1023
+    assert needed_end({"method": "GET", "status": 206, "range": "bytes=0-"}) == WHOLE
+    assert needed_end({"method": "GET", "status": 200}) == WHOLE
+    assert not is_counted({"method": "GET", "status": 206, "range": "bytes=0-10,20-30"})
+    assert not is_counted({"method": "GET", "status": 206, "range": "bytes=0-x"})
     assert not is_counted({"method": "GET", "status": 206, "range": "bytes=500-"})
     assert not is_counted({"method": "GET", "status": 206, "range": "bytes=-500"})
     assert not is_counted({"method": "HEAD", "status": 200})
@@ -85,7 +89,7 @@ def test_what_counts_as_a_download():
 def test_logged_downloads_are_counted_like_the_apis_own(published, catalog, logs, ingester):
     log = logs / f"downloads-gw1-{TODAY}.log"
     log.write_text(line(country="de") + line(country="DE") + line(country="somewhere") + line(method="HEAD")
-                   + line(status=304) + line(status=206, range_="bytes=0-99", country="FR")
+                   + line(status=304) + line(status=206, range_="bytes=0-999", country="FR")
                    + line(status=206, range_="bytes=100-") + line(uri=URI + "?from=mirror")
                    + line(time="2026-11-24T23:59:59-01:00"))  # the 25th in UTC
     assert ingester().run_once() == 6
@@ -227,3 +231,17 @@ def test_the_worker_runs_the_ingester_behind_a_gateway_only(catalog, make_settin
         assert {loop.name for loop in alone.worker_loops()} == {"download-rollups"}
     finally:
         alone.close()
+
+
+def test_a_206_counts_only_when_its_range_covers_the_whole_file(published, catalog, logs, ingester):
+    """The file has 1000 bytes: many small ranges of it are not many downloads."""
+    before = skipped("partial_range")
+    log = logs / f"downloads-gw1-{TODAY}.log"
+    pieces = [line(status=206, range_=f"bytes=0-{end}") for end in (0, 9, 99, 998)]
+    whole = [line(status=206, range_=r) for r in ("bytes=0-", "bytes=0-999", "bytes=0-5000")]
+    others = [line(status=206, range_="bytes=0-499,500-"), line(status=206, range_="bytes=1-"),
+              line(status=206, range_="bytes=-1000")]
+    log.write_text("".join(pieces + whole + others))
+    assert ingester().run_once() == 3
+    assert total(catalog) == 3
+    assert skipped("partial_range") - before == 4

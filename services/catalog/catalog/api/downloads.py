@@ -61,14 +61,20 @@ def _checksums(response: flask.Response, download: Download) -> flask.Response:
 
 
 def _is_a_download(download: Download) -> bool:
-    """A GET fetching the file from its start, not a revalidation or the rest of a resumed transfer."""
+    """A GET fetching the whole file: not a revalidation, not a piece of a resumed or split transfer (a range
+    counts only when it is one range covering every byte, so that many small ranges cannot inflate the count)."""
     request = flask.request
     if request.method != "GET":
         return False
     if request.if_none_match and request.if_none_match.contains(download.sha256):
         return False
     ranges = request.range
-    return ranges is None or not ranges.ranges or ranges.ranges[0][0] == 0
+    if ranges is None or not ranges.ranges:
+        return True
+    if len(ranges.ranges) != 1:
+        return False
+    start, stop = ranges.ranges[0]  # stop is exclusive, None for "to the end"
+    return start == 0 and (stop is None or stop >= download.size)
 
 
 @blp.route("/dl/<subject>/<repo>/<path:file_path>")

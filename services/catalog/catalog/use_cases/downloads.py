@@ -62,6 +62,7 @@ class CountedFile:
     file_id: int
     version_id: int
     package_id: int
+    size: int
 
 
 def parse_download_uri(uri: str) -> tuple[str, str, str] | None:
@@ -241,12 +242,12 @@ def counted_file(conn: sa.Connection, owner: str, repo: str, path: str) -> Count
     repository's own file, a linked one, or one of a package that moved away. None when unknown."""
     row = conn.execute(_direct_statement(), {"owner": owner, "repo": repo, "path": path}).first()
     if row is not None and row.id is not None:
-        return CountedFile(row.id, row.version_id, row.package_id)
+        return CountedFile(row.id, row.version_id, row.package_id, row.size)
     if row is not None:
         linked = conn.execute(_linked_statement(), {"repo_id": row.repo_key, "path": path}).first()
         if linked is not None:
-            return CountedFile(linked.id, linked.version_id, linked.package_id)
+            return CountedFile(linked.id, linked.version_id, linked.package_id, linked.size)
     moved = conn.execute(_moved_statement(), {"owner": owner, "repo": repo, "path": path}).first()
     if moved is not None:
-        return CountedFile(moved.file_id, moved.version_id, moved.package_id)
+        return CountedFile(moved.file_id, moved.version_id, moved.package_id, moved.size)
     return None
