@@ -38,6 +38,8 @@ class FollowEvent(ma.Schema):
     followee = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
     followers_count = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
     revision = ma.fields.Integer(required=True)
+    # Grows with every change of the followee's count, whoever the follower: the order of counts.
+    count_revision = ma.fields.Integer(load_default=None, allow_none=True)
 
 
 class PermissionEvent(ma.Schema):
@@ -94,9 +96,12 @@ def on_follow_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any])
         name = model.username if model is User else model.name
         subject = uow.session.scalars(sa.select(model).where(name == data["followee"]).with_for_update()).first()
         if subject is not None:
-            if data["revision"] > subject.followers_revision:
+            # count_revision orders the followee's count across followers (revision is one follower's own
+            # relationship); events from before count_revision existed fall back to revision.
+            order = data["count_revision"] if data["count_revision"] is not None else data["revision"]
+            if order > subject.followers_revision:
                 subject.followers_count = data["followers_count"]
-                subject.followers_revision = data["revision"]
+                subject.followers_revision = order
             return
 
 

@@ -79,6 +79,24 @@ def test_follower_counts_follow_the_highest_revision(api, runner):
     assert api.client.get("/users/alice").json["followers_count"] == 1
 
 
+def test_two_followers_never_make_the_count_go_backwards_or_stall(api, runner):
+    """Each follower's own ``revision`` starts at 1; the followee's ``count_revision`` orders the count."""
+    api.signup("alice")
+
+    def changed(follower, count, revision, count_revision, type_="social.follow.started"):
+        return event(type_, {"follower": follower, "followee": "alice", "followee_type": "user",
+                             "followers_count": count, "revision": revision, "count_revision": count_revision})
+
+    bob_follows, carol_follows = changed("bob", 1, 1, 1), changed("carol", 2, 1, 2)
+    bob_leaves = changed("bob", 1, 2, 3, type_="social.follow.stopped")
+    # delivered out of order: carol's follow (count 2) after bob left (count 1), bob's follow last
+    assert handle(runner, bob_leaves, carol_follows, bob_follows) == ["processed"] * 3
+    assert api.client.get("/users/alice").json["followers_count"] == 1
+    dave_follows = changed("dave", 2, 1, 4)  # a new follower's first revision (1) still moves the count
+    handle(runner, dave_follows)
+    assert api.client.get("/users/alice").json["followers_count"] == 2
+
+
 def test_a_redelivered_event_has_no_second_effect(api, runner):
     api.signup("alice")
     created = repo("catalog.repo.created", "alice", "maven", time="2026-01-01T00:00:00.000Z")

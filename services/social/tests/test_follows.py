@@ -1,0 +1,80 @@
+from packyard.consumer import Outcome
+
+
+def test_following_a_user_lists_them_both_ways_and_publishes_the_count(world, client):
+    alice, bob = world.user("alice", full_name="Alice Liddell"), world.user("bob")
+    world.user("carol")
+    assert client.put("/me/following/alice", headers=bob).status_code == 204
+    assert client.put("/me/following/alice", headers=bob).status_code == 204  # idempotent
+    followers = client.get("/users/alice/followers")
+    assert followers.status_code == 200 and followers.headers["X-RangeLimit-Total"] == "1"
+    [entry] = followers.json
+    assert entry["name"] == "bob" and entry["full_name"] == "Bob" and len(entry["gravatar_id"]) == 32
+    assert entry["avatar_url"] == "/users/bob/avatar"
+    assert [p["name"] for p in client.get("/users/bob/following").json] == ["alice"]
+    assert [p["name"] for p in client.get("/me/following", headers=bob).json] == ["alice"]
+    [started] = world.published("social.follow.started")
+    assert started == {"follower": "bob", "followee": "alice", "followee_type": "user", "followers_count": 1,
+                       "revision": 1, "count_revision": 1}
+    assert client.delete("/me/following/alice", headers=bob).status_code == 204
+    assert client.delete("/me/following/alice", headers=bob).status_code == 204
+    assert client.get("/users/alice/followers").json == []
+    [stopped] = world.published("social.follow.stopped")
+    assert stopped["followers_count"] == 0 and stopped["revision"] == 2 and stopped["count_revision"] == 2
+    assert alice
+
+
+def test_two_followers_make_the_count_revision_grow_for_the_followee(world, client):
+    world.user("alice")
+    bob, carol = world.user("bob"), world.user("carol")
+    client.put("/me/following/alice", headers=bob)
+    client.put("/me/following/alice", headers=carol)
+    client.delete("/me/following/alice", headers=bob)
+    events = world.published()
+    assert [(e["follower"], e["followers_count"], e["revision"], e["count_revision"]) for e in events] == [
+        ("bob", 1, 1, 1), ("carol", 2, 1, 2), ("bob", 1, 2, 3)]
+    # keeping the highest count_revision gives the right count in any delivery order
+    latest = max(events, key=lambda e: e["count_revision"])
+    assert latest["followers_count"] == 1
+
+
+def test_organizations_can_be_followed(world, client):
+    world.user("alice")
+    bob = world.user("bob")
+    world.org("acme", owner="alice")
+    assert client.put("/me/following/acme", headers=bob).status_code == 204
+    assert [p["name"] for p in client.get("/orgs/acme/followers").json] == ["bob"]
+    following = client.get("/users/bob/following").json
+    assert following[0]["name"] == "acme" and following[0]["type"] == "org"
+    assert world.published("social.follow.started")[0]["followee_type"] == "org"
+    assert client.get("/orgs/alice/followers").status_code == 404  # a user, not an organization
+
+
+def test_bad_follows_answer_4xx_and_change_nothing(world, client):
+    bob = world.user("bob")
+    response = client.put("/me/following/bob", headers=bob)
+    assert response.status_code == 400 and response.json == {"message": "You cannot follow yourself"}
+    response = client.put("/me/following/ghost", headers=bob)
+    assert response.status_code == 404 and response.json == {"message": "Subject 'ghost' was not found"}
+    assert client.put("/me/following/bob").status_code == 401
+    assert client.delete("/me/following/bob").status_code == 401
+    assert client.get("/users/ghost/followers").status_code == 404
+    assert client.get("/orgs/ghost/followers").status_code == 404
+    assert world.published() == []
+
+
+def test_followers_are_paged_like_bintray(world, client):
+    world.user("star")
+    for n in range(53):
+        client.put("/me/following/star", headers=world.user(f"fan{n:02d}"))
+    first = client.get("/users/star/followers")
+    assert len(first.json) == 50 and first.headers["X-RangeLimit-Total"] == "53"
+    second = client.get("/users/star/followers?start_pos=50")
+    assert len(second.json) == 3 and second.headers["X-RangeLimit-EndPos"] == "52"
+
+
+def test_a_follow_event_redelivered_by_identity_is_processed_once(world):
+    assert world.deliver("identity.user.registered", {"user_id": "u1", "username": "dora"},
+                         event_id="e-1") == Outcome.PROCESSED
+    assert world.deliver("identity.user.registered", {"user_id": "u1", "username": "dora"},
+                         event_id="e-1") == Outcome.DUPLICATE
