@@ -14,10 +14,15 @@ Guarantees (DESIGN §3):
 * **ack after commit** — a message is acknowledged only after the transaction holding
   its effects (and any events it publishes, via the outbox) has committed;
 * **bounded, delayed retries** — a handler that raises is retried ``max_retries`` times,
-  each after ``delay_ms`` (the message waits in ``<queue>.retry``); then it is parked in
+  each after ``delay_ms`` (the message waits in ``<queue>.delay``, reached through the
+  service's own ``<service>.retry`` exchange); then it is parked in
   ``<service>.dlq`` with the error, and the messages behind it keep flowing. A message
   that kills the worker before its ack is redelivered by RabbitMQ at most
   ``delivery_limit`` times, then dead-lettered too;
+* **the source is checked** — an event whose CloudEvents ``source`` is not the service
+  that owns the exchange it arrived on (``/catalog`` on ``catalog.events``) is refused:
+  parked in the dead-letter queue at once, never handled and never retried. Together with
+  one broker user per service this keeps a service from speaking for another;
 * **database outages are not the message's fault** — when the database cannot be
   reached the runner holds the message, backs off and tries again, without spending a
   retry, so an outage does not fill the dead-letter queue;
@@ -48,12 +53,17 @@ from packyard import amqp, context, metrics
 from packyard.db import UnitOfWork, utcnow
 from packyard.events import CloudEvent, parse_envelope
 
-__all__ = ["Handler", "ConsumerQueue", "ConsumerRunner", "Outcome", "RETRIES_HEADER"]
+__all__ = ["Handler", "ConsumerQueue", "ConsumerRunner", "Outcome", "RETRIES_HEADER", "SourceMismatch"]
 
 log = logging.getLogger(__name__)
 
 RETRIES_HEADER = "x-packyard-retries"
 ERROR_HEADER = "x-packyard-error"
+EXCHANGE_HEADER = "x-packyard-exchange"  # the events exchange a retried message first arrived on
+
+
+class SourceMismatch(Exception):
+    """An event's ``source`` is not the service whose exchange it arrived on."""
 
 HandlerFunc = Callable[[UnitOfWork, CloudEvent, dict[str, Any]], None]
 
@@ -64,6 +74,7 @@ class Outcome:
     IGNORED = "ignored"
     RETRIED = "retried"
     DEAD_LETTERED = "dead_lettered"
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,23 @@ class ConsumerQueue:
             if handler.event_type == event_type:
                 return handler
         return None
+
+
+def _origin_exchange(method: Any, headers: dict[str, Any]) -> str | None:
+    """The events exchange a delivery came from: its own, or the one a retried message first came on.
+
+    ``None`` when neither is an events exchange (a message put on the queue by an
+    administrator through the default exchange, which no service's broker user may write).
+    """
+    exchange = getattr(method, "exchange", None) or ""
+    if amqp.service_of_exchange(exchange) is not None:
+        return exchange
+    recorded = headers.get(EXCHANGE_HEADER)
+    if isinstance(recorded, bytes):
+        recorded = recorded.decode(errors="replace")
+    if isinstance(recorded, str) and amqp.service_of_exchange(recorded) is not None:
+        return recorded
+    return None
 
 
 _TRANSIENT_DB_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
@@ -233,10 +261,16 @@ class ConsumerRunner:
         retries = int(headers.get(RETRIES_HEADER, 0) or 0)
         event_type = properties.type or "unknown"
         started = time.perf_counter()
+        origin = _origin_exchange(method, headers)
         while True:
             try:
-                outcome = self.process(queue, body)
+                outcome = self.process(queue, body, exchange=origin)
                 break
+            except SourceMismatch as exc:
+                metrics.CONSUMER_FAILURES.labels(queue, event_type).inc()
+                self._park(queue, method, properties, body, headers, f"refused: {exc}")
+                metrics.EVENTS_CONSUMED.labels(queue, event_type, Outcome.REFUSED).inc()
+                return
             except _TRANSIENT_DB_ERRORS as exc:
                 if self._stopping.is_set():
                     return  # not acked: the broker gives it to the next consumer
@@ -251,13 +285,19 @@ class ConsumerRunner:
         metrics.EVENTS_CONSUMED.labels(queue, event_type, outcome).inc()
         metrics.EVENT_HANDLING.labels(queue, event_type).observe(time.perf_counter() - started)
 
-    def process(self, queue: str, body: bytes) -> str:
+    def process(self, queue: str, body: bytes, *, exchange: str | None = None) -> str:
         """Handle one message body for ``queue`` in one transaction; return the outcome.
 
-        Raises when the handler fails (nothing is committed then). Public so that tests and
-        tools can run a handler without a broker.
+        ``exchange``: the events exchange the message arrived on; its owner must be the
+        event's ``source``, else :class:`SourceMismatch` is raised. Raises when the handler
+        fails (nothing is committed then). Public so that tests and tools can run a handler
+        without a broker.
         """
         event = parse_envelope(body)
+        if exchange is not None:
+            owner = amqp.service_of_exchange(exchange)
+            if owner is not None and event.source not in (f"/{owner}", owner):
+                raise SourceMismatch(f"event {event.id} from {event.source!r} arrived on {exchange}")
         handler = self._by_name[queue].handler_for(event.type)
         if handler is None:
             return Outcome.IGNORED
@@ -293,9 +333,13 @@ class ConsumerRunner:
                        exc: Exception) -> str:
         headers = dict(properties.headers or {})
         error = f"{type(exc).__name__}: {exc}"[:1000]
+        origin = _origin_exchange(method, headers)
+        if origin is not None:
+            headers[EXCHANGE_HEADER] = origin  # checked again when it comes back from the delay queue
         if retries < self.retry.max_retries:
             headers[RETRIES_HEADER] = retries + 1
-            target_exchange, target_key, outcome = "", amqp.retry_queue_name(queue), Outcome.RETRIED
+            target_exchange, target_key, outcome = (amqp.retry_exchange_name(self.service),
+                                                    amqp.retry_queue_name(queue), Outcome.RETRIED)
             log.warning("handler failed (attempt %d of %d), retrying later: %s", retries + 1,
                         self.retry.max_retries + 1, error, extra={"queue": queue})
         else:
@@ -303,9 +347,24 @@ class ConsumerRunner:
             target_exchange, target_key, outcome = amqp.dlx_name(self.service), queue, Outcome.DEAD_LETTERED
             log.error("handler failed %d times, parking the message in %s: %s", retries + 1,
                       amqp.dlq_name(self.service), error, extra={"queue": queue}, exc_info=exc)
+        self._republish(target_exchange, target_key, properties, body, headers)
+        self._channel.basic_ack(method.delivery_tag)
+        return outcome
+
+    def _park(self, queue: str, method: Any, properties: Any, body: bytes, headers: dict[str, Any],
+              error: str) -> None:
+        """Straight to the dead-letter queue, with ``error``: no retry can make this message right."""
+        headers = dict(headers)
+        headers[ERROR_HEADER] = error[:1000]
+        log.error("%s; parking the message in %s", error, amqp.dlq_name(self.service), extra={"queue": queue})
+        self._republish(amqp.dlx_name(self.service), queue, properties, body, headers)
+        self._channel.basic_ack(method.delivery_tag)
+
+    def _republish(self, exchange: str, routing_key: str, properties: Any, body: bytes,
+                   headers: dict[str, Any]) -> None:
         self._publish_channel.basic_publish(
-            exchange=target_exchange,
-            routing_key=target_key,
+            exchange=exchange,
+            routing_key=routing_key,
             body=body,
             properties=pika.BasicProperties(
                 content_type=properties.content_type,
@@ -318,8 +377,6 @@ class ConsumerRunner:
             ),
             mandatory=True,
         )
-        self._channel.basic_ack(method.delivery_tag)
-        return outcome
 
     def _maybe_housekeep(self) -> None:
         now = time.monotonic()
