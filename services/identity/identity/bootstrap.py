@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import argon2
+
 from identity import config, consumers, models
 from identity.avatars import Avatars
 from identity.credentials import ApiKeyVault, KeyRing, Passwords, ResetTokens, Tokens, derive_key
@@ -60,7 +62,9 @@ def bootstrap(settings: config.Settings | None = None, *, passwords: Passwords |
     ident = Identity(
         settings=settings,
         platform=platform,
-        passwords=passwords or Passwords(),
+        passwords=passwords or Passwords(argon2.PasswordHasher(memory_cost=settings.password_hash_memory_kib,
+                                                               type=argon2.Type.ID),
+                                         max_concurrent=settings.password_hash_concurrency),
         vault=ApiKeyVault(settings.secret_key),
         keyring=keyring,
         tokens=Tokens(keyring, access_ttl=settings.access_token_ttl, login_ttl=settings.login_token_ttl),
@@ -68,6 +72,7 @@ def bootstrap(settings: config.Settings | None = None, *, passwords: Passwords |
         throttle=ThrottlePolicy(max_failures_per_user=settings.login_max_failures_per_user,
                                 max_failures_per_address=settings.login_max_failures_per_address,
                                 max_lockout=settings.login_max_lockout,
+                                max_signups_per_address=settings.signups_per_address_per_hour,
                                 digest_key=derive_key(settings.secret_key, "login-throttle-names")),
         avatars=Avatars(max_bytes=settings.avatar_max_bytes, size=settings.avatar_size),
         clock=clock,

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
                                               help="failed logins from one client address before it is throttled")
     login_max_lockout: int = env("LOGIN_MAX_LOCKOUT", default=900,
                                  help="longest wait, in seconds, imposed after repeated login failures")
+    signups_per_address_per_hour: int = env("SIGNUPS_PER_ADDRESS_PER_HOUR", default=10,
+                                             help="accounts one client address (an IPv6 /64) may create in an hour")
+    password_hash_memory_kib: int = env("PASSWORD_HASH_MEMORY_KIB", default=65536,
+                                        help="argon2id memory per password hash, in KiB; the API's memory limit "
+                                             "must hold WEB_CONCURRENCY x PASSWORD_HASH_CONCURRENCY of them")
+    password_hash_concurrency: int = env("PASSWORD_HASH_CONCURRENCY", default=2,
+                                         help="password hashes one API process computes at once; more wait "
+                                              "briefly, then answer 503 with Retry-After")
     avatar_max_bytes: int = env("AVATAR_MAX_BYTES", default=1024 * 1024, help="largest avatar upload accepted")
     avatar_size: int = env("AVATAR_SIZE", default=256, help="width and height, in pixels, avatars are stored at")
     trusted_proxies: int = env("TRUSTED_PROXIES", default=1,
@@ -50,6 +58,8 @@ def check(settings: Settings) -> Settings:
     if len(settings.secret_key) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters long")
     _check_fernet_key(settings.mail_token_key)
+    if settings.password_hash_concurrency < 1 or settings.password_hash_memory_kib < 8:
+        raise ConfigError("PASSWORD_HASH_CONCURRENCY must be at least 1 and PASSWORD_HASH_MEMORY_KIB at least 8")
     if settings.trusted_proxies < 0:
         raise ConfigError("TRUSTED_PROXIES must be 0 or more")
     return settings

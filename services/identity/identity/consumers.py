@@ -1,5 +1,5 @@
-"""What identity listens to: only what keeps ``repos`` and ``followers_count`` of the Bintray
-user and organization JSON, and ``permitted_repos`` of the team JSON, current.
+"""What identity listens to: only what keeps ``repos``, ``followers_count`` and ``quota_used_bytes``
+of the Bintray user and organization JSON, and ``permitted_repos`` of the team JSON, current.
 
 Schemas here are identity's own, tolerant readings of other services' events (unknown
 fields excluded); identity never imports another service's code. Events may arrive late or
@@ -51,6 +51,15 @@ class PermissionEvent(ma.Schema):
     team = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     permission = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["read", "publish", "admin"]))
     revision = ma.fields.Integer(required=True)
+
+
+class UsageEvent(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=50))
+    used_bytes = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    revision = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
 
 
 def _event_time(event: CloudEvent) -> datetime:
@@ -125,6 +134,14 @@ def on_permission_removed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, A
     _apply_permission(uow, data, None)  # a tombstone: a late "set" cannot revive it
 
 
+def on_usage_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    """``quota_used_bytes`` of the user or organization: the newest revision wins."""
+    for model in (User, Org):
+        name = model.username if model is User else model.name
+        uow.session.execute(sa.update(model).where(name == data["owner"], model.usage_revision < data["revision"])
+                            .values(quota_used_bytes=data["used_bytes"], usage_revision=data["revision"]))
+
+
 QUEUES = [
     ConsumerQueue("identity.subject-counters", (
         Handler("catalog.repo.created", on_repo_created, RepoEvent),
@@ -134,5 +151,6 @@ QUEUES = [
         Handler("social.follow.stopped", on_follow_changed, FollowEvent),
         Handler("catalog.permission.set", on_permission_set, PermissionEvent),
         Handler("catalog.permission.removed", on_permission_removed, PermissionEvent),
+        Handler("catalog.usage.changed", on_usage_changed, UsageEvent),
     )),
 ]

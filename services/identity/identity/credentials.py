@@ -18,12 +18,14 @@ All keys but ``MAIL_TOKEN_KEY`` derive from ``SECRET_KEY`` with HKDF, one key pe
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from identity.models import SigningKey
 from packyard.auth import ACCESS_AUDIENCE, ALGORITHM, ISSUER
+from packyard.errors import DomainError
 
 LOGIN_AUDIENCE = "packyard-login"
 
@@ -48,22 +51,48 @@ def derive_key(secret: str, purpose: str) -> bytes:
         secret.encode())
 
 
-class Passwords:
-    """argon2id hashing with constant-time verification."""
+class HashingBusy(DomainError):
+    """Every password-hashing slot of this process is taken: answer 503, the client retries shortly."""
 
-    def __init__(self, hasher: argon2.PasswordHasher | None = None) -> None:
+    status = 503
+
+
+class Passwords:
+    """argon2id hashing with constant-time verification.
+
+    Each hash takes the hasher's ``memory_cost`` of memory: at most ``max_concurrent`` run at once
+    in a process, so memory stays bounded whatever the number of requests; a request finding
+    every slot taken waits up to ``wait`` seconds, then answers 503 with ``Retry-After``.
+    """
+
+    def __init__(self, hasher: argon2.PasswordHasher | None = None, *, max_concurrent: int = 2,
+                 wait: float = 2.0) -> None:
         self._hasher = hasher or argon2.PasswordHasher(type=argon2.Type.ID)
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self._wait = wait
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
 
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self._wait):
+            raise HashingBusy("The service is busy checking passwords: try again in a moment",
+                              headers={"Retry-After": "1"})
+        try:
+            yield
+        finally:
+            self._slots.release()
+
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._slot():
+            return self._hasher.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches. Without a hash, burns the same time (no user enumeration)."""
-        try:
-            return self._hasher.verify(password_hash or self._dummy, password) and password_hash is not None
-        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-            return False
+        with self._slot():
+            try:
+                return self._hasher.verify(password_hash or self._dummy, password) and password_hash is not None
+            except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+                return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
@@ -126,9 +155,13 @@ class KeyRing:
     token lifetime stays in the JWKS so tokens it signed still verify after a rotation.
     """
 
-    def __init__(self, secret_key: str, ttl: float = 30.0) -> None:
+    def __init__(self, secret_key: str, ttl: float = 30.0, min_refresh_interval: float = 5.0) -> None:
         self._fernet = Fernet(base64.urlsafe_b64encode(derive_key(secret_key, "signing-key-encryption")))
         self._ttl = ttl
+        # An unknown key id reloads the keys at most this often: tokens with made-up key ids
+        # cannot turn every request into a database read (as JwksVerifier does in the services).
+        self._min_refresh = min_refresh_interval
+        self._forced_at = -min_refresh_interval
         self._keys: list[_Key] = []
         self._jwks: dict[str, Any] = {"keys": []}
         self._loaded_at = 0.0
@@ -167,6 +200,14 @@ class KeyRing:
             if force or time.monotonic() - self._loaded_at > self._ttl:
                 self._load(session)
 
+    def _refresh_for_unknown_kid(self, session: Session) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._forced_at < self._min_refresh:
+                return
+            self._forced_at = now
+            self._load(session)
+
     def current(self, session: Session) -> _Key:
         self.refresh(session)
         if not self._keys:
@@ -184,7 +225,7 @@ class KeyRing:
         for key in self._keys:
             if key.kid == kid:
                 return key.private.public_key()
-        self.refresh(session, force=True)
+        self._refresh_for_unknown_kid(session)
         for key in self._keys:
             if key.kid == kid:
                 return key.private.public_key()

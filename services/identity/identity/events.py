@@ -63,6 +63,20 @@ class PasswordResetRequestedData(UserData):
     expires_at = Timestamp(required=True)
 
 
+class ApiKeyIssuedData(UserData):
+    api_key_ciphertext = ma.fields.String(
+        required=True, metadata={"description": "the API key, Fernet-encrypted with MAIL_TOKEN_KEY (the notifier "
+                                                "signs webhook calls with it)"})
+
+
+class PasswordChangedData(UserData):
+    email = ma.fields.Email(required=True, metadata={"description": "where to tell the account's owner"})
+    reset = ma.fields.Boolean(required=True, metadata={"description": "set through a reset link, not changed "
+                                                                        "with the old password"})
+    api_key_revoked = ma.fields.Boolean(required=True)
+    changed = Timestamp(required=True)
+
+
 class OrgCreatedData(ma.Schema):
     org_id = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
@@ -126,10 +140,15 @@ USER_PREFERENCES_CHANGED = EventType(
 USER_PASSWORD_RESET_REQUESTED = EventType(
     "identity.user.password_reset_requested", PasswordResetRequestedData,
     description="Somebody asked for a password-reset link for this account; the notifier mails it.")
+USER_PASSWORD_CHANGED = EventType(
+    "identity.user.password_changed", PasswordChangedData,
+    description="A user's password was changed or reset: every login token issued before is refused; the "
+                "notifier tells the owner by email.")
 USER_DELETED = EventType(
     "identity.user.deleted", UserData,
     description="A user deleted their account: every service forgets or anonymizes them.")
-API_KEY_ISSUED = EventType("identity.api_key.issued", UserData, description="A user generated an API key.")
+API_KEY_ISSUED = EventType("identity.api_key.issued", ApiKeyIssuedData,
+                           description="A user generated (or regenerated) an API key; it travels sealed.")
 API_KEY_REVOKED = EventType("identity.api_key.revoked", UserData,
                             description="A user revoked their API key; it is refused from now on.")
 ORG_CREATED = EventType("identity.org.created", OrgCreatedData,
@@ -150,7 +169,7 @@ TEAM_DELETED = EventType("identity.team.deleted", TeamDeletedData, description="
 
 ALL = [
     USER_REGISTERED, USER_PROFILE_UPDATED, USER_EMAIL_CHANGED, USER_PREFERENCES_CHANGED,
-    USER_PASSWORD_RESET_REQUESTED, USER_DELETED, API_KEY_ISSUED, API_KEY_REVOKED,
+    USER_PASSWORD_RESET_REQUESTED, USER_PASSWORD_CHANGED, USER_DELETED, API_KEY_ISSUED, API_KEY_REVOKED,
     ORG_CREATED, ORG_UPDATED, ORG_DELETED, MEMBER_ADDED, MEMBER_ROLE_CHANGED, MEMBER_REMOVED,
     TEAM_CREATED, TEAM_UPDATED, TEAM_DELETED,
 ]

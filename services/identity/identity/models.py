@@ -84,6 +84,9 @@ class User(Base):
     # ``revision`` of those events, so consumers can ignore what arrives late.
     revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
     followers_revision: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0, server_default="0")
+    # Bytes stored under the user's name, as catalog last announced it (catalog.usage.changed).
+    quota_used_bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0, server_default="0")
+    usage_revision: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0, server_default="0")
 
 
 class ApiKey(Base):
@@ -148,6 +151,8 @@ class Org(Base):
     revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     followers_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     followers_revision: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    quota_used_bytes: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0, server_default="0")
+    usage_revision: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0, server_default="0")
 
 
 class OrgMember(Base):

@@ -69,14 +69,13 @@ def _users_json(session: Session, users: Sequence[User], viewer: Principal | Non
         body: dict[str, Any] = {
             "name": user.username,
             "full_name": user.full_name,
-            "gravatar_id": gravatar_id(user.email),
             "repos": repos[user.username],
             "organizations": orgs[user.id],
             "followers_count": user.followers_count,
             "registered": format_time(user.created_at),
         }
         if everything:
-            body["quota_used_bytes"] = 0
+            body["quota_used_bytes"] = user.quota_used_bytes
         body["avatar_url"] = f"/users/{user.username}/avatar"
         for name in ("bio", "company", "location", "website"):
             if name not in hidden:
@@ -84,6 +83,8 @@ def _users_json(session: Session, users: Sequence[User], viewer: Principal | Non
         body["accounts"] = {name: getattr(user, name) for name in LINKED_ACCOUNTS if name not in hidden}
         if everything or user.show_email:
             body["email"] = user.email
+            # the md5 of the address: anyone could confirm a guessed address with it
+            body["gravatar_id"] = gravatar_id(user.email)
         out.append(body)
     return out
 
@@ -149,7 +150,6 @@ def get_org(session: Session, name: str, viewer: Principal | None) -> dict[str, 
     """Bintray's organization JSON: member roles, teams and quota only to the org's admins."""
     org = org_by_name(session, name)
     admin_view = sees_admin_view(session, org, viewer)
-    is_member = viewer is not None and (viewer.admin or role_in(session, org, viewer.user_id) is not None)
     members = session.execute(sa.select(User.username, OrgMember.role, OrgMember.created_at)
                               .join(OrgMember, OrgMember.user_id == User.id)
                               .where(OrgMember.org_id == org.id).order_by(User.username)).all()
@@ -158,17 +158,34 @@ def get_org(session: Session, name: str, viewer: Principal | None) -> dict[str, 
         "name": org.name,
         "full_name": org.full_name,
         "owner": owners[0].username if owners else None,
-        "repos": _repos(session, [org.name], {org.name} if is_member else set())[org.name],
+        "repos": _org_repos(session, org, viewer, admin_view),
         "followers_count": org.followers_count,
         "registered": format_time(org.created_at),
         "members": [{"name": m.username, "type": m.role} if admin_view else {"name": m.username} for m in members],
     }
     if admin_view:
         body["teams"] = list(session.scalars(sa.select(Team.name).where(Team.org_id == org.id).order_by(Team.name)))
-        body["quota_used_bytes"] = 0
+        body["quota_used_bytes"] = org.quota_used_bytes
     body["desc"] = org.description
     body["website"] = org.website
     return body
+
+
+def _org_repos(session: Session, org: Org, viewer: Principal | None, admin_view: bool) -> list[str]:
+    """The organization's repositories the viewer can read: private ones only to its owners and admins
+    and to members of its teams granted a permission on them (catalog's rule)."""
+    rows = session.execute(sa.select(SubjectRepo.repo, SubjectRepo.private).where(
+        SubjectRepo.subject == org.name, SubjectRepo.deleted.is_(False)).order_by(SubjectRepo.repo)).all()
+    if admin_view:
+        return [repo for repo, _private in rows]
+    granted: set[str] = set()
+    if viewer is not None and role_in(session, org, viewer.user_id) is not None:
+        my_teams = sa.select(Team.name).join(TeamMember, TeamMember.team_id == Team.id).where(
+            Team.org_id == org.id, TeamMember.user_id == viewer.user_id)
+        granted = set(session.scalars(sa.select(TeamPermission.repo).where(
+            TeamPermission.subject == org.name, TeamPermission.permission.is_not(None),
+            TeamPermission.team.in_(my_teams))))
+    return [repo for repo, private in rows if not private or repo in granted]
 
 
 def list_my_orgs(session: Session, user_id: str) -> list[dict[str, Any]]:

@@ -149,6 +149,8 @@ class PasswordResetConfirmSchema(Request):
 
     token = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=200))
     new_password = ma.fields.String(required=True, load_only=True, validate=validate_password)
+    revoke_api_key = ma.fields.Boolean(load_default=False, load_only=True, metadata={
+        "description": "also revoke the API key (when the account may have been taken over)"})
 
 
 class PasswordSchema(Request):
@@ -164,7 +166,7 @@ class UserSchema(ma.Schema):
 
     name = ma.fields.String(required=True)
     full_name = ma.fields.String(required=True)
-    gravatar_id = ma.fields.String(required=True)
+    gravatar_id = ma.fields.String(metadata={"description": "absent when the email address is hidden"})
     repos = ma.fields.List(ma.fields.String(), required=True)
     organizations = ma.fields.List(ma.fields.String(), required=True)
     followers_count = ma.fields.Integer(required=True)

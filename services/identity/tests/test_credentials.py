@@ -157,15 +157,18 @@ def fail_login(api, username="alice", address="203.0.113.7"):
                            headers={"X-Forwarded-For": address})
 
 
-def test_repeated_failures_for_a_username_answer_429_even_to_the_right_password(api, clock):
+def test_repeated_failures_for_a_username_answer_429_to_the_failing_address_even_with_the_right_password(
+        api, clock):
     api.signup("alice")
     assert [fail_login(api).status_code for _ in range(5)] == [401] * 5
-    blocked = api.client.post("/auth/login", json={"username": "alice", "password": api.PASSWORD})
+    blocked = api.client.post("/auth/login", json={"username": "alice", "password": api.PASSWORD},
+                              headers={"X-Forwarded-For": "203.0.113.7"})
     assert blocked.status_code == 429
     assert blocked.headers["Retry-After"] == "30"
     assert blocked.json == {"message": "Too many failed attempts: try again in 30 seconds"}
     clock.shift(seconds=31)
-    api.login()  # a success clears the username's count
+    api.client.post("/auth/login", json={"username": "alice", "password": api.PASSWORD},
+                    headers={"X-Forwarded-For": "203.0.113.7"})  # a success clears that address's count
     assert fail_login(api).status_code == 401
 
 
@@ -206,7 +209,9 @@ def test_wrong_passwords_on_sensitive_changes_count_as_failures(api):
             "old_password": "not my password", "new_password": NEW_PASSWORD, "retype_password": NEW_PASSWORD})
         assert response.status_code == 400
     assert api.client.delete("/me", headers=me, json={"password": api.PASSWORD}).status_code == 429
-    assert api.client.post("/auth/login", json={"username": "alice", "password": api.PASSWORD}).status_code == 429
+    # from the same address, a client that never logged into the account waits too
+    assert api.client.application.test_client().post(
+        "/auth/login", json={"username": "alice", "password": api.PASSWORD}).status_code == 429
 
 
 # --- the API key --------------------------------------------------------------------------------

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from identity import queries, schemas, use_cases
 from identity.api.web import change, client_address, ident, read
+from packyard.auth import Principal
 from packyard.web import success
 
 auth = Blueprint("auth", __name__, url_prefix="/auth", description="Sign up, log in, reset a forgotten password")
 
+DEVICE_COOKIE = "packyard_device"
+DEVICE_COOKIE_AGE = 400 * 24 * 3600
 RESET_SENT = "If an account uses this address, a link to reset its password has been sent to it"
 
 
@@ -23,8 +27,11 @@ class SignUp(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Create an account."""
         i = ident()
-        user = change(lambda uow: use_cases.register_user(uow, i.passwords, use_cases.SignUp(**body), i.clock()))
-        return read(lambda session: queries.get_user(session, user.username, None))
+        user = change(lambda uow: use_cases.register_user(uow, i.passwords, use_cases.SignUp(**body), i.clock(),
+                                                          policy=i.throttle, address=client_address()))
+        # the account's creator sees it as its owner does
+        owner = Principal(username=user.username, user_id=user.id, method="password")
+        return read(lambda session: queries.get_user(session, user.username, owner))
 
 
 @auth.route("/login")
@@ -37,10 +44,15 @@ class Login(MethodView):
         Repeated failures for a username or from an address answer 429 with ``Retry-After``.
         """
         i = ident()
-        token, expires_in = change(lambda uow: use_cases.log_in(
+        done = change(lambda uow: use_cases.log_in(
             uow, i.passwords, i.tokens, i.throttle, body["username"], body["password"], client_address(),
-            i.clock()))
-        return {"token": token, "expires_in": expires_in}
+            i.clock(), device_token=flask.request.cookies.get(DEVICE_COOKIE)))
+        response = flask.make_response({"token": done.token, "expires_in": done.expires_in})
+        # The device cookie: a client that logged in before is never kept out by failures elsewhere.
+        response.set_cookie(DEVICE_COOKIE, done.device, max_age=DEVICE_COOKIE_AGE, path="/auth/login",
+                            httponly=True, samesite="Strict",
+                            secure=flask.request.headers.get("X-Forwarded-Proto", flask.request.scheme) == "https")
+        return response
 
 
 @auth.route("/password-reset")
@@ -63,5 +75,6 @@ class PasswordResetConfirm(MethodView):
         """Set a new password with the token of a reset link; every earlier login token stops working."""
         i = ident()
         change(lambda uow: use_cases.confirm_password_reset(uow, i.passwords, i.resets, body["token"],
-                                                            body["new_password"], i.clock()))
+                                                            body["new_password"], i.clock(),
+                                                            revoke_api_key=body["revoke_api_key"]))
         return success()

@@ -136,7 +136,17 @@ class MyApiKey(MethodView):
         """Generate my API key (one at a time: 409 when one exists; needs a recent password login)."""
         caller = require_principal()
         i = ident()
-        return {"api_key": change(lambda uow: use_cases.create_api_key(uow, i.vault, caller, i.clock()))}
+        return {"api_key": change(lambda uow: use_cases.create_api_key(uow, i.vault, i.resets.encrypt_for_mail,
+                                                                       caller, i.clock()))}
+
+    @me.response(200, schemas.ApiKeySchema)
+    def put(self) -> Any:
+        """Regenerate my API key (a forgotten or leaked one): the old key is refused at once; needs a recent
+        password login."""
+        caller = require_principal()
+        i = ident()
+        return {"api_key": change(lambda uow: use_cases.regenerate_api_key(
+            uow, i.vault, i.resets.encrypt_for_mail, caller, i.clock()))}
 
     @me.response(200, schemas.MessageSchema)
     def delete(self) -> Any:

@@ -11,7 +11,7 @@ from identity.use_cases.accounts import (
     SignUp, authenticate, change_password, confirm_password_reset, delete_account, log_in, make_admin,
     register_user, request_password_reset,
 )
-from identity.use_cases.api_keys import create_api_key, revoke_api_key, show_api_key
+from identity.use_cases.api_keys import create_api_key, regenerate_api_key, revoke_api_key, show_api_key
 from identity.use_cases.common import Rejected
 from identity.use_cases.orgs import (
     NewOrg, add_member, change_member_role, create_org, delete_org, remove_member, update_org,
@@ -25,7 +25,7 @@ from identity.use_cases.throttle import ThrottlePolicy
 __all__ = [
     "SignUp", "authenticate", "change_password", "confirm_password_reset", "delete_account", "log_in",
     "make_admin", "register_user", "request_password_reset",
-    "create_api_key", "revoke_api_key", "show_api_key",
+    "create_api_key", "regenerate_api_key", "revoke_api_key", "show_api_key",
     "Rejected",
     "NewOrg", "add_member", "change_member_role", "create_org", "delete_org", "remove_member", "update_org",
     "remove_avatar", "set_avatar", "update_linked_accounts", "update_profile",

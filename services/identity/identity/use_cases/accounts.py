@@ -19,6 +19,7 @@ from identity.access import MANAGERS, as_utc, caller, user_by_name
 from identity.credentials import ApiKeyVault, Passwords, ResetTokens, Tokens
 from identity.models import ApiKey, Org, OrgMember, PasswordReset, SubjectRepo, Team, TeamMember, User
 from identity.use_cases import throttle
+from identity.use_cases.api_keys import drop_api_key
 from identity.use_cases.common import (
     Rejected, check_password, claim_subject_name, retire_subject_name, verify_password,
 )
@@ -45,11 +46,14 @@ def _split_name(full_name: str) -> tuple[str, str]:
     return first[:100], last.strip()[:100]
 
 
-def register_user(uow: UnitOfWork, passwords: Passwords, cmd: SignUp, now: datetime, *, admin: bool = False) -> User:
+def register_user(uow: UnitOfWork, passwords: Passwords, cmd: SignUp, now: datetime, *, admin: bool = False,
+                  policy: throttle.ThrottlePolicy | None = None, address: str | None = None) -> User:
     """Create an account and announce it. Usernames (shared with organizations) and emails are unique,
-    case-insensitively."""
+    case-insensitively. With a ``policy``, sign-ups from one address are limited per hour."""
     session = uow.session
     check_password(cmd.password, username=cmd.username, email=cmd.email)
+    if policy is not None:
+        throttle.count_signup(uow, policy, address, now)
     if session.scalar(sa.select(sa.func.count()).select_from(User).where(User.email_key == cmd.email.lower())):
         raise Conflict("An account with this email address already exists")
     claim_subject_name(uow, cmd.username, "user", now)
@@ -81,24 +85,38 @@ def register_user(uow: UnitOfWork, passwords: Passwords, cmd: SignUp, now: datet
     return user
 
 
+@dataclass(frozen=True)
+class LoggedIn:
+    token: str
+    expires_in: int
+    device: str  # the device cookie: this client logged into this account before
+
+
 def log_in(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: throttle.ThrottlePolicy,
-           username: str, password: str, address: str | None, now: datetime) -> tuple[str, int]:
-    """A login bearer token for a username (or email) and password."""
+           username: str, password: str, address: str | None, now: datetime,
+           device_token: str | None = None) -> LoggedIn:
+    """A login bearer token for a username (or email) and password.
+
+    ``device_token`` is the cookie an earlier login from this client got: with it, failures
+    elsewhere never keep this client out (see :mod:`identity.use_cases.throttle`).
+    """
     user = user_by_name(uow.session, username) or uow.session.scalars(
         sa.select(User).where(User.email_key == username.lower())).first()
     key = user.username_key if user else policy.unknown_name(username)
-    throttle.check(uow, policy, key, address, now)
+    device = policy.device_of(user.id, device_token) if user else None
+    attempt = throttle.Attempt.of(key, address, device)
+    throttle.check(uow, policy, attempt, now)
     if not passwords.verify(user.password_hash if user else None, password) or user is None:
-        throttle.record_failure(uow, policy, key, address, now)
+        throttle.record_failure(uow, policy, attempt, now)
         # What was typed is logged only when it is an account's name: it may be a mistyped password.
         log.info("failed login", extra={"username": user.username if user else None, "address": address})
         raise Rejected(Unauthorized("Wrong username or password"))
-    throttle.clear(uow, key)
+    throttle.succeeded(uow, attempt)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     token = tokens.issue_login(uow.session, user_id=user.id, username=user.username,
                                generation=user.token_generation, now=now.timestamp())
-    return token, tokens.login_ttl
+    return LoggedIn(token, tokens.login_ttl, device_token if device else policy.new_device(user.id))
 
 
 def memberships(session: sa.orm.Session, user_id: str) -> dict[str, Any]:
@@ -154,11 +172,15 @@ def authenticate(uow: UnitOfWork, vault: ApiKeyVault, tokens: Tokens, authorizat
     raise Unauthorized("Unsupported authorization scheme")
 
 
-def _set_password(uow: UnitOfWork, passwords: Passwords, user: User, password: str) -> None:
-    """A new password: every bearer token issued before is refused, every reset link dies."""
+def _set_password(uow: UnitOfWork, passwords: Passwords, user: User, password: str, now: datetime, *,
+                  reset: bool, api_key_revoked: bool = False) -> None:
+    """A new password: every bearer token issued before is refused, every reset link dies, the owner is told."""
     user.password_hash = passwords.hash(password)
     user.token_generation += 1
     uow.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    uow.publish(events.USER_PASSWORD_CHANGED, {
+        "user_id": user.id, "username": user.username, "email": user.email, "reset": reset,
+        "api_key_revoked": api_key_revoked, "changed": now}, subject=user.username)
 
 
 def change_password(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: throttle.ThrottlePolicy,
@@ -172,7 +194,7 @@ def change_password(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, polic
         raise Invalid("The new password must differ from the old one")
     check_password(new_password, username=user.username, email=user.email)
     verify_password(uow, passwords, policy, user, old_password, address, now, Invalid("The old password is wrong"))
-    _set_password(uow, passwords, user, new_password)
+    _set_password(uow, passwords, user, new_password, now, reset=False)
     log.info("password changed", extra={"username": user.username})
     token = tokens.issue_login(uow.session, user_id=user.id, username=user.username,
                                generation=user.token_generation, now=now.timestamp())
@@ -209,15 +231,19 @@ def request_password_reset(uow: UnitOfWork, resets: ResetTokens, email: str, ttl
 
 
 def confirm_password_reset(uow: UnitOfWork, passwords: Passwords, resets: ResetTokens, token: str,
-                           new_password: str, now: datetime) -> None:
-    """Set a new password with a reset link's token; the link works once, before it expires."""
+                           new_password: str, now: datetime, *, revoke_api_key: bool = False) -> None:
+    """Set a new password with a reset link's token; the link works once, before it expires.
+
+    ``revoke_api_key`` also revokes the API key: whoever made the reset necessary may hold it too.
+    """
     row = uow.session.scalars(sa.select(PasswordReset).where(PasswordReset.digest == resets.digest(token))
                               .with_for_update()).first()
     if row is None or as_utc(row.expires_at) <= now:
         raise Invalid("This password-reset link is invalid or has expired: ask for a new one")
     user = caller(uow.session, row.user_id, lock=True)
     check_password(new_password, username=user.username, email=user.email)
-    _set_password(uow, passwords, user, new_password)
+    revoked = drop_api_key(uow, user) if revoke_api_key else False
+    _set_password(uow, passwords, user, new_password, now, reset=True, api_key_revoked=revoked)
     throttle.clear(uow, user.username_key)
     log.info("password reset", extra={"username": user.username})
 

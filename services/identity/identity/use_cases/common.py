@@ -62,8 +62,9 @@ def verify_password(uow: UnitOfWork, passwords: Passwords, policy: throttle.Thro
 
     Call it before changing anything: on failure the caller commits the recorded failure.
     """
-    throttle.check(uow, policy, user.username_key, address, now)
+    attempt = throttle.Attempt.of(user.username_key, address)
+    throttle.check(uow, policy, attempt, now)
     if not passwords.verify(user.password_hash, password):
-        throttle.record_failure(uow, policy, user.username_key, address, now)
+        throttle.record_failure(uow, policy, attempt, now)
         log.info("wrong password given for a sensitive change", extra={"username": user.username})
         raise Rejected(wrong)
