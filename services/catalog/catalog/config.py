@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import re
 from dataclasses import dataclass
 
 from packyard.config import ConfigError, env, load_settings
@@ -79,8 +81,26 @@ def _check_fernet_key(value: str) -> None:
                           "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
 
 
+_HOST_NAME = re.compile(r"\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?", re.IGNORECASE)
+
+
+def _check_allowed_target(entry: str) -> None:
+    try:
+        if "/" in entry:
+            ipaddress.ip_network(entry, strict=False)
+        else:
+            ipaddress.ip_address(entry)
+        return
+    except ValueError:
+        if "/" not in entry and _HOST_NAME.fullmatch(entry):
+            return
+    raise ConfigError(f"WEBHOOK_ALLOWED_TARGETS: {entry!r} is not a host name, address or CIDR network")
+
+
 def validate(settings: Settings) -> Settings:
     _check_fernet_key(settings.mail_token_key)
+    for entry in settings.webhook_allowed_targets:
+        _check_allowed_target(entry)
     if settings.download_mode not in DOWNLOAD_MODES:
         raise ConfigError(f"DOWNLOAD_MODE must be one of {', '.join(DOWNLOAD_MODES)}, got {settings.download_mode!r}")
     if settings.max_upload_bytes <= 0:

@@ -234,3 +234,14 @@ def test_settings_require_a_fernet_mail_token_key(monkeypatch):
     monkeypatch.setenv("MAIL_TOKEN_KEY", "not-a-fernet-key")
     with pytest.raises(ConfigError, match="MAIL_TOKEN_KEY must be a Fernet key"):
         load()
+
+
+def test_settings_refuse_an_allowed_webhook_target_that_is_no_host_address_or_network(monkeypatch):
+    for name, value in BASE_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", "10.0.0.0/8, hooks.corp, .corp.example, 127.0.0.1, fd00::1")
+    assert load().webhook_allowed_targets == ("10.0.0.0/8", "hooks.corp", ".corp.example", "127.0.0.1", "fd00::1")
+    for bad in ("10.0.0.0/33", "http://x/", "a b"):
+        monkeypatch.setenv("WEBHOOK_ALLOWED_TARGETS", bad)
+        with pytest.raises(ConfigError, match="WEBHOOK_ALLOWED_TARGETS"):
+            load()
