@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SERVICES := identity social catalog notifier signing
+SERVICES := identity social catalog notifier signing web
 STAMP := $(VENV)/.installed
 
 # Where the test suite finds its servers when no Docker engine is reachable. A local RabbitMQ is

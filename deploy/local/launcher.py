@@ -35,11 +35,13 @@ SERVICES = ("identity", "social", "catalog", "notifier", "signing")
 DEFAULT_PORTS = {
     "GATEWAY_PORT": 8080,
     "SMTP_PORT": 8025,
+    "WEB_PORT": 8100,  # the web pages (services/web), behind the gateway like the APIs
     **{f"{s.upper()}_PORT": 8101 + i for i, s in enumerate(SERVICES)},
     **{f"{s.upper()}_WORKER_HEALTH_PORT": 9101 + i for i, s in enumerate(SERVICES)},
     **{f"{s.upper()}_RELAY_HEALTH_PORT": 9201 + i for i, s in enumerate(SERVICES)},
 }
-SECRETS = ("IDENTITY_SECRET_KEY", "MAIL_TOKEN_KEY", "SIGNING_SECRET_KEY", "SERVICE_TOKEN")
+SECRETS = ("IDENTITY_SECRET_KEY", "MAIL_TOKEN_KEY", "SIGNING_SECRET_KEY", "SERVICE_TOKEN", "WEB_SESSION_KEY")
+FERNET_SECRETS = ("MAIL_TOKEN_KEY", "WEB_SESSION_KEY")
 
 sys.path.insert(0, str(ROOT / "deploy" / "gateway"))
 import generate as gateway_config  # noqa: E402
@@ -69,7 +71,7 @@ def load_or_create_secrets(path: Path) -> dict[str, str]:
     changed = False
     for name in SECRETS:
         if name not in values:
-            if name == "MAIL_TOKEN_KEY":
+            if name in FERNET_SECRETS:
                 values[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
             else:
                 values[name] = secrets.token_urlsafe(48)
@@ -115,6 +117,8 @@ def platform_env(var_dir: Path, overrides: Mapping[str, str] | None = None,
     env.setdefault("MAIL_TOKEN_KEY", secret_values["MAIL_TOKEN_KEY"])
     env.setdefault("SIGNING_SECRET_KEY", secret_values["SIGNING_SECRET_KEY"])
     env.setdefault("SERVICE_TOKEN", secret_values["SERVICE_TOKEN"])
+    env.setdefault("API_URL", gateway)  # the web pages call the public API through the gateway
+    env.setdefault("WEB_SESSION_KEY", secret_values["WEB_SESSION_KEY"])
     env.update(overrides)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -139,6 +143,7 @@ def render_gateway(env: Mapping[str, str]) -> Path:
         Path(shared_dir).mkdir(parents=True, exist_ok=True)
     template = (ROOT / "deploy" / "gateway" / "default.conf.template").read_text()
     values = {f"{s.upper()}_UPSTREAM": f"127.0.0.1:{env[f'{s.upper()}_PORT']}" for s in SERVICES}
+    values["WEB_UPSTREAM"] = f"127.0.0.1:{env['WEB_PORT']}"
     values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"],
                   DOWNLOAD_LOG_DIR=env["DOWNLOAD_LOG_DIR"], GATEWAY_STATE_DIR=str(gw / "state"),
                   SERVICE_TOKEN=env["SERVICE_TOKEN"], GEOIP_COUNTRY_FILE=_geoip_file(env, gw))
@@ -172,6 +177,8 @@ def readiness_urls(env: Mapping[str, str], names: Iterable[str]) -> dict[str, st
     for name in names:
         if name == "gateway":
             urls[name] = f"http://127.0.0.1:{env['GATEWAY_PORT']}/livez"
+        elif name == "web":
+            urls[name] = f"http://127.0.0.1:{env['WEB_PORT']}/readyz"
         elif name.endswith("-api"):
             svc = name[: -len("-api")].upper()
             urls[name] = f"http://127.0.0.1:{env[f'{svc}_PORT']}/readyz"

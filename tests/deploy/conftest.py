@@ -31,7 +31,10 @@ PROCESS_VARIABLES = {"WEB_CONCURRENCY", "WEB_THREADS", "GUNICORN_TIMEOUT", "PROM
 
 
 def existing_services() -> list[str]:
-    return sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
+    """Services with a database, migrations, a worker and a relay; the web pages (services/web, an
+    API client without any of these) have their own checks in test_web.py."""
+    return sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml")
+                  if (p.parent / "alembic.ini").exists())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,0 +1,156 @@
+"""The public API, as the pages call it: through the gateway, with the visitor's own token.
+
+:class:`Api` answers :class:`Answer` objects instead of raising, so a page can render
+whatever it got. :meth:`Api.gather` asks several endpoints at once (threads) and waits at
+most ``section_timeout`` seconds: a service that is down or slow makes its section
+"unavailable" instead of making the whole page fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from http.cookiejar import DefaultCookiePolicy
+from http.cookies import CookieError, SimpleCookie
+
+import requests
+from requests.adapters import HTTPAdapter
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = 0  # the status of an answer that never came (connection refused, timeout)
+
+
+@dataclass
+class Answer:
+    status: int
+    data: Any = None
+    message: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def unavailable(self) -> bool:
+        """The service did not answer usefully: down, timed out, or a gateway/server error."""
+        return self.status == UNAVAILABLE or self.status >= 500
+
+    @property
+    def total(self) -> int | None:
+        raw = self.headers.get("X-RangeLimit-Total")
+        return int(raw) if raw and raw.isdigit() else None
+
+    def field_errors(self, fields: tuple[str, ...], aliases: dict[str, str] | None = None,
+                     ) -> tuple[dict[str, str], str]:
+        """Split the API's message into per-field messages and what is left for the form.
+
+        Validation failures read ``Invalid request: email: Not a valid email address.; password: …``;
+        other refusals (``That username is taken``) go to the field they name, if any.
+        """
+        errors: dict[str, str] = {}
+        rest: list[str] = []
+        message = self.message or "Something went wrong"
+        if message.startswith("Invalid request: "):
+            for part in message[len("Invalid request: "):].split("; "):
+                name, sep, text = part.partition(": ")
+                key = name.split(".")[0]
+                if sep and key in fields:
+                    errors[key] = errors[key] + " " + text if key in errors else text
+                else:
+                    rest.append(part)
+            return errors, "; ".join(rest)
+        lowered = message.lower()
+        candidates = [(name.replace("_", " "), name) for name in fields] + list((aliases or {}).items())
+        for words, name in candidates:
+            if name in fields and re.search(rf"\b{re.escape(words)}\b", lowered):
+                errors[name] = message
+                return errors, ""
+        return errors, message
+
+
+class Api:
+    def __init__(self, base_url: str, timeout: float, section_timeout: float, workers: int = 32) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.section_timeout = section_timeout
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="api")
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False
+            # One client serves every visitor: it must never keep a cookie one of them was given.
+            session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+        return session
+
+    def call(self, method: str, path: str, token: str | None = None, *, timeout: float | None = None,
+             **kwargs: Any) -> Answer:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self._session().request(method, self.base_url + path, headers=headers,
+                                                timeout=timeout or self.timeout, allow_redirects=False, **kwargs)
+        except requests.RequestException as exc:
+            log.warning("API call failed", extra={"method": method, "path": path, "error": str(exc)})
+            return Answer(UNAVAILABLE, message="The service did not answer")
+        data: Any = None
+        if response.headers.get("Content-Type", "").startswith("application/json"):
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+        message = data.get("message", "") if isinstance(data, dict) else ""
+        if response.status_code >= 500 and not message:
+            message = "The service is unavailable"
+        return Answer(response.status_code, data, message, dict(response.headers), _set_cookies(response))
+
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> Answer:
+        return self.call("GET", path, token, **kwargs)
+
+    def gather(self, calls: dict[str, tuple], token: str | None = None) -> dict[str, Answer]:
+        """Run ``{name: (method, path[, kwargs])}`` concurrently; late answers count as unavailable."""
+        futures = {}
+        for name, spec in calls.items():
+            method, path, *extra = spec
+            kwargs = dict(extra[0]) if extra else {}
+            kwargs.setdefault("timeout", self.section_timeout)
+            futures[name] = self._pool.submit(self.call, method, path, token, **kwargs)
+        wait(futures.values(), timeout=self.section_timeout + 0.5)
+        out: dict[str, Answer] = {}
+        for name, future in futures.items():
+            if future.done():
+                out[name] = future.result()
+            else:
+                future.cancel()
+                out[name] = Answer(UNAVAILABLE, message="The service did not answer in time")
+        return out
+
+
+def _set_cookies(response: requests.Response) -> dict[str, str]:
+    """Cookies the API set in this answer, read from its headers (the shared session keeps none)."""
+    raw = getattr(response.raw, "headers", None)
+    lines = raw.getlist("Set-Cookie") if raw is not None and hasattr(raw, "getlist") else []
+    found: dict[str, str] = {}
+    for line in lines:
+        cookie = SimpleCookie()
+        try:
+            cookie.load(line)
+        except CookieError:
+            continue
+        found.update({name: morsel.value for name, morsel in cookie.items()})
+    return found
