@@ -79,9 +79,14 @@ class Catalog:
         """The signing service, for uploads carrying X-GPG-PASSPHRASE (catalog.signing_client)."""
         return SigningClient(self.settings.signing_url, self.settings.service_token)
 
+    def reconcile_usage(self) -> int:
+        return usage.reconcile(self.uow)
+
     def worker_loops(self) -> list[Periodic]:
-        """What the worker runs beside its consumers: daily roll-ups, and the download log behind a gateway."""
-        loops = [Periodic("download-rollups", self.roll_up_downloads, self.settings.rollup_interval)]
+        """What the worker runs beside its consumers: daily roll-ups, storage usage checks, and the download log
+        behind a gateway."""
+        loops = [Periodic("download-rollups", self.roll_up_downloads, self.settings.rollup_interval),
+                 Periodic("usage-reconcile", self.reconcile_usage, self.settings.usage_reconcile_interval)]
         if self.settings.download_mode == "accel":
             loops.append(Periodic("download-log", self.download_log.run_once, self.settings.download_log_interval))
         return loops

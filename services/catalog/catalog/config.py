@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     upload_rate_limit: int = env("UPLOAD_RATE_LIMIT", default=300,
                                  help="uploads a user may start per UPLOAD_RATE_WINDOW (429 beyond); 0: no limit")
     upload_rate_window: int = env("UPLOAD_RATE_WINDOW", default=60, help="seconds of the upload rate limit's window")
+    usage_reconcile_interval: float = env("USAGE_RECONCILE_INTERVAL", default=300.0,
+                                          help="seconds between the worker's checks that every owner's recorded "
+                                               "storage usage matches their files (announcing any difference)")
     webhook_allowed_targets: tuple[str, ...] = env(
         "WEBHOOK_ALLOWED_TARGETS", default=(),
         help="comma-separated webhook targets allowed although they are not public: host names (hooks.corp, or "
@@ -121,7 +124,8 @@ def validate(settings: Settings) -> Settings:
                         ("ROLLUP_INTERVAL", settings.rollup_interval),
                         ("CLAIM_OWNER_RESPONSE_DAYS", settings.claim_owner_response_days),
                         ("WEBHOOK_LIMIT", settings.webhook_limit),
-                        ("UPLOAD_RATE_WINDOW", settings.upload_rate_window)):
+                        ("UPLOAD_RATE_WINDOW", settings.upload_rate_window),
+                        ("USAGE_RECONCILE_INTERVAL", settings.usage_reconcile_interval)):
         if value <= 0:
             raise ConfigError(f"{name} must be positive")
     return settings

@@ -223,12 +223,12 @@ def test_a_missing_directory_counts_nothing(catalog, tmp_path, now):
 
 
 def test_the_worker_runs_the_ingester_behind_a_gateway_only(catalog, make_settings, catalog_db):
-    assert {loop.name for loop in catalog.worker_loops()} == {"download-rollups", "download-log"}
+    assert {loop.name for loop in catalog.worker_loops()} == {"download-rollups", "usage-reconcile", "download-log"}
     from catalog.bootstrap import bootstrap
 
     alone = bootstrap(make_settings(catalog_db, download_mode="sendfile"))
     try:
-        assert {loop.name for loop in alone.worker_loops()} == {"download-rollups"}
+        assert {loop.name for loop in alone.worker_loops()} == {"download-rollups", "usage-reconcile"}
     finally:
         alone.close()
 

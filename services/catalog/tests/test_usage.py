@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+import sqlalchemy as sa
 
 from catalog.use_cases import content, usage
 from packyard.auth import Principal
@@ -129,3 +130,18 @@ def test_usage_measures_the_files_of_an_owners_repositories(api, alice, catalog)
     with catalog.uow() as uow:
         assert usage.measure(uow.session, "alice") == 12
         assert usage.measure(uow.session, "nobody") == 0
+
+
+def test_the_worker_settles_usage_changed_behind_its_back(api, alice, catalog):
+    """A change made without settling (here straight in the database) is found and announced by the next pass."""
+    api.upload("alice", "main", "tool", "1.0", "a.bin", b"a" * 12, alice)
+    assert catalog.reconcile_usage() == 0
+    with catalog.platform.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE files SET size = 30"))
+    assert "usage-reconcile" in [loop.name for loop in catalog.worker_loops()]
+    assert catalog.reconcile_usage() == 1
+    assert usage_events(api)[-1] == {"owner": "alice", "used_bytes": 30, "revision": 2}
+    assert catalog.reconcile_usage() == 0
+    with catalog.platform.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM files"))
+    assert catalog.reconcile_usage() == 1 and usage_events(api)[-1]["used_bytes"] == 0

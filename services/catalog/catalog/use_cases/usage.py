@@ -8,6 +8,10 @@ although the blob store keeps one copy). Every change is announced with ``catalo
 :func:`settle` for each owner concerned, in the same transaction; it measures the owner's files
 again, so it is exact whatever changed.
 
+As a safety net for any change made without :func:`settle` (a signature stored beside a file, say),
+the worker's :func:`reconcile` pass compares every owner's recorded usage with their files every
+``USAGE_RECONCILE_INTERVAL`` seconds and settles those that differ.
+
 ``OWNER_QUOTA_BYTES`` (0: none) bounds an owner's usage: an upload that would go beyond it
 answers 413 before a byte is read when its size is announced, and in any case before it is
 recorded. The owner's usage row is locked from that check to the commit, so concurrent uploads of
@@ -21,6 +25,7 @@ replica shares the count: beyond it, 429 with ``Retry-After``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -108,3 +113,19 @@ def count_upload(uow: UnitOfWork, user_id: str, limits: Limits, now: datetime | 
     # Windows of the past are of no further use.
     session.execute(sa.delete(UploadWindow).where(UploadWindow.user_id == user_id, UploadWindow.window_start < start)
                     .execution_options(synchronize_session=False))
+
+
+def reconcile(uow_factory: Callable[[], UnitOfWork]) -> int:
+    """Settle every owner whose recorded usage differs from their files; the number of owners settled."""
+    with uow_factory() as uow:
+        measured = dict(uow.session.execute(
+            sa.select(Repo.owner, sa.func.sum(File.size)).join(File, File.repo_id == Repo.id)
+            .group_by(Repo.owner)).all())
+        recorded = dict(uow.session.execute(sa.select(OwnerUsage.owner, OwnerUsage.used_bytes)).all())
+    stale = sorted(owner for owner in {*measured, *recorded}
+                   if int(measured.get(owner) or 0) != int(recorded.get(owner, -1)))
+    for owner in stale:
+        with uow_factory() as uow:  # one owner per transaction: short locks
+            settle(uow, owner)
+            uow.commit()
+    return len(stale)
