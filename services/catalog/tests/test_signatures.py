@@ -1,5 +1,7 @@
 """Signatures of files: catalog's internal API for signing, the file JSON, deletes, and gpg_use_owner_key."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from packyard.testing import free_port
 
@@ -133,3 +135,20 @@ def test_an_upload_with_a_passphrase_says_when_signing_could_not_sign(api, clien
     assert response.status_code == 201 and response.json["signed"] is False
     assert "signing" in response.json["signing_error"].lower()
     assert "secret words" not in str(api.events())
+
+
+def test_signatures_of_one_version_stored_side_by_side_all_land(api, app, client, alice, catalog):
+    paths = [f"part-{i}.bin" for i in range(6)]
+    for path in paths:
+        api.upload("alice", "main", "tool", "1.0", path, path.encode(), alice, publish=True)
+    token = catalog.settings.service_token
+
+    def store(path):
+        own = app.test_client()
+        own.environ_base["HTTP_X_SERVICE_TOKEN"] = token
+        return put_signature(own, path).status_code
+
+    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+        assert list(pool.map(store, paths)) == [200] * len(paths)
+    listed = files(client, alice)
+    assert all(listed[p]["signed"] and p + ".asc" in listed for p in paths)

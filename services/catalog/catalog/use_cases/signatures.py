@@ -122,7 +122,9 @@ def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: 
     with storage.receive(io.BytesIO(signature), limit=MAX_SIGNATURE_BYTES) as incoming:
         incoming.commit()
     package = session.get(Package, file.package_id)
-    version = session.get(Version, file.version_id)
+    # Signatures of one version are stored one at a time: the version row is locked before the
+    # new file row's foreign key takes its share lock, so concurrent stores queue instead of deadlocking.
+    version = session.get(Version, file.version_id, with_for_update=True)
     existing = session.scalars(sa.select(File).where(File.repo_id == found_repo.id, File.path == signature_path)
                                .with_for_update()).first()
     uploader = principal.username if principal is not None else owner
