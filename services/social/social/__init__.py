@@ -1,6 +1,7 @@
 """Social — what people do on Packyard and whom they follow.
 
-Owns follows, watches, messages, ratings and reviews, comments, the activity log and its replica of users.
-Publishes ``social.events`` (see ``events.py``; none yet); consumes identity's account events to keep
-its user replica and the activity log (``consumers.py``).
+Owns follows, watches, messages, blocks, ratings and reviews, comments, the activity log and the
+feed, with replicas of identity's users, organizations, memberships and teams and of catalog's
+repositories, packages, versions and team permissions. Publishes ``social.events`` (``events.py``);
+consumes identity's, catalog's and signing's events (``consumers.py``). See ``services/social/README.md``.
 """

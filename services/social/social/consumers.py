@@ -224,8 +224,7 @@ QUEUES = [
         Handler("catalog.permission.set", on_permission_changed, PermissionEvent),
         Handler("catalog.permission.removed", on_permission_changed, PermissionEvent),
     )),
+    ConsumerQueue("social.signing", (
+        Handler("signing.version.signed", on_version_signed, VersionSigned),
+    )),
 ]
-
-SIGNING_QUEUE = ConsumerQueue("social.signing", (
-    Handler("signing.version.signed", on_version_signed, VersionSigned),
-))

@@ -93,3 +93,13 @@ def test_the_feed_pages_by_keyset_and_by_start_pos(acme, client):
     assert [e.get("n") for e in third][-2:] == [None, None] and len(third) == 22  # + watched, created_package
     assert client.get("/me/feed?before=nonsense", headers=bob).status_code == 400
     assert client.get("/me/feed?start_pos=1001", headers=bob).status_code == 400
+
+
+def test_a_signed_version_enters_the_owners_log(acme, client):
+    acme.version("acme", "maven", "widget", "1.0.0", released="2026-11-26T10:00:00.000Z")
+    acme.deliver("signing.version.signed", {
+        "owner": "acme", "repo": "maven", "package": "widget", "version": "1.0.0", "private": False,
+        "fingerprint": "3EA78F7B2E2570911515B63575CD272554B3ED00", "files": ["widget-1.0.0.jar"],
+        "signed_by": "alice", "platform_key": False, "automatic": False, "signed": "2026-11-26T10:05:00.000Z"})
+    [signed] = [e for e in client.get("/orgs/acme/activity").json if e["type"] == "signed_version"]
+    assert (signed["actor"], signed["version"], signed["created"]) == ("alice", "1.0.0", "2026-11-26T10:05:00.000Z")
