@@ -10,6 +10,14 @@ they never see a password or an API key.
 most one per ``min_refresh_interval``, so garbage tokens cannot hammer identity); when
 identity is unreachable the keys already cached keep working, so a service keeps
 answering while identity is down.
+
+Read your own writes: identity mints a token per request, so it also says what identity knows
+of the caller at that instant — ``orgs`` (organization → role), ``teams`` (``"<subject>/<team>"``
+the caller is in) and ``managed_teams`` (the teams of the subjects the caller manages: their own,
+and their organizations' as owner or admin). :class:`Principal` exposes them; a service whose
+replica of identity's events lags trusts them for this caller (catalog does for repository
+creation, organization admin rights and team grants). A claim that is absent means "unknown"
+(``None``), never "member of nothing".
 """
 
 from __future__ import annotations
