@@ -264,9 +264,7 @@ def set_announcements(uow: UnitOfWork, *, principal: Any, owner: str, repo: str,
     session = uow.session
     row = session.get(Announcement, (owner, repo, package))
     if not enabled:
-        if row is not None and row.user_id == principal.user_id:
-            session.delete(row)
-        elif row is not None:
+        if row is not None:  # any of the package's owners may turn them off
             session.delete(row)
         return False
     if session.get(MastodonAccount, principal.user_id) is None:

@@ -298,5 +298,13 @@ def test_mastodon_announcements_post_the_release_and_failures_show(run, send, ot
         assert newest["request"]["headers"]["Authorization"] == "***"
         assert client.put("/me/mastodon", json={"instance_url": "http://169.254.169.254/", "access_token": "x"},
                           headers=me).status_code == 400
+        assert client.get("/me/announcements", headers=me).json == [on.json]
+        off = client.put("/me/announcements/alice/maven/widget", json={"mastodon": False}, headers=me)
+        assert off.json["mastodon"] is False and client.get("/me/announcements", headers=me).json == []
+        run(others.released("alice", "maven", "widget", "2.0.2"))
+        send()
+        assert len(instance.calls) == 2  # not announced any more
+        assert client.delete("/me/mastodon", headers=me).json == {"message": "success"}
+        assert client.get("/me/mastodon", headers=me).status_code == 404
     finally:
         instance.close()
