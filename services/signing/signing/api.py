@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
 from packyard.errors import NotFound, Unauthorized
-from packyard.web import require_principal
+from packyard.web import current_principal, require_principal
 from signing import schemas, use_cases
 from signing.models import ORG, USER, GpgKey, Subject
 from signing.signatures import SignRequest
@@ -177,7 +177,7 @@ def _sign(body: dict[str, Any] | None, **target: str) -> Any:
     body = body or {}
     passphrase = flask.request.headers.get("X-GPG-PASSPHRASE") or body.get("passphrase")
     request = SignRequest(passphrase=passphrase, private_key=body.get("private_key"), subject=body.get("subject"),
-                          **target)
+                          bearer=flask.request.headers.get("Authorization"), **target)
     signed = signing().signer.sign_request(caller, request)
     return {"message": "success", "files": signed}
 
@@ -215,12 +215,15 @@ class SignUpload(MethodView):
 
         Catalog calls this synchronously with the uploader in ``X-Signing-Actor`` and the passphrase in
         ``X-GPG-PASSPHRASE``, so the passphrase never touches a database, an event or a log."""
-        actor = flask.request.headers.get("X-Signing-Actor", "")
-        if not actor:
-            raise Unauthorized("X-Signing-Actor is required")
-        principal = Principal(username=actor, user_id="")
+        principal = current_principal()
+        if principal is None:
+            actor = flask.request.headers.get("X-Signing-Actor", "")
+            if not actor:
+                raise Unauthorized("Send the uploader's access token or X-Signing-Actor")
+            principal = Principal(username=actor, user_id="")
         passphrase = flask.request.headers.get("X-GPG-PASSPHRASE") or None
-        path = signing().signer.sign_uploaded(principal, subject, repo, file_path, passphrase)
+        path = signing().signer.sign_uploaded(principal, subject, repo, file_path, passphrase,
+                                              flask.request.headers.get("Authorization"))
         return {"message": "success", "files": [path]}
 
 

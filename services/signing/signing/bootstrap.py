@@ -68,6 +68,7 @@ class Signing:
         signer = Signer(uow_factory=self.uow, vault=self.vault, catalog=self.catalog,
                         gpg_root=self.settings.gnupghome_root, gpg_binary=self.settings.gpg_binary, clock=self.clock)
         signer.retry_delay = self.settings.signing_retry_delay
+        signer.concurrency = self.settings.signing_concurrency
         return signer
 
     @property

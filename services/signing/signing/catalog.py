@@ -7,6 +7,7 @@ the same domain errors (its message kept); catalog unreachable, timing out or fa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
@@ -33,12 +34,21 @@ class CatalogClient:
         self._base = base_url.rstrip("/") + "/internal/signing"
         self._token = service_token
         self._timeout = timeout
-        self._http = requests.Session()
+        self._local = threading.local()  # one connection pool per thread: files are signed side by side
 
-    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+    @property
+    def _http(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def _headers(self, extra: dict[str, str] | None = None, bearer: str | None = None) -> dict[str, str]:
         headers = dict(extra or {})
         if self._token:
             headers["X-Service-Token"] = self._token
+        if bearer:
+            headers["Authorization"] = bearer  # the caller's own access token: catalog reads their rights from it
         return headers
 
     @staticmethod
@@ -65,15 +75,16 @@ class CatalogClient:
     def _path(*parts: str) -> str:
         return "/" + "/".join(quote(part, safe="/") for part in parts)
 
-    def version(self, owner: str, repo: str, package: str, version: str, actor: str | None) -> dict[str, Any]:
+    def version(self, owner: str, repo: str, package: str, version: str, actor: str | None,
+                bearer: str | None = None) -> dict[str, Any]:
         params = {"actor": actor} if actor else {}
         return self._request("GET", self._path("versions", owner, repo, package, version), params=params,
-                             headers=self._headers()).json()
+                             headers=self._headers(bearer=bearer)).json()
 
-    def file(self, owner: str, repo: str, path: str, actor: str | None) -> dict[str, Any]:
+    def file(self, owner: str, repo: str, path: str, actor: str | None, bearer: str | None = None) -> dict[str, Any]:
         params = {"actor": actor} if actor else {}
         return self._request("GET", self._path("files", owner, repo, path), params=params,
-                             headers=self._headers()).json()
+                             headers=self._headers(bearer=bearer)).json()
 
     @contextmanager
     def content(self, owner: str, repo: str, path: str) -> Iterator[BinaryIO]:
@@ -89,8 +100,9 @@ class CatalogClient:
             response.close()
 
     def put_signature(self, owner: str, repo: str, path: str, signature: bytes, *, fingerprint: str,
-                      actor: str | None) -> dict[str, Any]:
-        headers = self._headers({"Content-Type": "application/pgp-signature", "X-Signing-Fingerprint": fingerprint})
+                      actor: str | None, bearer: str | None = None) -> dict[str, Any]:
+        headers = self._headers({"Content-Type": "application/pgp-signature", "X-Signing-Fingerprint": fingerprint},
+                                bearer=bearer)
         if actor:
             headers["X-Signing-Actor"] = actor
         return self._request("PUT", self._path("signatures", owner, repo, path), data=signature,

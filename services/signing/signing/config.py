@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     signing_retry_delay: float = env("SIGNING_RETRY_DELAY", default=5.0,
                                      help="seconds before retrying an automatic signing while catalog is away "
                                           "(doubles up to 5 minutes)")
+    signing_concurrency: int = env("SIGNING_CONCURRENCY", default=8,
+                                   help="files of one version signed side by side (each waits mostly on catalog)")
     signing_poll_interval: float = env("SIGNING_POLL_INTERVAL", default=1.0,
                                        help="seconds between the worker's looks for automatic signings to do")
 
@@ -40,6 +42,8 @@ def check(settings: Settings) -> Settings:
         raise ConfigError("SIGNING_SECRET_KEY must be at least 32 characters long")
     if not settings.catalog_url.startswith(("http://", "https://")):
         raise ConfigError("CATALOG_INTERNAL_URL must be an http(s) URL")
+    if settings.signing_concurrency < 1:
+        raise ConfigError("SIGNING_CONCURRENCY must be at least 1")
     return settings
 
 

@@ -9,7 +9,9 @@ signature. Nothing secret leaves this module: errors and events carry fingerprin
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +42,7 @@ class SignRequest:
     passphrase: str | None = None
     private_key: str | None = None
     subject: str | None = None
+    bearer: str | None = field(default=None, repr=False)  # the caller's access token, forwarded to catalog
 
 
 @dataclass
@@ -82,19 +85,20 @@ class Signer:
         if request.passphrase is not None and ("\n" in request.passphrase or "\r" in request.passphrase):
             raise Invalid("The passphrase may not contain line breaks")
         if request.path is not None:
-            target = self.catalog.file(request.owner, request.repo, request.path, caller.username)
+            target = self.catalog.file(request.owner, request.repo, request.path, caller.username, request.bearer)
             if target["path"].endswith(SIGNATURE_SUFFIX):
                 raise Invalid(f"'{target['path']}' is a signature; sign the file it belongs to")
             files = [target]
         else:
             assert request.package is not None and request.version is not None
             target = self.catalog.version(request.owner, request.repo, request.package, request.version,
-                                          caller.username)
+                                          caller.username, request.bearer)
             files = [f for f in target["files"] if not f["path"].endswith(SIGNATURE_SUFFIX)]
             if not files:
                 raise Invalid(f"Version '{request.version}' has no files to sign")
         key = self._key_for(caller, request)
-        signed = self._sign_files(request.owner, request.repo, files, key, actor=caller.username)
+        signed = self._sign_files(request.owner, request.repo, files, key, actor=caller.username,
+                                  bearer=request.bearer)
         with self.uow_factory() as uow:
             self._announce(uow, request.owner, request.repo, target, files, signed, key, signed_by=caller.username,
                            automatic=False, whole_version=request.path is None)
@@ -134,27 +138,47 @@ class Signer:
 
     # -- the work --------------------------------------------------------------------------------
     def _sign_files(self, owner: str, repo: str, files: list[dict[str, Any]], key: _Key, *,
-                    actor: str | None) -> list[str]:
-        signed: list[str] = []
+                    actor: str | None, bearer: str | None = None) -> list[str]:
+        """Sign each file and hand its signature to catalog, a few files at a time (each one is mostly
+        waiting on catalog and the disk); the first failure stops the rest and is raised."""
         with gpg.keyring(self.gpg_root, self.gpg_binary) as ring:
             try:
                 ring.import_private(key.private_key, key.fingerprint)
             except gpg.KeyProblem as exc:
                 raise Invalid(str(exc)) from None
-            for item in files:
-                path = item["path"]
-                with self.catalog.content(owner, repo, path) as raw:
-                    stream = _Checked(raw)
+            try:  # a wrong passphrase is found before any byte is fetched
+                ring.sign(key.fingerprint, io.BytesIO(b"packyard"), key.passphrase)
+            except gpg.KeyProblem as exc:
+                raise Invalid(str(exc)) from None
+            if len(files) == 1:
+                self._sign_one(ring, owner, repo, files[0], key, actor, bearer)
+            else:
+                with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(files))),
+                                        thread_name_prefix="signing") as pool:
+                    futures = [pool.submit(self._sign_one, ring, owner, repo, item, key, actor, bearer)
+                               for item in files]
                     try:
-                        signature = ring.sign(key.fingerprint, stream, key.passphrase)  # type: ignore[arg-type]
-                    except gpg.KeyProblem as exc:
-                        raise Invalid(str(exc)) from None
-                if stream.size != item["size"] or stream.sha256 != item["sha256"]:
-                    log.warning("content of %s/%s/%s arrived incomplete; not signed", owner, repo, path)
-                    raise CatalogUnavailable()
-                self.catalog.put_signature(owner, repo, path, signature, fingerprint=key.fingerprint, actor=actor)
-                signed.append(path)
-        return signed
+                        for future in futures:
+                            future.result()
+                    finally:
+                        for future in futures:
+                            future.cancel()
+        return [item["path"] for item in files]
+
+    def _sign_one(self, ring: gpg.Keyring, owner: str, repo: str, item: dict[str, Any], key: _Key,
+                  actor: str | None, bearer: str | None) -> None:
+        path = item["path"]
+        with self.catalog.content(owner, repo, path) as raw:
+            stream = _Checked(raw)
+            try:
+                signature = ring.sign(key.fingerprint, stream, key.passphrase)  # type: ignore[arg-type]
+            except gpg.KeyProblem as exc:
+                raise Invalid(str(exc)) from None
+        if stream.size != item["size"] or stream.sha256 != item["sha256"]:
+            log.warning("content of %s/%s/%s arrived incomplete; not signed", owner, repo, path)
+            raise CatalogUnavailable()
+        self.catalog.put_signature(owner, repo, path, signature, fingerprint=key.fingerprint, actor=actor,
+                                   bearer=bearer)
 
     def _announce(self, uow: UnitOfWork, owner: str, repo: str, target: dict[str, Any], files: list[dict[str, Any]],
                   signed: list[str], key: _Key, *, signed_by: str | None, automatic: bool,
@@ -172,8 +196,10 @@ class Signer:
                         subject=subject)
 
     # -- signing on upload (catalog asks, with the uploader's passphrase) ------------------------
-    def sign_uploaded(self, actor: Principal, owner: str, repo: str, path: str, passphrase: str | None) -> str:
-        signed = self.sign_request(actor, SignRequest(owner=owner, repo=repo, path=path, passphrase=passphrase))
+    def sign_uploaded(self, actor: Principal, owner: str, repo: str, path: str, passphrase: str | None,
+                      bearer: str | None) -> str:
+        signed = self.sign_request(actor, SignRequest(owner=owner, repo=repo, path=path, passphrase=passphrase,
+                                                      bearer=bearer))
         return signed[0]
 
     # -- automatic signing -----------------------------------------------------------------------
@@ -217,6 +243,7 @@ class Signer:
         uow.session.delete(job)
 
     retry_delay: float = 5.0
+    concurrency: int = 8
 
     def _automatic_key(self, uow: UnitOfWork, job: SigningJob) -> _Key:
         session = uow.session
