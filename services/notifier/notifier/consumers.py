@@ -313,7 +313,7 @@ class FanoutBatch(_Tolerant):
     release = ma.fields.Nested(ReleaseRef, required=True)
     batch = ma.fields.Integer(required=True)
     batches = ma.fields.Integer(required=True)
-    recipients = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=36)), required=True)
+    recipients = ma.fields.List(ma.fields.String(), required=True)  # user ids, from the notifier itself
 
 
 def event_time(event: CloudEvent, fallback: datetime) -> datetime:

@@ -78,17 +78,26 @@ def tell_many(uow: UnitOfWork, notice: Notice, user_ids: Sequence[str], *, now: 
     if not user_ids:
         return 0
     session = uow.session
+    if session.get_bind().dialect.name == "postgresql":
+        created, mailed = _tell_pg(session, notice, list(user_ids), now)
+    else:
+        created, mailed = _tell_rows(session, notice, list(user_ids), now)
+    if created:
+        metrics.NOTIFICATIONS_CREATED.labels(notice.kind).inc(created)
+    if mailed:
+        _wake_mail(session)
+    return created
+
+
+def _tell_rows(session: Session, notice: Notice, user_ids: list[str], now: datetime) -> tuple[int, int]:
+    """Any database: the recipients' choices read, then the rows inserted."""
     rows = session.execute(
-        sa.select(Recipient.user_id, Recipient.username, Recipient.email, Recipient.email_bounced_at,
-                  Recipient.release_alerts_email, Recipient.news_email, Setting.in_app, Setting.email.label("mode"))
+        sa.select(Recipient, Setting)
         .outerjoin(Setting, sa.and_(Setting.user_id == Recipient.user_id, Setting.kind == notice.kind))
-        .where(Recipient.user_id.in_(list(user_ids)), Recipient.deleted_at.is_(None))).all()
+        .where(Recipient.user_id.in_(user_ids), Recipient.deleted_at.is_(None))).all()
     in_app, mails, digests = [], [], []
-    for recipient in rows:
-        if recipient.mode is not None:
-            choice = Choice(recipient.in_app, recipient.mode)
-        else:
-            choice = choice_for(recipient, None, notice.kind)  # type: ignore[arg-type]
+    for recipient, setting in rows:
+        choice = choice_for(recipient, setting, notice.kind)
         if choice.in_app:
             in_app.append({"id": str(uuid.uuid4()), "user_id": recipient.user_id, "type": notice.kind,
                            "title": notice.title[:200], "body": notice.body, "created_at": now, "read_at": None,
@@ -105,55 +114,55 @@ def tell_many(uow: UnitOfWork, notice: Notice, user_ids: Sequence[str], *, now: 
             digests.append({"id": str(uuid.uuid4()), "user_id": recipient.user_id, "kind": notice.kind,
                             "mode": choice.email, "event_id": notice.event_id, "title": notice.title[:300],
                             "link": notice.link, "created_at": now, "digest_id": None})
-    if session.get_bind().dialect.name == "postgresql":
-        created, mailed = _insert_pg(session, notice, in_app, mails, digests, now)
+    created = _insert(session, Notification.__table__, in_app)
+    mailed = _insert(session, EmailDelivery.__table__, mails)
+    _insert(session, DigestItem.__table__, digests)
+    return created, mailed
+
+
+def _tell_pg(session: Session, notice: Notice, user_ids: list[str], now: datetime) -> tuple[int, int]:
+    """PostgreSQL: three INSERT ... SELECT statements over the recipients and their settings, whose
+    parameters are one array of user ids — a batch of hundreds costs no more to send than one."""
+    if notice.kind == kinds.RELEASE:
+        default_email = "CASE WHEN r.release_alerts_email THEN 'immediate' ELSE 'off' END"
+    elif notice.kind == kinds.NEWS:
+        default_email = "CASE WHEN r.news_email THEN 'immediate' ELSE 'off' END"
     else:
-        created = _insert(session, Notification.__table__, in_app)
-        mailed = _insert(session, EmailDelivery.__table__, mails)
-        _insert(session, DigestItem.__table__, digests)
-    if created:
-        metrics.NOTIFICATIONS_CREATED.labels(notice.kind).inc(created)
-    if mailed:
-        _wake_mail(session)
-    return created
-
-
-def _insert_pg(session: Session, notice: Notice, in_app: list[dict[str, Any]], mails: list[dict[str, Any]],
-               digests: list[dict[str, Any]], now: datetime) -> tuple[int, int]:
-    """The same rows in three statements whose parameters are arrays: a batch of hundreds of recipients
-    costs no more to send and parse than one (the rows of a batch differ only by recipient)."""
-    created = mailed = 0
-    if in_app:
-        created = len(session.execute(sa.text("""
-            INSERT INTO notifications (id, user_id, type, title, body, created_at, read_at, event_id, link, data)
-            SELECT gen_random_uuid()::text, u, :type, :title, :body, :now, NULL, :event_id, :link,
-                   CAST(:data AS json)
-            FROM unnest(CAST(:users AS text[])) AS u
-            ON CONFLICT DO NOTHING RETURNING id"""), {
-            "type": notice.kind, "title": notice.title[:200], "body": notice.body, "now": now,
-            "event_id": notice.event_id, "link": notice.link,
-            "data": json.dumps(notice.data) if notice.data is not None else None,
-            "users": [r["user_id"] for r in in_app]}).all())
-    if mails:
-        base = {k: v for k, v in mails[0]["context"].items() if k != "username"}
-        mailed = len(session.execute(sa.text("""
-            INSERT INTO email_deliveries (id, event_id, user_id, recipient, template, context, status, attempts,
-                                          next_attempt_at, created_at)
-            SELECT gen_random_uuid()::text, :event_id, m.u, m.e, :template,
-                   (CAST(:context AS jsonb) || jsonb_build_object('username', m.n))::json, 'pending', 0, :now, :now
-            FROM unnest(CAST(:users AS text[]), CAST(:emails AS text[]), CAST(:names AS text[])) AS m(u, e, n)
-            ON CONFLICT DO NOTHING RETURNING id"""), {
-            "event_id": notice.event_id, "template": mails[0]["template"], "context": json.dumps(base, default=str),
-            "now": now, "users": [m["user_id"] for m in mails], "emails": [m["recipient"] for m in mails],
-            "names": [m["context"].get("username") for m in mails]}).all())
-    if digests:
-        session.execute(sa.text("""
-            INSERT INTO digest_items (id, user_id, kind, mode, event_id, title, link, created_at)
-            SELECT gen_random_uuid()::text, d.u, :kind, d.m, :event_id, :title, :link, :now
-            FROM unnest(CAST(:users AS text[]), CAST(:modes AS text[])) AS d(u, m)
-            ON CONFLICT DO NOTHING"""), {
-            "kind": notice.kind, "event_id": notice.event_id, "title": notice.title[:300], "link": notice.link,
-            "now": now, "users": [d["user_id"] for d in digests], "modes": [d["mode"] for d in digests]})
+        default_email = "CAST(:default_email AS varchar)"
+    chosen = f"""FROM recipients r LEFT JOIN notification_settings s ON s.user_id = r.user_id AND s.kind = :kind
+                 WHERE r.user_id = ANY(CAST(:users AS text[])) AND r.deleted_at IS NULL"""
+    mode = f"COALESCE(s.email, {default_email})"
+    params: dict[str, Any] = {
+        "kind": notice.kind, "users": user_ids, "default_email": kinds.KINDS[notice.kind].email,
+        "default_in_app": kinds.KINDS[notice.kind].in_app, "now": now, "event_id": notice.event_id,
+        "title": notice.title[:200], "body": notice.body, "link": notice.link,
+        "data": json.dumps(notice.data) if notice.data is not None else None,
+        "template": notice.template or notice.kind, "essential": notice.essential,
+        "context": json.dumps({"kind": notice.kind, "title": notice.title, "body": notice.body, "link": notice.link,
+                               **notice.context}, default=str),
+        "digest_title": notice.title[:300],
+    }
+    created = len(session.execute(sa.text(f"""
+        INSERT INTO notifications (id, user_id, type, title, body, created_at, read_at, event_id, link, data)
+        SELECT gen_random_uuid()::text, r.user_id, :kind, :title, :body, :now, NULL, :event_id, :link,
+               CAST(:data AS json)
+        {chosen} AND COALESCE(s.in_app, :default_in_app)
+        ON CONFLICT DO NOTHING RETURNING id"""), params).all())
+    mailed = len(session.execute(sa.text(f"""
+        INSERT INTO email_deliveries (id, event_id, user_id, recipient, template, context, status, attempts,
+                                      next_attempt_at, created_at)
+        SELECT gen_random_uuid()::text, :event_id, r.user_id, r.email, :template,
+               (CAST(:context AS jsonb) || jsonb_build_object('username', r.username))::json, 'pending', 0,
+               :now, :now
+        {chosen} AND r.email IS NOT NULL
+                 AND (:essential OR (r.email_bounced_at IS NULL AND {mode} = 'immediate'))
+        ON CONFLICT DO NOTHING RETURNING id"""), params).all())
+    session.execute(sa.text(f"""
+        INSERT INTO digest_items (id, user_id, kind, mode, event_id, title, link, created_at)
+        SELECT gen_random_uuid()::text, r.user_id, :kind, {mode}, :event_id, :digest_title, :link, :now
+        {chosen} AND NOT :essential AND r.email IS NOT NULL AND r.email_bounced_at IS NULL
+                 AND {mode} IN ('hourly', 'daily', 'weekly')
+        ON CONFLICT DO NOTHING"""), params)
     return created, mailed
 
 
