@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -246,9 +247,10 @@ def comments(session: Session, principal: Principal | None, owner: str, repo: st
 
 # -- activity ---------------------------------------------------------------------------------
 
-def activity_json(entry: ActivityEntry) -> dict[str, Any]:
+def activity_json(entry: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"type": entry.type, "actor": entry.actor, "created": format_time(entry.created_at)}
-    for key, value in (entry.details or {}).items():
+    details = json.loads(entry.details) if isinstance(entry.details, str) else entry.details
+    for key, value in (details or {}).items():
         body.setdefault(key, value)
     return body
 
@@ -316,15 +318,19 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 FEED_WINDOW = 20_000  # newest entries scanned before the per-source reads take over
 
-_WINDOW_SQL = sa.text("""
+_COLUMNS = "a.id, a.created_at, a.type, a.actor, a.details, a.repo_owner, a.repo_name, a.private"
+
+_WINDOW_SQL = sa.text(f"""
 WITH recent AS (
     SELECT id, created_at, user_id, package_key FROM activity
     WHERE (created_at, id) < (:before_at, :before_id)
-    ORDER BY created_at DESC, id DESC LIMIT :window)
-SELECT id, created_at FROM recent
-WHERE user_id IN (SELECT followee_id FROM follows WHERE follower_id = :me AND active)
-   OR package_key IN (SELECT owner || '/' || repo || '/' || package FROM watches WHERE user_id = :me AND active)
-ORDER BY created_at DESC, id DESC LIMIT :per
+    ORDER BY created_at DESC, id DESC LIMIT :window),
+picked AS (
+    SELECT id FROM recent
+    WHERE user_id IN (SELECT followee_id FROM follows WHERE follower_id = :me AND active)
+       OR package_key IN (SELECT owner || '/' || repo || '/' || package FROM watches WHERE user_id = :me AND active)
+    ORDER BY created_at DESC, id DESC LIMIT :per)
+SELECT {_COLUMNS} FROM picked JOIN activity a ON a.id = picked.id ORDER BY a.created_at DESC, a.id DESC
 """)
 
 _WINDOW_END_SQL = sa.text("""
@@ -332,10 +338,10 @@ SELECT created_at, id FROM activity WHERE (created_at, id) < (:before_at, :befor
 ORDER BY created_at DESC, id DESC OFFSET :skip LIMIT 1
 """)
 
-_SOURCES_SQL = sa.text("""
+_SOURCES_SQL = sa.text(f"""
 WITH followed AS (SELECT followee_id FROM follows WHERE follower_id = :me AND active),
      watched AS (SELECT owner || '/' || repo || '/' || package AS k FROM watches WHERE user_id = :me AND active)
-SELECT id, created_at FROM (
+SELECT a.* FROM (SELECT id, created_at FROM (
     SELECT e.id, e.created_at FROM followed CROSS JOIN LATERAL (
         SELECT a.id, a.created_at FROM activity a
         WHERE a.user_id = followed.followee_id AND (a.created_at, a.id) < (:before_at, :before_id)
@@ -345,14 +351,16 @@ SELECT id, created_at FROM (
         SELECT a.id, a.created_at FROM activity a
         WHERE a.package_key = watched.k AND (a.created_at, a.id) < (:before_at, :before_id)
         ORDER BY a.created_at DESC, a.id DESC LIMIT :per) e
-) candidates ORDER BY created_at DESC, id DESC LIMIT :per
+) u ORDER BY created_at DESC, id DESC LIMIT :per) candidates,
+LATERAL (SELECT {_COLUMNS} FROM activity a WHERE a.id = candidates.id) a
+ORDER BY a.created_at DESC, a.id DESC
 """)
 
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 
-def _feed_ids(session: Session, user_id: str, before: tuple[datetime, int] | None, limit: int) -> list[int]:
-    """The ids of the next ``limit`` feed entries older than ``before``, newest first.
+def _feed_rows(session: Session, user_id: str, before: tuple[datetime, int] | None, limit: int) -> list[Any]:
+    """The next ``limit`` feed entries older than ``before``, newest first (rows of ``_COLUMNS``).
 
     PostgreSQL, two bounded steps: (1) scan the newest :data:`FEED_WINDOW` entries of the whole log
     (an index-only scan of ``ix_activity_recent``) keeping those of followed logs and watched packages
@@ -363,26 +371,26 @@ def _feed_ids(session: Session, user_id: str, before: tuple[datetime, int] | Non
     before_at, before_id = before or (_FAR_FUTURE, 2**62)
     if is_postgres(session.get_bind()):
         params = {"me": user_id, "before_at": before_at, "before_id": before_id, "per": limit, "window": FEED_WINDOW}
-        found = [row.id for row in session.execute(_WINDOW_SQL, params)]
+        found = list(session.execute(_WINDOW_SQL, params))
         if len(found) == limit:
             return found
         end = session.execute(_WINDOW_END_SQL, {**params, "skip": FEED_WINDOW - 1}).first()
         if end is None:  # the window reached the oldest entry: nothing more anywhere
             return found
         params.update(before_at=end.created_at, before_id=end.id, per=limit - len(found))
-        return found + [row.id for row in session.execute(_SOURCES_SQL, params)]
+        return found + list(session.execute(_SOURCES_SQL, params))
     followed = sa.select(Follow.followee_id).where(Follow.follower_id == user_id, Follow.active.is_(True))
     watched = sa.select(Watch.owner + "/" + Watch.repo + "/" + Watch.package).where(
         Watch.user_id == user_id, Watch.active.is_(True))
-    query = (sa.select(ActivityEntry.id)
-             .where(sa.or_(ActivityEntry.user_id.in_(followed), ActivityEntry.package_key.in_(watched)),
-                    sa.or_(ActivityEntry.created_at < before_at,
-                           sa.and_(ActivityEntry.created_at == before_at, ActivityEntry.id < before_id)))
-             .order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc()).limit(limit))
-    return list(session.scalars(query))
+    a = ActivityEntry
+    query = (sa.select(a.id, a.created_at, a.type, a.actor, a.details, a.repo_owner, a.repo_name, a.private)
+             .where(sa.or_(a.user_id.in_(followed), a.package_key.in_(watched)),
+                    sa.or_(a.created_at < before_at, sa.and_(a.created_at == before_at, a.id < before_id)))
+             .order_by(a.created_at.desc(), a.id.desc()).limit(limit))
+    return list(session.execute(query))
 
 
-def _readable_repos(session: Session, principal: Principal, entries: list[ActivityEntry]) -> set[tuple[str, str]]:
+def _readable_repos(session: Session, principal: Principal, entries: list[Any]) -> set[tuple[str, str]]:
     """Of the repositories these entries are about, those the caller may read (one query, plus a
     permission check for each private one)."""
     keys = {(e.repo_owner, e.repo_name or "") for e in entries if e.repo_owner is not None}
@@ -422,20 +430,18 @@ def feed(session: Session, principal: Principal, start_pos: int, before: str | N
     ``X-Next-Before`` header of the previous page); ``start_pos`` works up to
     :data:`FEED_MAX_START_POS`. Entries about private repositories the caller cannot read are left out.
     """
-    user = me(session, principal)
+    user_id = principal.user_id or me(session, principal).id
     if start_pos > FEED_MAX_START_POS:
         raise Invalid(f"Invalid value for 'start_pos': at most {FEED_MAX_START_POS} in the feed; "
                       "page further with 'before' (the X-Next-Before header)")
     cursor = decode_cursor(before) if before else None
     want, skip = size, start_pos
-    out: list[ActivityEntry] = []
+    out: list[Any] = []
     while True:
         batch = skip + want - len(out) + 10
-        ids = _feed_ids(session, user.id, cursor, batch)
-        if not ids:
+        page = _feed_rows(session, user_id, cursor, batch)
+        if not page:
             break
-        rows = {e.id: e for e in session.scalars(sa.select(ActivityEntry).where(ActivityEntry.id.in_(ids)))}
-        page = [rows[i] for i in ids]
         readable = _readable_repos(session, principal, page)
         for entry in page:
             cursor = (entry.created_at, entry.id)
@@ -447,7 +453,7 @@ def feed(session: Session, principal: Principal, start_pos: int, before: str | N
             out.append(entry)
             if len(out) == want:
                 break
-        if len(out) == want or len(ids) < batch:
+        if len(out) == want or len(page) < batch:
             break
     headers = {"X-RangeLimit-StartPos": str(start_pos), "X-RangeLimit-EndPos": str(start_pos + len(out) - 1)}
     if len(out) == want:

@@ -103,3 +103,35 @@ def test_a_signed_version_enters_the_owners_log(acme, client):
         "signed_by": "alice", "platform_key": False, "automatic": False, "signed": "2026-11-26T10:05:00.000Z"})
     [signed] = [e for e in client.get("/orgs/acme/activity").json if e["type"] == "signed_version"]
     assert (signed["actor"], signed["version"], signed["created"]) == ("alice", "1.0.0", "2026-11-26T10:05:00.000Z")
+
+
+def test_the_feed_is_the_same_when_it_reads_per_source(acme, client, monkeypatch):
+    """Past the window of newest entries the feed reads each followed log and watched package (LATERAL)."""
+    from datetime import datetime, timedelta, timezone
+    from social import queries
+    from social.models import ActivityEntry
+    bob = acme.user("bob")
+    acme.user("carol")
+    client.put("/me/watches/acme/maven/widget", headers=bob)
+    client.put("/me/following/carol", headers=bob)
+    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    with acme.social.uow() as uow:
+        for i in range(90):
+            uow.session.add(ActivityEntry(user_id="noise", type="followed", actor="x", created_at=start
+                                          + timedelta(minutes=i, seconds=30), details={"noise": i}))
+            if i % 3 == 0:
+                uow.session.add(ActivityEntry(user_id="x", type="released_version", actor="alice",
+                                              created_at=start + timedelta(minutes=i), details={"n": i},
+                                              package_key="acme/maven/widget", repo_owner="acme", repo_name="maven"))
+        uow.commit()
+    whole = client.get("/me/feed", headers=bob).json
+    monkeypatch.setattr(queries, "FEED_WINDOW", 7)
+    pages, before = [], None
+    while True:
+        response = client.get("/me/feed" + (f"?before={before}" if before else ""), headers=bob)
+        pages += response.json
+        before = response.headers.get("X-Next-Before")
+        if not before:
+            break
+    assert pages[:len(whole)] == whole and len(pages) >= 30 + 1
+    assert all("noise" not in e for e in pages)

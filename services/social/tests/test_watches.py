@@ -144,3 +144,15 @@ def test_the_patterns_allowed_stay_fast_on_hostile_version_names():
         started = time.perf_counter()
         release_matches("regex", pattern, hostile)
         assert time.perf_counter() - started < 0.1, pattern
+
+
+def test_the_callers_token_counts_where_the_replica_lags(acme, client):
+    """Read your own writes: identity's token says bob is an admin of acme before social heard of it."""
+    bob = acme.user("bob")
+    assert client.put("/me/watches/acme/secret/gizmo", headers=bob).status_code == 404
+    as_admin = acme.minter.headers("bob", user_id=__import__("uuid").uuid5(
+        __import__("uuid").NAMESPACE_URL, "bob").__str__(), orgs={"acme": "admin"})
+    assert client.get("/packages/acme/secret/gizmo/watchers", headers=as_admin).status_code == 200
+    as_member = acme.minter.headers("bob", orgs={"acme": "member"}, teams=["acme/readers"])
+    acme.permission("acme", "secret", "readers", "read")
+    assert client.get("/packages/acme/secret/gizmo/reviews", headers=as_member).status_code == 200

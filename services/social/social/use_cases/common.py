@@ -106,9 +106,22 @@ def level_on(session: Session, user_id: str | None, username: str | None, owner:
 
 
 def principal_level(session: Session, principal: Principal | None, owner: str, repo: Repo) -> int:
+    """The caller's level. Read your own writes: the memberships in the caller's token (what identity
+    knew when it minted it) count where social's replica has not caught up yet."""
     if principal is None:
         return level_on(session, None, None, owner, repo)
-    return level_on(session, principal.user_id, principal.username, owner, repo, admin=principal.admin)
+    level = level_on(session, principal.user_id, principal.username, owner, repo, admin=principal.admin)
+    if level < ADMIN and getattr(principal, "orgs", None) and principal.orgs.get(owner) in ORG_ADMIN_ROLES:
+        return ADMIN
+    if level < READ and getattr(principal, "teams", None):
+        grants = session.execute(sa.select(RepoPermission.team, RepoPermission.permission).where(
+            RepoPermission.owner == owner, RepoPermission.repo == repo.name,
+            RepoPermission.permission.is_not(None))).all()
+        member = principal.orgs is None or owner in principal.orgs or owner == principal.username
+        for team, permission in grants:
+            if member and f"{owner}/{team}" in principal.teams:
+                level = max(level, LEVELS.get(permission or "", NONE))
+    return level
 
 
 def live_repo(session: Session, owner: str, name: str) -> Repo | None:
