@@ -316,7 +316,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise Invalid("Invalid value for 'before': not a cursor this API returned") from exc
 
 
-FEED_WINDOW = 20_000  # newest entries scanned before the per-source reads take over
+FEED_WINDOW = 20_000  # entries scanned per window, newest first
+FEED_WINDOWS = 3  # windows scanned before the per-source reads take over
 
 _COLUMNS = "a.id, a.created_at, a.type, a.actor, a.details, a.repo_owner, a.repo_name, a.private"
 
@@ -364,21 +365,23 @@ def _feed_rows(session: Session, user_id: str, before: tuple[datetime, int] | No
 
     PostgreSQL, two bounded steps: (1) scan the newest :data:`FEED_WINDOW` entries of the whole log
     (an index-only scan of ``ix_activity_recent``) keeping those of followed logs and watched packages
-    — enough for anyone whose sources are active; (2) only when the window holds fewer than ``limit``
-    of them, read each followed log and watched package through its own index (LATERAL, at most
+    — enough for anyone whose sources are active — and up to :data:`FEED_WINDOWS` such windows;
+    (2) only when they hold fewer than ``limit`` of them, read each followed log and watched package through its own index (LATERAL, at most
     ``limit`` each) from the window's end, and merge. Both are exact, so the page is the same either way.
     """
     before_at, before_id = before or (_FAR_FUTURE, 2**62)
     if is_postgres(session.get_bind()):
         params = {"me": user_id, "before_at": before_at, "before_id": before_id, "per": limit, "window": FEED_WINDOW}
-        found = list(session.execute(_WINDOW_SQL, params))
-        if len(found) == limit:
-            return found
-        end = session.execute(_WINDOW_END_SQL, {**params, "skip": FEED_WINDOW - 1}).first()
-        if end is None:  # the window reached the oldest entry: nothing more anywhere
-            return found
-        params.update(before_at=end.created_at, before_id=end.id, per=limit - len(found))
-        return found + list(session.execute(_SOURCES_SQL, params))
+        found: list[Any] = []
+        for _ in range(FEED_WINDOWS):
+            found += session.execute(_WINDOW_SQL, {**params, "per": limit - len(found)})
+            if len(found) == limit:
+                return found
+            end = session.execute(_WINDOW_END_SQL, {**params, "skip": FEED_WINDOW - 1}).first()
+            if end is None:  # the window reached the oldest entry: nothing more anywhere
+                return found
+            params.update(before_at=end.created_at, before_id=end.id)
+        return found + list(session.execute(_SOURCES_SQL, {**params, "per": limit - len(found)}))
     followed = sa.select(Follow.followee_id).where(Follow.follower_id == user_id, Follow.active.is_(True))
     watched = sa.select(Watch.owner + "/" + Watch.repo + "/" + Watch.package).where(
         Watch.user_id == user_id, Watch.active.is_(True))
