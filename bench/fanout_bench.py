@@ -102,8 +102,10 @@ def run_case(recipients: int, workers: int, runs: int, batch_size: int) -> dict:
         for service in ("identity", "social", "catalog", "signing", "notifier"):
             amqp.declare_events_exchange(connection.channel(), service)
         connection.close()
-        subprocess.run([sys.executable, "-m", "notifier", "migrate"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        migrated = subprocess.run([sys.executable, "-m", "notifier", "migrate"], cwd=ROOT, env=env,
+                                  capture_output=True, text=True)
+        if migrated.returncode != 0:
+            raise RuntimeError(f"notifier migrate failed:\n{migrated.stderr[-3000:]}")
         first = populate(engine, recipients)
 
         def spawn(*args: str) -> None:

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from notifier import kinds, metrics
 from notifier.models import (
-    MAIL_CHANNEL, PENDING, Announcement, DigestItem, EmailDelivery, MastodonAccount, Notification, Recipient, Setting,
+    MAIL_CHANNEL, PENDING, Announcement, Delivery, DigestItem, EmailDelivery, MastodonAccount, Notification, Recipient,
+    Setting,
 )
 from notifier.notify import choice_for
 from packyard.db import UnitOfWork, is_postgres
@@ -175,6 +176,9 @@ def forget_recipient(uow: UnitOfWork, *, user_id: str, now: datetime) -> str | N
     recipient.registered_at = None
     recipient.show_email, recipient.release_alerts_email, recipient.news_email = False, False, False
     name, recipient.username = recipient.username, None
+    # Their calls' history goes too (it names them; a later account of that name must not see it).
+    session.execute(sa.delete(Delivery).where(sa.or_(Delivery.user_id == user_id,
+                                                     Delivery.username == (name or ""))))
     recipient.deleted_at = recipient.deleted_at or now
     recipient.time_zone, recipient.email_bounced_at = None, None
     return name

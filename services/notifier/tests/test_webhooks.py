@@ -308,3 +308,13 @@ def test_mastodon_announcements_post_the_release_and_failures_show(run, send, ot
         assert client.get("/me/mastodon", headers=me).status_code == 404
     finally:
         instance.close()
+
+
+def test_a_deleted_account_takes_its_delivery_history_along(run, send, others, identity, receiver, hooked):
+    run(identity.registered("alice"))
+    run(others.webhook_registered("alice", "maven", "widget", "alice", receiver.url))
+    run(others.released("alice", "maven", "widget", "1.0.0"))
+    send()
+    assert len(_deliveries(hooked)) == 1
+    run(identity.deleted("alice"))
+    assert _deliveries(hooked) == []
