@@ -75,24 +75,20 @@ def purge(url: str) -> None:
 
 def measure_latency(engine, outbox, url: str, samples: int) -> dict:
     committed: dict[str, float] = {}
-    latencies: list[float] = []
+    arrived: dict[str, float] = {}
     done = threading.Event()
 
     def consume() -> None:
         conn = pika.BlockingConnection(pika.URLParameters(url))
         ch = conn.channel()
         for method, props, _body in ch.consume("bench.observer", auto_ack=True, inactivity_timeout=0.5):
-            if method is None:
-                if done.is_set() and len(latencies) >= samples:
-                    break
-                continue
-            arrived = time.perf_counter()
-            if props.message_id in committed:
-                latencies.append(arrived - committed[props.message_id])
-            if len(latencies) >= samples:
+            if method is not None:
+                arrived.setdefault(props.message_id, time.perf_counter())
+            elif done.is_set() and set(committed) <= set(arrived):
                 break
         conn.close()
 
+    purge(url)
     relay = Relay(engine, outbox, lambda: PikaPublisher(url, "bench"), service="bench",
                   config=RelayConfig(poll_interval=1.0))
     relay_thread = threading.Thread(target=relay.run, daemon=True)
@@ -111,6 +107,9 @@ def measure_latency(engine, outbox, url: str, samples: int) -> dict:
     consumer.join(60)
     relay.stop()
     relay_thread.join(10)
+    # An event can reach the consumer before the committing thread reads the clock: count 0.
+    latencies = [max(0.0, arrived[i] - t) for i, t in committed.items() if i in arrived]
+    assert len(latencies) == len(committed), f"{len(committed) - len(latencies)} events never arrived"
     ms = sorted(x * 1000 for x in latencies)
 
     def pct(p: float) -> float:

@@ -30,9 +30,11 @@ Rows sent more than ``retention`` ago are deleted periodically.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import random
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -110,6 +112,37 @@ class BatchPublisher(Publisher, Protocol):
 
 _EMIT_CHUNK = 256  # messages marshalled and written at once
 
+# basic.properties flags (AMQP 0-9-1) of the properties a relay sets, in their wire order.
+_FLAG_CONTENT_TYPE, _FLAG_HEADERS, _FLAG_DELIVERY_MODE = 0x8000, 0x2000, 0x1000
+_FLAG_MESSAGE_ID, _FLAG_TIMESTAMP, _FLAG_TYPE, _FLAG_APP_ID = 0x0080, 0x0040, 0x0020, 0x0008
+_FRAME_END = b"\xce"
+
+
+def _short(value: str) -> bytes:
+    raw = value.encode()
+    if len(raw) > 255:
+        raise ValueError(f"AMQP short string longer than 255 bytes: {value[:40]!r}...")
+    return struct.pack("B", len(raw)) + raw
+
+
+def _header_frame(channel: int, body_size: int, content_type: bytes, message: OutboxMessage, app_id: bytes) -> bytes:
+    """The content header frame pika marshals for :meth:`PikaPublisher._properties`, byte for byte,
+    without building a ``BasicProperties`` (a tenth of the cost, which matters at thousands a second)."""
+    flags = _FLAG_CONTENT_TYPE | _FLAG_DELIVERY_MODE | _FLAG_MESSAGE_ID | _FLAG_TIMESTAMP | _FLAG_TYPE | _FLAG_APP_ID
+    parts = [content_type]
+    if message.traceparent:
+        flags |= _FLAG_HEADERS
+        value = message.traceparent.encode()
+        entry = b"\x0btraceparentS" + struct.pack(">I", len(value)) + value
+        parts.append(struct.pack(">I", len(entry)) + entry)
+    parts.append(b"\x02")  # persistent
+    parts.append(_short(message.event_id))
+    parts.append(struct.pack(">Q", int(message.created_at.timestamp())))
+    parts.append(_short(message.type))
+    parts.append(app_id)
+    payload = struct.pack(">HHQH", 60, 0, body_size, flags) + b"".join(parts)
+    return struct.pack(">BHI", 2, channel, len(payload)) + payload + _FRAME_END
+
 
 class PikaPublisher:
     """A :class:`BatchPublisher` on one pika ``BlockingConnection`` with asynchronous confirms.
@@ -128,11 +161,13 @@ class PikaPublisher:
         self._connection: pika.BlockingConnection | None = None
         self._channel: Any = None
         self._next_tag = 0
-        self._pending: dict[int, OutboxMessage] = {}  # delivery tag -> message, in tag order
+        # delivery tag -> (message, the batch it belongs to), in tag order
+        self._pending: dict[int, tuple[OutboxMessage, BatchResult]] = {}
         self._returned: set[str] = set()
-        self._result: BatchResult | None = None
         self._channel_error: Exception | None = None
         self._method_frames: dict[str, bytes] = {}  # marshalled basic.publish per routing key
+        self._content_type = _short(CONTENT_TYPE)
+        self._app_id = _short(service)
 
     # -- connection -------------------------------------------------------------------------
     def _ensure(self) -> Any:
@@ -173,11 +208,8 @@ class PikaPublisher:
         acked = isinstance(method, pika.spec.Basic.Ack)
         tags = [t for t in self._pending if t <= method.delivery_tag] if method.multiple else (
             [method.delivery_tag] if method.delivery_tag in self._pending else [])
-        result = self._result
         for tag in tags:
-            message = self._pending.pop(tag)
-            if result is None:
-                continue
+            message, result = self._pending.pop(tag)
             if acked:
                 result.confirmed.append(message)
                 if message.event_id in self._returned:
@@ -227,13 +259,17 @@ class PikaPublisher:
                 self._method_frames[message.type] = method
             body = message.body.encode()
             parts.append(method)
-            parts.append(pika.frame.Header(number, len(body), self._properties(message)).marshal())
+            parts.append(self._header(number, len(body), message))
             for start in range(0, len(body), body_max):
-                parts.append(pika.frame.Body(number, body[start:start + body_max]).marshal())
+                chunk = body[start:start + body_max]
+                parts.append(struct.pack(">BHI", 3, number, len(chunk)) + chunk + _FRAME_END)
         data = b"".join(parts)
         connection.bytes_sent += len(data)
         connection.frames_sent += len(parts)
         emit(data)
+
+    def _header(self, channel: int, body_size: int, message: OutboxMessage) -> bytes:
+        return _header_frame(channel, body_size, self._content_type, message, self._app_id)
 
     def _pump(self, until: Callable[[], bool], deadline: float) -> None:
         assert self._connection is not None
@@ -246,39 +282,61 @@ class PikaPublisher:
         if self._channel_error is not None:
             raise self._channel_error
 
-    def publish_batch(self, messages: list[OutboxMessage]) -> BatchResult:
-        """Publish ``messages`` keeping up to ``window`` unconfirmed; wait for every confirm.
+    def _outstanding(self, result: BatchResult) -> int:
+        return sum(1 for _message, owner in self._pending.values() if owner is result)
 
-        Never raises for a message's fate: see :class:`BatchResult`. Any error leaves this
-        publisher to be closed and replaced (the relay does so).
+    def _fail(self, exc: Exception) -> None:
+        """The connection is unusable: every message still unconfirmed stays unknown."""
+        failed = {id(result): result for _message, result in self._pending.values()}
+        for result in failed.values():
+            result.error = result.error or exc
+        self._pending.clear()
+        self._channel_error = self._channel_error or exc
+
+    def send(self, messages: list[OutboxMessage]) -> BatchResult:
+        """Publish ``messages`` (keeping up to ``window`` unconfirmed) and return at once.
+
+        The returned :class:`BatchResult` fills in as the broker confirms; :meth:`wait` for it.
+        Several batches may be in flight, so the caller can prepare the next meanwhile.
         """
         result = BatchResult()
-        self._result = result
         try:
             channel = self._ensure()
             impl = channel._impl
-            deadline = time.monotonic() + self._confirm_timeout
             position = 0
             while position < len(messages):
                 if len(self._pending) >= self._window:
-                    self._pump(lambda: len(self._pending) < self._window, deadline)
-                    deadline = time.monotonic() + self._confirm_timeout
+                    self._pump(lambda: len(self._pending) < self._window, time.monotonic() + self._confirm_timeout)
                 room = min(self._window - len(self._pending), _EMIT_CHUNK)
                 chunk = messages[position:position + room]
                 position += len(chunk)
                 for message in chunk:
                     self._next_tag += 1
-                    self._pending[self._next_tag] = message
+                    self._pending[self._next_tag] = (message, result)
                 self._emit(impl, chunk)
                 self._connection.process_data_events(time_limit=0)  # type: ignore[union-attr]
-            self._pump(lambda: not self._pending, deadline)
         except Exception as exc:  # noqa: BLE001 - the messages still pending are simply not confirmed
             result.error = exc
-            self._pending.clear()
-            self._channel_error = self._channel_error or exc
-        finally:
-            self._result = None
+            self._fail(exc)
         return result
+
+    def wait(self, result: BatchResult) -> BatchResult:
+        """Wait until every message of ``result``'s batch is confirmed, nacked or known lost."""
+        if result.error is None:
+            try:
+                self._pump(lambda: self._outstanding(result) == 0, time.monotonic() + self._confirm_timeout)
+            except Exception as exc:  # noqa: BLE001 - see send
+                result.error = exc
+                self._fail(exc)
+        return result
+
+    def publish_batch(self, messages: list[OutboxMessage]) -> BatchResult:
+        """Publish ``messages`` and wait for every confirm (:meth:`send` then :meth:`wait`).
+
+        Never raises for a message's fate: see :class:`BatchResult`. Any error leaves this
+        publisher to be closed and replaced (the relay does so).
+        """
+        return self.wait(self.send(messages))
 
     def publish(self, message: OutboxMessage) -> None:
         result = self.publish_batch([message])
@@ -308,6 +366,7 @@ class RelayConfig:
     retention: timedelta = timedelta(days=7)
     housekeeping_interval: float = 300.0
     gauge_interval: float = 5.0
+    pipeline_batches: int = 20  # full batches one run_once may publish back to back (PostgreSQL)
 
 
 class Relay:
@@ -380,8 +439,7 @@ class Relay:
             log.info("relay stopped", extra={"service": self._service})
 
     # -- one batch --------------------------------------------------------------------------
-    def run_once(self) -> int:
-        """Claim, publish and mark one batch. Returns the number of rows handled."""
+    def _claim_query(self) -> Any:
         table = self._outbox
         query = (
             sa.select(table.c.id, table.c.event_id, table.c.type, table.c.body, table.c.created_at)
@@ -391,46 +449,123 @@ class Relay:
         )
         if is_postgres(self._engine):
             query = query.with_for_update(skip_locked=True)
+        return query
+
+    @staticmethod
+    def _messages(rows: Any) -> list[OutboxMessage]:
+        return [OutboxMessage(row.id, row.event_id, row.type, row.body, _aware(row.created_at),
+                              _traceparent_of(row.body)) for row in rows]
+
+    def run_once(self) -> int:
+        """Claim, publish and mark one batch (on PostgreSQL, while batches are full, several
+        batches with the next one claimed while the previous one's confirms arrive).
+        Returns the number of rows handled."""
+        if is_postgres(self._engine):
+            publisher = self._ensure_publisher()
+            if hasattr(publisher, "send") and hasattr(publisher, "wait"):
+                return self._run_pipelined(publisher)
         with self._engine.begin() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(self._claim_query()).all()
             if not rows:
                 self._update_gauges(conn, force=False)
                 return 0
             publisher = self._ensure_publisher()
-            messages = [OutboxMessage(row.id, row.event_id, row.type, row.body, _aware(row.created_at),
-                                      _traceparent_of(row.body)) for row in rows]
+            messages = self._messages(rows)
             if hasattr(publisher, "publish_batch"):
                 result = publisher.publish_batch(messages)
             else:
                 result = _publish_one_by_one(publisher, messages)
-            now = self._clock()
-            for message in result.unroutable:
-                log.warning("event %s (%s) is routed to no queue", message.event_id, message.type,
-                            extra={"event_id": message.event_id, "service": self._service})
-                metrics.EVENTS_UNROUTABLE.labels(self._service, message.type).inc()
-            for message in result.confirmed:
-                metrics.EVENTS_PUBLISHED.labels(self._service, message.type).inc()
-                metrics.PUBLISH_LATENCY.labels(self._service).observe(
-                    max(0.0, (now - message.created_at).total_seconds()))
-            done = [m.id for m in result.confirmed]
-            if done:
-                # Only rows whose own confirm arrived; the rest stay unsent and go out again.
-                conn.execute(table.update().where(table.c.id.in_(done)).values(sent_at=now))
-            failure: Exception | None = result.error
-            if result.nacked:
-                conn.execute(table.update().where(table.c.id.in_([m.id for m in result.nacked]))
-                             .values(attempts=table.c.attempts + 1, last_error="nacked by the broker"))
-                failure = failure or Nacked(f"{len(result.nacked)} of {len(messages)} messages nacked by the broker")
-            if result.error is not None:
-                settled = set(done) | {m.id for m in result.nacked}
-                unknown = [m.id for m in messages if m.id not in settled]
-                if unknown:
-                    conn.execute(table.update().where(table.c.id.in_(unknown))
-                                 .values(attempts=table.c.attempts + 1, last_error=str(result.error)[:2000]))
-            self._update_gauges(conn, force=False)
+            done, failure = self._settle(conn, messages, result)
         if failure is not None:
             raise failure
-        return len(done)
+        return done
+
+    def _run_pipelined(self, publisher: Any) -> int:
+        """Two batches in flight: each in its own transaction holding its rows' locks (SKIP
+        LOCKED keeps every other claim off them), each marked and committed once its own
+        confirms are in. Stops after a partial batch or ``pipeline_batches`` batches."""
+        inflight: collections.deque[tuple[sa.Connection, Any, list[OutboxMessage], BatchResult]] = \
+            collections.deque()
+        total, batches, more = 0, 0, True
+        failure: Exception | None = None
+        query = self._claim_query()
+        try:
+            while more or inflight:
+                if more and failure is None and len(inflight) < 2:
+                    conn = self._engine.connect()
+                    transaction = conn.begin()
+                    try:
+                        rows = conn.execute(query).all()
+                    except Exception:
+                        transaction.rollback()
+                        conn.close()
+                        raise
+                    if rows:
+                        messages = self._messages(rows)
+                        result = publisher.send(messages)
+                        inflight.append((conn, transaction, messages, result))
+                        batches += 1
+                        more = len(rows) >= self._config.batch_size and batches < self._config.pipeline_batches
+                        if more and result.error is None and len(inflight) < 2:
+                            continue  # claim the next batch while this one is being confirmed
+                    else:
+                        self._update_gauges(conn, force=False)
+                        transaction.commit()
+                        conn.close()
+                        more = False
+                if inflight:
+                    conn, transaction, messages, result = inflight.popleft()
+                    try:
+                        publisher.wait(result)
+                        done, batch_failure = self._settle(conn, messages, result)
+                        transaction.commit()
+                    finally:
+                        conn.close()
+                    total += done
+                    if batch_failure is not None:
+                        failure = failure or batch_failure
+                        more = False  # settle what is in flight, then stop
+        except BaseException:
+            for conn, transaction, _messages, _result in inflight:
+                try:
+                    transaction.rollback()
+                finally:
+                    conn.close()
+            raise
+        if failure is not None:
+            raise failure
+        return total
+
+    def _settle(self, conn: sa.Connection, messages: list[OutboxMessage],
+                result: BatchResult) -> tuple[int, Exception | None]:
+        """Mark what the broker confirmed as sent, count the rest; returns (sent, failure)."""
+        table = self._outbox
+        now = self._clock()
+        for message in result.unroutable:
+            log.warning("event %s (%s) is routed to no queue", message.event_id, message.type,
+                        extra={"event_id": message.event_id, "service": self._service})
+            metrics.EVENTS_UNROUTABLE.labels(self._service, message.type).inc()
+        for message in result.confirmed:
+            metrics.EVENTS_PUBLISHED.labels(self._service, message.type).inc()
+            metrics.PUBLISH_LATENCY.labels(self._service).observe(
+                max(0.0, (now - message.created_at).total_seconds()))
+        done = [m.id for m in result.confirmed]
+        if done:
+            # Only rows whose own confirm arrived; the rest stay unsent and go out again.
+            conn.execute(table.update().where(table.c.id.in_(done)).values(sent_at=now))
+        failure: Exception | None = result.error
+        if result.nacked:
+            conn.execute(table.update().where(table.c.id.in_([m.id for m in result.nacked]))
+                         .values(attempts=table.c.attempts + 1, last_error="nacked by the broker"))
+            failure = failure or Nacked(f"{len(result.nacked)} of {len(messages)} messages nacked by the broker")
+        if result.error is not None:
+            settled = set(done) | {m.id for m in result.nacked}
+            unknown = [m.id for m in messages if m.id not in settled]
+            if unknown:
+                conn.execute(table.update().where(table.c.id.in_(unknown))
+                             .values(attempts=table.c.attempts + 1, last_error=str(result.error)[:2000]))
+        self._update_gauges(conn, force=False)
+        return len(done), failure
 
     def drain(self, timeout: float = 10.0) -> int:
         """Publish until the outbox is empty (for commands and tests). Returns rows published."""

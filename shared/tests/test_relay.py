@@ -138,8 +138,8 @@ CRASHING_RELAY = textwrap.dedent("""
     from packyard.relay import PikaPublisher, Relay
 
     class DiesAfterConfirm(PikaPublisher):
-        def publish_batch(self, messages):
-            result = super().publish_batch(messages)
+        def wait(self, result):
+            super().wait(result)
             assert result.confirmed and result.error is None   # the broker has confirmed it...
             os._exit(137)                 # ...and the process dies before marking it sent
 
@@ -192,12 +192,14 @@ def sent_ids(engine, lib) -> set[str]:
         return set(conn.execute(sa.select(lib.outbox.c.event_id).where(lib.outbox.c.sent_at.is_not(None))).scalars())
 
 
-def test_nacked_messages_in_a_window_stay_unsent_and_go_out_again_with_the_same_id(pg_engine, lib, fresh_amqp_url):
+@pytest.mark.parametrize("batch_size", [500, 4], ids=["one-batch", "pipelined-batches"])
+def test_nacked_messages_in_a_window_stay_unsent_and_go_out_again_with_the_same_id(pg_engine, lib, fresh_amqp_url,
+                                                                                  batch_size):
     from packyard.relay import Nacked
 
     limited_queue(fresh_amqp_url, max_length=5)  # the broker nacks every publish beyond 5 waiting messages
     ids = lib.publish_things(pg_engine, 20)
-    relay = make_relay(pg_engine, lib, fresh_amqp_url)
+    relay = make_relay(pg_engine, lib, fresh_amqp_url, batch_size=batch_size)
     received: list[str] = []
     for _ in range(4):
         with pytest.raises(Nacked) if len(received) < 15 else _no_error():
@@ -209,7 +211,9 @@ def test_nacked_messages_in_a_window_stay_unsent_and_go_out_again_with_the_same_
     assert received == ids  # every event once, with its own id, in order
     with pg_engine.connect() as conn:
         attempts = dict(conn.execute(sa.select(lib.outbox.c.event_id, lib.outbox.c.attempts)).all())
-    assert attempts[ids[0]] == 0 and attempts[ids[-1]] == 3
+    assert attempts[ids[0]] == 0 and max(attempts.values()) >= 1
+    if batch_size == 500:
+        assert attempts[ids[-1]] == 3  # nacked in each of the first three rounds
 
 
 class _no_error:
@@ -231,13 +235,13 @@ def test_a_connection_lost_within_a_window_marks_only_confirmed_rows_and_resends
     class CutMidWindow(PikaPublisher):
         published = 0
 
-        def _properties(self, message):
+        def _header(self, channel, body_size, message):
             CutMidWindow.published += 1
             if CutMidWindow.published == 400:  # the first 256 are on the wire, the next ones being written
                 wait_for(lambda: self._connection.process_data_events(time_limit=0.05) or len(self._pending) <= 344,
                          timeout=10, message="the confirms of the first messages")
                 proxy.cut()  # the broker goes away with the rest of the window unconfirmed
-            return super()._properties(message)
+            return super()._header(channel, body_size, message)
 
     relay = Relay(pg_engine, lib.outbox, lambda: CutMidWindow(proxied, "testsvc", window=1000), service="testsvc",
                   config=RelayConfig(batch_size=600))
@@ -255,3 +259,18 @@ def test_a_connection_lost_within_a_window_marks_only_confirmed_rows_and_resends
     on_broker += [props.message_id for props, _ in drain_queue(fresh_amqp_url)]
     assert set(on_broker) == set(ids) and unsent(pg_engine, lib) == 0
     assert not first_round & set(on_broker[len(on_broker) - (600 - len(first_round)):])  # confirmed ones not re-sent
+
+
+def test_the_relays_own_header_frames_are_the_ones_pika_would_write():
+    import pika.frame
+    from datetime import datetime, timezone
+
+    from packyard.relay import OutboxMessage, _header_frame, _short
+
+    publisher = PikaPublisher("amqp://guest:guest@127.0.0.1:1/", "catalog")
+    created = datetime(2026, 12, 1, 23, 59, 58, 123000, tzinfo=timezone.utc)
+    for traceparent in (None, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"):
+        message = OutboxMessage(7, "0b7e2f1c-5d1c-4f44-9d53-1f1f4b0b9a77", "catalog.version.released",
+                                '{"x": 1}', created, traceparent)
+        expected = pika.frame.Header(3, 8, publisher._properties(message)).marshal()
+        assert _header_frame(3, 8, _short(CONTENT_TYPE), message, _short("catalog")) == expected
