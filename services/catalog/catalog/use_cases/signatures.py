@@ -20,12 +20,13 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy.orm import Session
 
+from catalog import events
 from catalog.models import File, GpgKeyReplica, Package, Repo, Subject, Version
 from catalog.storage import BlobStorage
 from catalog.use_cases.access import PUBLISH, find_repo, live_subject, repo_for
 from catalog.use_cases.names import check_path
 from catalog.use_cases.packages import find_package
-from catalog.use_cases.versions import find_version
+from catalog.use_cases.versions import find_version, version_event_ref
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
 from packyard.errors import Conflict, Invalid, NotFound
@@ -105,7 +106,7 @@ def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: 
                     fingerprint: str, actor: str | None, token: Principal | None, now: datetime,
                     base_url: str) -> dict[str, Any]:
     """Store ``<path>.asc`` beside the file (replacing an older one) and record the signature on the file."""
-    from catalog.use_cases.content import _announce_deleted, _publish
+    from catalog.use_cases.content import _announce_deleted, download_url
 
     if not fingerprint or len(fingerprint) > 64 or not all(c in "0123456789ABCDEFabcdef" for c in fingerprint):
         raise Invalid("X-Signing-Fingerprint must be the signing key's hex fingerprint")
@@ -122,9 +123,7 @@ def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: 
     with storage.receive(io.BytesIO(signature), limit=MAX_SIGNATURE_BYTES) as incoming:
         incoming.commit()
     package = session.get(Package, file.package_id)
-    # Signatures of one version are stored one at a time: the version row is locked before the
-    # new file row's foreign key takes its share lock, so concurrent stores queue instead of deadlocking.
-    version = session.get(Version, file.version_id, with_for_update=True)
+    version = session.get(Version, file.version_id)
     existing = session.scalars(sa.select(File).where(File.repo_id == found_repo.id, File.path == signature_path)
                                .with_for_update()).first()
     uploader = principal.username if principal is not None else owner
@@ -147,8 +146,15 @@ def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: 
         raise Conflict(f"'{signature_path}' was stored by a concurrent call; sign again") from None
     file.signature_fingerprint, file.signed_at = fingerprint.upper(), now
     if file.published_at is not None:
-        _publish(uow, principal or Principal(username=uploader, user_id=""), found_repo, package, version, [asc], now,
-                 base_url)
+        # The signature of a published file is published with it. Nothing else of the version changes (no
+        # version or package row is locked or updated), so the signatures of a version's files are stored
+        # side by side; the version was released when the file was published.
+        asc.published_at = now
+        uow.publish(events.FILE_PUBLISHED, {
+            **version_event_ref(found_repo, package, version), "path": asc.path, "size": asc.size, "sha1": asc.sha1,
+            "sha256": asc.sha256, "download_url": download_url(base_url, found_repo.owner, found_repo.name, asc.path),
+            "publisher": uploader, "published": now}, subject=f"{found_repo.owner}/{found_repo.name}/{package.name}/"
+                                                            f"{version.name}")
     return {"path": file.path, "signature_path": signature_path, "size": asc.size, "sha256": asc.sha256,
             "published": asc.published_at is not None}
 
