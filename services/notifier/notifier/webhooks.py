@@ -302,6 +302,7 @@ class SenderSettings:
     concurrency: int = 4
     claim_timeout: float = 120.0
     poll_interval: float = 1.0
+    retention: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -349,8 +350,10 @@ class DeliverySender(BackgroundLoop):
         self._clock = clock
         self._request = request
         self._base = base_url
+        self._last_housekeeping = 0.0
 
     def run_once(self) -> int:
+        self._maybe_housekeep()
         batch = self._claim()
         if not batch:
             return 0
@@ -362,6 +365,17 @@ class DeliverySender(BackgroundLoop):
                 for item, outcome in zip(batch, pool.map(self._call, batch)):
                     self._record(item, outcome)
         return len(batch)
+
+    def _maybe_housekeep(self) -> None:
+        """Finished deliveries are shown for ``retention``, then deleted (once an hour at most)."""
+        now = time.monotonic()
+        if now - self._last_housekeeping < 3600:
+            return
+        self._last_housekeeping = now
+        with self._uow() as uow:
+            uow.session.execute(sa.delete(Delivery).where(
+                Delivery.status != PENDING, Delivery.created_at < self._clock() - self._settings.retention))
+            uow.commit()
 
     def _claim(self) -> list[_Claimed]:
         now, claim_id = self._clock(), str(uuid.uuid4())
