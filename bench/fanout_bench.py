@@ -107,6 +107,8 @@ def run_case(recipients: int, workers: int, runs: int, batch_size: int) -> dict:
         if migrated.returncode != 0:
             raise RuntimeError(f"notifier migrate failed:\n{migrated.stderr[-3000:]}")
         first = populate(engine, recipients)
+        with engine.begin() as conn:  # for the bench's own polling only (the notifier never looks up by event)
+            conn.execute(sa.text("CREATE INDEX bench_notifications_event ON notifications (event_id)"))
 
         def spawn(*args: str) -> None:
             processes.append(subprocess.Popen([sys.executable, "-m", "notifier", *args], cwd=ROOT,
@@ -148,14 +150,12 @@ def run_case(recipients: int, workers: int, runs: int, batch_size: int) -> dict:
                     if page and page[0]["data"]["version"] == version:
                         seen_at = now
                         visible.append((seen_at - started) * 1000)
-                if count_told(engine, event.id) == recipients:
+                if seen_at is not None and count_told(engine, event.id) == recipients:
                     complete.append((time.perf_counter() - started) * 1000)
                     break
                 if now - started > 300:
                     raise TimeoutError(f"release {version} did not reach {recipients} recipients")
-                time.sleep(0.005)
-            if seen_at is None:
-                visible.append(complete[-1])
+                time.sleep(0.005 if seen_at is None else 0.02)
         container.platform.engine.dispose()
         return {"recipients": recipients, "workers": workers, "batch_size": batch_size, "runs": runs,
                 "all_committed_ms": {"p50": round(statistics.median(complete)), "p95": round(percentile(complete, 0.95)),

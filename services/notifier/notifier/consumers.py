@@ -297,6 +297,11 @@ class SigningFailed(_Tolerant):
 
 # -- the notifier's own ---------------------------------------------------------------------------
 
+def _user_ids(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(i, str) and 0 < len(i) <= 36 for i in value):
+        raise ma.ValidationError("must be a list of user ids")
+
+
 class ReleaseRef(_Tolerant):
     event_id = ma.fields.String(required=True)
     owner = _Name()
@@ -313,7 +318,7 @@ class FanoutBatch(_Tolerant):
     release = ma.fields.Nested(ReleaseRef, required=True)
     batch = ma.fields.Integer(required=True)
     batches = ma.fields.Integer(required=True)
-    recipients = ma.fields.List(ma.fields.String(), required=True)  # user ids, from the notifier itself
+    recipients = ma.fields.Raw(required=True, validate=_user_ids)  # user ids, from the notifier itself
 
 
 def event_time(event: CloudEvent, fallback: datetime) -> datetime:

@@ -42,6 +42,11 @@ class WebhookDeliveryData(ma.Schema):
     at = Timestamp(load_default=None, allow_none=True)
 
 
+def _user_ids(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(i, str) and 0 < len(i) <= 36 for i in value):
+        raise ma.ValidationError("must be a list of user ids")
+
+
 class ReleaseData(ma.Schema):
     event_id = ma.fields.String(required=True, metadata={"description": "the catalog.version.released event"})
     owner = ma.fields.String(required=True)
@@ -58,7 +63,9 @@ class FanoutBatchData(ma.Schema):
     release = ma.fields.Nested(ReleaseData, required=True)
     batch = ma.fields.Integer(required=True, metadata={"description": "1-based number of this batch"})
     batches = ma.fields.Integer(required=True)
-    recipients = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "user ids"})
+    # A plain list (Raw): a batch holds hundreds of ids, written and read by the notifier alone.
+    recipients = ma.fields.Raw(required=True, validate=_user_ids, metadata={"description": "user ids", "type": "array",
+                                                    "items": {"type": "string"}})
 
 
 WEBHOOK_DELIVERY_SUCCEEDED = EventType(
