@@ -1,6 +1,8 @@
-"""Notifier — telling people what happened, in the app and by email.
+"""Notifier — telling people what happened: in the app, by email, at webhooks and on Mastodon.
 
-Owns recipients (a replica of addresses and preferences), in-app notifications and email deliveries.
-Publishes ``notifier.events`` (see ``events.py``; none yet); consumes identity's account events
-(``consumers.py``) and sends the emails they call for from the worker's mail sender (``mail/``).
+Owns recipients (a replica of identity's users and preferences), subscriptions (social's watches and
+follows), notification settings, in-app notifications, email deliveries and digests, news, webhook
+and Mastodon deliveries. Publishes ``notifier.events`` (``events.py``: webhook delivery reports for
+catalog, and the batches of a release's fan-out for its own workers); consumes identity's, catalog's,
+social's and signing's events (``consumers.py``).
 """
