@@ -19,6 +19,10 @@ def _nice_ceiling(value: int) -> int:
         magnitude *= 10
 
 
+def total_downloads(records: list[dict]) -> int:
+    return sum(int(d.get("count", 0)) for r in records for d in r.get("downloads", []))
+
+
 def downloads_chart(records: list[dict]) -> Markup:
     """Bars of downloads per day from catalog's ``time_range_downloads`` records."""
     days = [(r.get("date", ""), sum(int(d.get("count", 0)) for d in r.get("downloads", []))) for r in records]

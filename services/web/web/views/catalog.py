@@ -6,7 +6,8 @@ from typing import Any
 
 import flask
 
-from web.charts import downloads_chart
+from web.api import Answer
+from web.charts import downloads_chart, total_downloads
 from web.views.common import Form, call, load, login_required, q, render, visitor
 from web.views.people import section
 
@@ -47,18 +48,31 @@ def package(subject: str, repo: str, package: str) -> Any:
     calls = _package_calls(base)
     calls["files"] = ("GET", f"{base}/files")
     if visitor().token:
-        calls["watch"] = ("GET", f"/me/watches/{q(subject)}/{q(repo)}/{q(package)}")
+        calls["watches"] = ("GET", "/me/watches")
     answers = load(calls)
+    answers["watch"] = _my_watch(answers.pop("watches", None), subject, repo, package)
     if answers["package"].status in (403, 404):
         return _not_found("package")
     return render("package.html", subject=subject, repo=repo, name=package, base=base,
                   title=f"{package} — {subject}/{repo}", **_package_sections(answers))
 
 
+def _my_watch(watches: Any, subject: str, repo: str, package: str) -> Any:
+    """My watch of this package, out of my watches (an answer: ok with it, 404 without, or unavailable)."""
+    if watches is None or not watches.ok:
+        return watches
+    for watch in watches.data or []:
+        if (watch.get("owner"), watch.get("repo"), watch.get("package")) == (subject, repo, package):
+            return Answer(200, watch)
+    return Answer(404, None, "Not watched")
+
+
 def _package_sections(answers: dict[str, Any]) -> dict[str, Any]:
     stats = section(answers["stats"])
-    chart = downloads_chart(stats["data"].get("records", [])) if stats["state"] == "ok" else None
+    records = stats["data"].get("records", []) if stats["state"] == "ok" else []
+    chart = downloads_chart(records) if stats["state"] == "ok" else None
     return {"pkg": section(answers["package"]), "stats": stats, "chart": chart,
+            "downloads_total": total_downloads(records),
             "files": section(answers.get("files")), "reviews": section(answers.get("reviews")),
             "watchers": section(answers.get("watchers")), "watch": section(answers.get("watch")),
             "review_form": Form(REVIEW_FIELDS)}
@@ -79,8 +93,9 @@ def version(subject: str, repo: str, package: str, version: str) -> Any:
         return _not_found("version")
     share = f"{flask.current_app.extensions['web'].settings.public_base_url}/ui{vbase}"
     stats = section(answers["stats"])
-    chart = downloads_chart(stats["data"].get("records", [])) if stats["state"] == "ok" else None
-    return render("version.html", subject=subject, repo=repo, name=package, version_name=version,
+    records = stats["data"].get("records", []) if stats["state"] == "ok" else []
+    chart = downloads_chart(records) if stats["state"] == "ok" else None
+    return render("version.html", downloads_total=total_downloads(records), subject=subject, repo=repo, name=package, version_name=version,
                   pkg=section(answers["package"]), ver=section(answers["version"]), files=section(answers["files"]),
                   stats=stats, chart=chart, comments=section(answers["comments"]), share=share,
                   title=f"{package} {version} — {subject}/{repo}")

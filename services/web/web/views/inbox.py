@@ -50,6 +50,8 @@ def conversations() -> Any:
 @login_required
 def thread(username: str) -> Any:
     answers = load({"thread": ("GET", f"/me/conversations/{q(username)}"), "blocked": ("GET", "/me/blocked")})
+    if answers["thread"].ok and answers["thread"].data:
+        call("POST", f"/me/conversations/{q(username)}/read")
     blocked = section(answers["blocked"])
     names = {b.get("name") if isinstance(b, dict) else b for b in (blocked["data"] or [])}
     return render("thread.html", other=username, thread=section(answers["thread"]), is_blocked=username in names,
