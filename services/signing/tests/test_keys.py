@@ -160,3 +160,23 @@ def test_a_configured_platform_key_is_imported_and_becomes_the_newest(make_signi
         assert [k.fingerprint for k in found][0] == fingerprint and len(found) == 2
         assert all("PRIVATE" not in k.private_key_ciphertext for k in found)
     assert client.get("/gpg/platform/public.key").text.count("BEGIN PGP PUBLIC KEY BLOCK") == 2
+
+
+def test_the_platform_key_rotates_and_old_keys_retire(client, signing, monkeypatch, database_url):
+    import argparse
+
+    from signing import commands, use_cases
+
+    signing.after_migrate()
+    with signing.uow() as uow:
+        [first] = [k.fingerprint for k in use_cases.platform_keys(uow.session)]
+    assert commands.rotate_platform_key(signing, argparse.Namespace(import_key=False)) == 0
+    with signing.uow() as uow:
+        newest, older = [k.fingerprint for k in use_cases.platform_keys(uow.session)]
+    assert older == first and newest != first
+    assert client.get("/gpg/platform/public.key").text.count("BEGIN PGP PUBLIC KEY BLOCK") == 2
+    assert commands.retire_platform_key(signing, argparse.Namespace(fingerprint=first)) == 0
+    assert client.get("/gpg/platform/public.key").text.count("BEGIN PGP PUBLIC KEY BLOCK") == 1
+    from packyard.errors import Invalid
+    with pytest.raises(Invalid, match="last platform key"):
+        commands.retire_platform_key(signing, argparse.Namespace(fingerprint=newest))
