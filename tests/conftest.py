@@ -10,8 +10,10 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import secrets
 import subprocess
 import sys
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from packyard import amqp
 from packyard.testing import TcpProxy, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,6 +133,33 @@ class Gateway:
         return rows[0][0]
 
 
+def service_broker_users(rabbitmq, amqp_url: str, proxied_amqp: str) -> dict[str, str]:
+    """Each service's own broker user, as in production (``<SERVICE>_AMQP_URL``, through the proxy).
+
+    The permissions are the platform's (``packyard.amqp.broker_permissions``): a service may
+    publish only on its own exchange. The events exchanges are declared first, as compose's
+    broker-users and the Kubernetes Topology Operator objects do, so that the migrations can
+    bind to each other's exchanges in any order.
+    """
+    vhost = pika.URLParameters(amqp_url).virtual_host
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        for svc in SERVICES:
+            amqp.declare_events_exchange(channel, svc)
+    finally:
+        connection.close()
+    proxied = urllib.parse.urlsplit(proxied_amqp)
+    urls = {}
+    for svc in SERVICES:
+        user, password = f"{vhost}-{svc}", secrets.token_urlsafe(16)
+        rabbitmq.create_user(user, password)
+        rabbitmq.set_permissions(vhost, user, *amqp.broker_permissions(svc))
+        urls[f"{svc.upper()}_AMQP_URL"] = proxied._replace(
+            netloc=f"{urllib.parse.quote(user, safe='')}:{password}@{proxied.hostname}:{proxied.port}").geturl()
+    return urls
+
+
 @pytest.fixture(scope="session")
 def platform(create_database, rabbitmq, amqp_url, tmp_path_factory):
     parsed = pika.URLParameters(amqp_url)
@@ -137,6 +167,7 @@ def platform(create_database, rabbitmq, amqp_url, tmp_path_factory):
     proxied_amqp = amqp_url.replace(f"{parsed.host}:{parsed.port}", f"127.0.0.1:{proxy.port}")
     overrides = {name: str(free_port()) for name in DEFAULT_PORTS}
     overrides.update({f"{svc.upper()}_DATABASE_URL": create_database(f"e2e_{svc}") for svc in SERVICES})
+    overrides.update(service_broker_users(rabbitmq, amqp_url, proxied_amqp))
     overrides.update({
         "AMQP_URL": proxied_amqp,
         "CONSUMER_MAX_RETRIES": str(RETRIES),

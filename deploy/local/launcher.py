@@ -218,8 +218,20 @@ class LocalPlatform:
         return f"http://127.0.0.1:{self.env['GATEWAY_PORT']}"
 
     def service_env(self, svc: str) -> dict[str, str]:
-        env = dict(self.env)
+        env = self.process_env(svc)
         env["DATABASE_URL"] = env[f"{svc.upper()}_DATABASE_URL"]
+        return env
+
+    def process_env(self, name: str) -> dict[str, str]:
+        """The environment of process ``name`` (``catalog-worker``, or a service's name): the
+        platform's, with the service's own broker account as ``AMQP_URL`` when
+        ``<SERVICE>_AMQP_URL`` gives one (one broker user per service; otherwise every
+        process shares ``AMQP_URL``)."""
+        env = dict(self.env)
+        svc = name.split("-", 1)[0]
+        own = env.get(f"{svc.upper()}_AMQP_URL") if svc in SERVICES else None
+        if own:
+            env["AMQP_URL"] = own
         return env
 
     def migrate(self) -> None:
@@ -241,11 +253,11 @@ class LocalPlatform:
         if self.log_to_files:
             proc.log_path = self.var_dir / "logs" / f"{proc.name}.log"
             out = open(proc.log_path, "ab")  # noqa: SIM115 - owned by the child
-            proc.popen = subprocess.Popen(["bash", "-c", proc.command], cwd=ROOT, env=self.env,
+            proc.popen = subprocess.Popen(["bash", "-c", proc.command], cwd=ROOT, env=self.process_env(proc.name),
                                           stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
             out.close()
             return
-        proc.popen = subprocess.Popen(["bash", "-c", proc.command], cwd=ROOT, env=self.env,
+        proc.popen = subprocess.Popen(["bash", "-c", proc.command], cwd=ROOT, env=self.process_env(proc.name),
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         width = max(len(n) for n in self.processes)
         thread = threading.Thread(target=_prefix_output, args=(proc, width), daemon=True)
