@@ -81,3 +81,17 @@ def test_a_partial_range_is_not_a_download_but_the_whole_file_is(gw, owner):
 
     wait_for(lambda: counts().get("2.0") == 1, timeout=30, message="the marker's download counted")
     assert counts()["1.0"] == 2  # the two whole downloads; none of the pieces
+
+
+def test_an_owners_storage_usage_reaches_their_profile(gw, owner):
+    """catalog.usage.changed across the bus: identity's quota_used_bytes follows every upload and delete."""
+    name, headers = owner
+
+    def used():
+        return gw.get(f"/users/{name}", headers=headers).json().get("quota_used_bytes")
+
+    assert upload(gw, name, headers, "q/one.bin", b"1" * 1234, publish=True).status_code == 201
+    assert upload(gw, name, headers, "q/two.bin", b"2" * 766, publish=False).status_code == 201
+    wait_for(lambda: used() == 2000, timeout=30, message="quota_used_bytes after two uploads")
+    assert gw.request("DELETE", f"/content/{name}/main/q/one.bin", headers=headers).status_code == 200
+    wait_for(lambda: used() == 766, timeout=30, message="quota_used_bytes after a delete")
