@@ -76,6 +76,45 @@ class VersionReleased(ma.Schema):
     gpg_use_owner_key = ma.fields.Boolean(load_default=False)
 
 
+class RepoChanged(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    repo = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    gpg_sign_files = ma.fields.Boolean(load_default=False)
+    gpg_use_owner_key = ma.fields.Boolean(load_default=False)
+    revision = ma.fields.Integer(load_default=0)
+
+
+class FilePublished(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    owner = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    repo = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    package = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    version = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    path = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1024))
+    publisher = ma.fields.String(load_default=None)
+
+
+def on_repo_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    signatures.record_repo(uow, owner=data["owner"], repo=data["repo"], sign_files=data["gpg_sign_files"],
+                           use_owner_key=data["gpg_use_owner_key"], revision=data["revision"], deleted=False)
+
+
+def on_repo_deleted(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    signatures.record_repo(uow, owner=data["owner"], repo=data["repo"], sign_files=False, use_owner_key=False,
+                           revision=data["revision"], deleted=True)
+
+
+def on_file_published(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
+    """A file published into an already released version of a repository asking for signatures."""
+    signatures.schedule_file(uow, owner=data["owner"], repo=data["repo"], package=data["package"],
+                             version=data["version"], path=data["path"], publisher=data["publisher"], now=uow.clock())
+
+
 def on_member_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
     use_cases.record_membership(uow, org_id=data["org_id"], username=data["username"], role=data["role"],
                                 revision=data["revision"])
@@ -125,5 +164,9 @@ QUEUES = [
     )),
     ConsumerQueue("signing.releases", (
         Handler("catalog.version.released", on_version_released, VersionReleased),
+        Handler("catalog.file.published", on_file_published, FilePublished),
+        Handler("catalog.repo.created", on_repo_changed, RepoChanged),
+        Handler("catalog.repo.updated", on_repo_changed, RepoChanged),
+        Handler("catalog.repo.deleted", on_repo_deleted, RepoChanged),
     )),
 ]

@@ -104,6 +104,7 @@ class SigningJob(Base):
     repo: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     package: Mapped[str] = mapped_column(sa.String(128), nullable=False)
     version: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    path: Mapped[str | None] = mapped_column(sa.String(1024), nullable=True)  # one file; None: the whole version
     use_owner_key: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     publisher: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -112,3 +113,17 @@ class SigningJob(Base):
     created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
 
     __table_args__ = (sa.Index("ix_signing_jobs_next_attempt", "next_attempt"),)
+
+
+class RepoSigning(Base):
+    """Which repositories ask for automatic signing, from catalog's repository events (``revision`` orders
+    them), so that a file published into an already released version is signed too."""
+
+    __tablename__ = "repos"
+
+    owner: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    gpg_sign_files: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    gpg_use_owner_key: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    deleted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)

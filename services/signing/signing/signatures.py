@@ -24,7 +24,7 @@ from packyard.db import UnitOfWork
 from packyard.errors import DomainError, Forbidden, Invalid, NotFound
 from signing import events, gpg, use_cases
 from signing.catalog import CatalogClient, CatalogUnavailable
-from signing.models import ORG, GpgKey, Membership, SigningJob, Subject
+from signing.models import ORG, GpgKey, Membership, RepoSigning, SigningJob, Subject
 from signing.vault import KeyVault
 
 log = logging.getLogger(__name__)
@@ -221,9 +221,13 @@ class Signer:
     def _run_job(self, uow: UnitOfWork, job: SigningJob) -> None:
         target: dict[str, Any] = {}
         try:
-            target = self.catalog.version(job.owner, job.repo, job.package, job.version, None)
-            files = [f for f in target["files"]
-                     if f.get("published", True) and not f["path"].endswith(SIGNATURE_SUFFIX)]
+            if job.path is not None:
+                target = self.catalog.file(job.owner, job.repo, job.path, None)
+                files = [target] if target.get("published", True) and not target.get("signature_fingerprint") else []
+            else:
+                target = self.catalog.version(job.owner, job.repo, job.package, job.version, None)
+                files = [f for f in target["files"]
+                         if f.get("published", True) and not f["path"].endswith(SIGNATURE_SUFFIX)]
             if not files:
                 uow.session.delete(job)
                 return
@@ -235,11 +239,14 @@ class Signer:
             job.next_attempt = self.clock() + timedelta(seconds=delay)
             job.last_error = "catalog unavailable"
             return
+        except NotFound:
+            uow.session.delete(job)  # the file or version is gone: nothing to sign
+            return
         except DomainError as exc:
             self._fail(uow, job, exc.message, private=bool(target.get("private")))
             return
         self._announce(uow, job.owner, job.repo, target, files, signed, key, signed_by=None, automatic=True,
-                       whole_version=True)
+                       whole_version=job.path is None)
         uow.session.delete(job)
 
     retry_delay: float = 5.0
@@ -276,6 +283,31 @@ class Signer:
             "reason": reason, "recipients": recipients, "automatic": True, "failed": self.clock()},
             subject=f"{job.owner}/{job.repo}/{job.package}/{job.version}")
         uow.session.delete(job)
+
+
+def record_repo(uow: UnitOfWork, *, owner: str, repo: str, sign_files: bool, use_owner_key: bool, revision: int,
+                deleted: bool) -> None:
+    row = uow.session.get(RepoSigning, (owner, repo))
+    if row is None:
+        uow.session.add(RepoSigning(owner=owner, name=repo, gpg_sign_files=sign_files, gpg_use_owner_key=use_owner_key,
+                                    revision=revision, deleted=deleted))
+    elif revision >= row.revision:
+        row.gpg_sign_files, row.gpg_use_owner_key = sign_files, use_owner_key
+        row.revision, row.deleted = revision, deleted
+
+
+def schedule_file(uow: UnitOfWork, *, owner: str, repo: str, package: str, version: str, path: str,
+                  publisher: str | None, now: datetime) -> None:
+    """Sign one published file when its repository asks for it (a file of the release itself is signed
+    with the version; the job then finds it signed and does nothing)."""
+    if path.endswith(SIGNATURE_SUFFIX):
+        return
+    flags = uow.session.get(RepoSigning, (owner, repo))
+    if flags is None or flags.deleted or not (flags.gpg_sign_files or flags.gpg_use_owner_key):
+        return
+    uow.session.add(SigningJob(owner=owner, repo=repo, package=package, version=version, path=path,
+                               use_owner_key=flags.gpg_use_owner_key, publisher=publisher, attempts=0,
+                               next_attempt=now, created=now))
 
 
 def schedule(uow: UnitOfWork, *, owner: str, repo: str, package: str, version: str, use_owner_key: bool,

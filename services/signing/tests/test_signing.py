@@ -58,7 +58,11 @@ class FakeCatalog:
 
     def file(self, owner, repo, path, actor, bearer=None):
         self._check(owner, repo, actor)
-        return self._json(path, *self.files[(owner, repo, path)])
+        if (owner, repo, path) not in self.files:
+            raise NotFound(f"File '{path}' was not found")
+        signed = self.signatures.get((owner, repo, path))
+        return {**self._json(path, *self.files[(owner, repo, path)]),
+                "signature_fingerprint": signed[1] if signed else None}
 
     @contextmanager
     def content(self, owner, repo, path):
@@ -234,3 +238,41 @@ def test_membership_events_keep_the_latest_role(deliver, identity, signing):
     deliver(identity.event("identity.member.removed", {**member, "revision": 4}))
     with signing.uow() as uow:
         assert uow.session.get(Membership, (org.data["org_id"], "bob")).role is None
+
+
+def catalog_event(type_, **data):
+    return CloudEvent(type=type_, source="/catalog", data=data, subject=f"{data['owner']}/{data['repo']}")
+
+
+def test_a_file_published_after_the_release_is_signed_too(signing, catalog, deliver_release, client):
+    signing.after_migrate()
+    platform_key = client.get("/gpg/platform/public.key").text
+    flags = {"private": False, "type": "generic", "desc": None, "labels": [], "gpg_sign_metadata": False,
+             "created": "2026-12-01T10:00:00.000Z", "updated": "2026-12-01T10:00:00.000Z"}
+    deliver_release(catalog_event("catalog.repo.created", owner="alice", repo="main", gpg_sign_files=False,
+                                  gpg_use_owner_key=False, revision=1, **flags))
+    deliver_release(catalog_event("catalog.repo.updated", owner="alice", repo="main", gpg_sign_files=True,
+                                  gpg_use_owner_key=False, revision=3, **flags))
+    deliver_release(catalog_event("catalog.repo.updated", owner="alice", repo="main", gpg_sign_files=False,
+                                  gpg_use_owner_key=False, revision=2, **flags))  # older, arriving late
+
+    def published(path, repo="main"):
+        return catalog_event("catalog.file.published", owner="alice", repo=repo, private=False, package="tool",
+                             version="1.0", path=path, size=1, sha1="0" * 40, sha256="0" * 64,
+                             download_url=f"http://x/dl/alice/{repo}/{path}", publisher="alice",
+                             published="2026-12-01T11:00:00.000Z")
+
+    catalog.add("alice", "main", "tool", "1.0", "late.jar", b"late")
+    deliver_release(published("late.jar"))
+    deliver_release(published("late.jar.asc"))  # a signature is never signed
+    deliver_release(published("other.jar", repo="unsigned"))  # a repository that does not ask
+    assert [a for a, _ in jobs(signing)] == [0]
+    assert signing.signer.run_due_jobs() == 1
+    signature, _fp = catalog.signatures[("alice", "main", "late.jar")]
+    assert verify(platform_key, b"late", signature)
+    [event] = outbox(signing, "signing.file.signed")
+    assert event["path"] == "late.jar" and event["automatic"] is True
+    assert outbox(signing, "signing.version.signed") == []
+    # already signed (with the release, say): nothing to do
+    deliver_release(published("late.jar"))
+    assert signing.signer.run_due_jobs() == 1 and len(outbox(signing, "signing.file.signed")) == 1

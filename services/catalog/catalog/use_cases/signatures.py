@@ -89,7 +89,7 @@ def _file(session: Session, repo: Repo, path: str) -> File:
 def file_to_sign(session: Session, principal: Principal | None, owner: str, repo: str, path: str) -> dict[str, Any]:
     found_repo = _repo(session, principal, owner, repo)
     file = _file(session, found_repo, path)
-    return {**_file_json(file), "owner": owner, "repo": repo,
+    return {**_file_json(file), "owner": owner, "repo": repo, "signature_fingerprint": file.signature_fingerprint,
             "package": session.scalar(sa.select(Package.name).where(Package.id == file.package_id)),
             "version": session.scalar(sa.select(Version.name).where(Version.id == file.version_id)),
             "private": found_repo.private, "owner_type": _owner_type(session, owner)}
