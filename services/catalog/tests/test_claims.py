@@ -299,7 +299,7 @@ def test_a_transfer_closes_the_other_open_claims_and_tells_their_claimants(world
                                (f"/claims/{carols['id']}/object", world.headers("alice"), None),
                                (f"/claims/{carols['id']}/decide", admin, {"decision": "approve"})):
         response = client.post(url, json=body, headers=headers)
-        assert response.status_code == 409, url
+        assert response.status_code == 409 and response.json["message"] == f"Claim {carols['id']} is closed", url
     assert client.get("/packages/dave/his/tool").status_code == 200
     assert client.get("/packages/carol/mine/tool").status_code == 404
 

@@ -140,8 +140,9 @@ def _still_open(claim: Claim, *allowed: str) -> None:
         raise Conflict(f"Claim {claim.id} is {claim.status}")
 
 
-def _claim_in_place(session: sa.orm.Session, actor: Principal, claim_id: int) -> tuple[Claim, Package]:
-    """The claim and its package, both locked, the package still where the claim found it (409 otherwise).
+def _claim_in_place(session: sa.orm.Session, actor: Principal, claim_id: int, *allowed: str) -> tuple[Claim, Package]:
+    """The claim (in one of the ``allowed`` states) and its package, both locked, the package still where the
+    claim found it (409 otherwise).
 
     The package is locked before the claim is read again, so that answers to two claims on one
     package queue on the package: the second sees where the first one moved it (and that it closed
@@ -151,6 +152,7 @@ def _claim_in_place(session: sa.orm.Session, actor: Principal, claim_id: int) ->
     package = (session.get(Package, claim.package_id, with_for_update=True, populate_existing=True)
                if claim.package_id is not None else None)
     claim = session.get(Claim, claim_id, with_for_update=True, populate_existing=True)
+    _still_open(claim, *allowed)
     if package is None or claim.package_id != package.id:
         raise Conflict(f"Package '{claim.package}' of claim {claim.id} no longer exists")
     where = session.get(Repo, package.repo_id)
@@ -166,8 +168,7 @@ def consent(uow: UnitOfWork, actor: Principal, claim_id: int, message: str | Non
     claim = visible_claim(session, actor, claim_id)
     if not is_owner_party(session, actor, claim):
         raise Forbidden("Only the package's owner may consent to a claim")
-    claim, package = _claim_in_place(session, actor, claim_id)
-    _still_open(claim, *OPEN)
+    claim, package = _claim_in_place(session, actor, claim_id, *OPEN)
     _step(session, claim, "consented", actor.username, now, message)
     uow.publish(events.CLAIM_CONSENTED, {**_event(session, claim, [claim.claimant]), "by": actor.username,
                                          "message": message}, subject=_subject(claim))
@@ -181,8 +182,7 @@ def object_to(uow: UnitOfWork, actor: Principal, claim_id: int, message: str | N
     claim = visible_claim(session, actor, claim_id)
     if not is_owner_party(session, actor, claim):
         raise Forbidden("Only the package's owner may object to a claim")
-    claim, _package = _claim_in_place(session, actor, claim_id)
-    _still_open(claim, PENDING)
+    claim, _package = _claim_in_place(session, actor, claim_id, PENDING)
     claim.status = DISPUTED
     _step(session, claim, "objected", actor.username, now, message)
     uow.publish(events.CLAIM_OBJECTED, {**_event(session, claim, [claim.claimant]), "by": actor.username,
@@ -210,8 +210,7 @@ def decide(uow: UnitOfWork, actor: Principal, claim_id: int, *, approve: bool, r
     claim = visible_claim(session, actor, claim_id)
     if not actor.admin:
         raise Forbidden("Only platform administrators decide ownership claims")
-    claim, package = _claim_in_place(session, actor, claim_id)
-    _still_open(claim, *OPEN)
+    claim, package = _claim_in_place(session, actor, claim_id, *OPEN)
     if claim.status == PENDING and now < claim.answer_due:
         raise Conflict(f"The owner has until {claim.answer_due.isoformat()} to answer claim {claim.id}")
     _step(session, claim, APPROVED if approve else REJECTED, actor.username, now, reason)
