@@ -110,12 +110,6 @@ class Keyring:
             raise KeyProblem("private_key does not match public_key")
         return fingerprint
 
-    def public_info(self) -> dict:
-        keys = self.gpg.list_keys()
-        if not keys:
-            raise KeyProblem("private_key holds no usable key")
-        return keys[0]
-
     def export_public(self, fingerprint: str) -> str:
         return str(self.gpg.export_keys(fingerprint))
 
@@ -156,10 +150,6 @@ class Keyring:
         except BadPassphrase:
             return True
         return False
-
-    def verify(self, signature_path: str, data_path: str) -> bool:
-        with open(signature_path, "rb") as sig:
-            return bool(self.gpg.verify_file(sig, data_path))
 
     def close(self) -> None:
         subprocess.run(["gpgconf", "--homedir", self.home, "--kill", "gpg-agent"], check=False,
