@@ -168,3 +168,27 @@ def test_messages_blocking_and_limits(gw, people):
     assert answers[:limit - 1] == [201] * (limit - 1) and answers[-1] == 429
     limited = gw.post("/me/messages", json={"to": others[-1]["username"], "body": "hi"}, headers=alice_h)
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
+def test_a_deleted_account_leaves_the_others_their_words(gw, people):
+    (alice, alice_h), (bob, bob_h), (carol, carol_h) = people["alice"], people["bob"], people["carol"]
+    a, b, c = alice["username"], bob["username"], carol["username"]
+    _repo_and_package(gw, alice, alice_h, "main", "kit")
+    _known_to_social(gw, f"/me/watches/{a}/main/kit", carol_h)
+    assert gw.request("PUT", f"/me/following/{b}", headers=carol_h).status_code == 204
+    assert gw.request("PUT", f"/packages/{a}/main/kit/reviews/mine", json={"rating": 1, "body": "bad"},
+                      headers=carol_h).status_code == 201
+    assert gw.post("/me/messages", json={"to": b, "body": "from carol"}, headers=carol_h).status_code == 201
+    assert gw.post("/me/messages", json={"to": c, "body": "from bob"}, headers=bob_h).status_code == 201
+    wait_for(lambda: gw.get(f"/users/{b}").json()["followers_count"] == 1, timeout=15)
+
+    assert gw.request("DELETE", "/me", json={"password": carol["password"]}, headers=carol_h).status_code == 200
+    wait_for(lambda: gw.get(f"/users/{c}/activity").status_code == 404, timeout=15, message="social forgetting carol")
+    assert gw.get(f"/users/{b}/followers").json() == []
+    assert gw.get(f"/packages/{a}/main/kit/watchers").json() == []
+    [review] = gw.get(f"/packages/{a}/main/kit/reviews").json()["reviews"]
+    assert review["username"] == "deleted user" and review["body"] is None
+    [conversation] = gw.get("/me/conversations", headers=bob_h).json()
+    assert conversation["with"] == "deleted user" and conversation["latest"]["body"] == "from bob"
+    wait_for(lambda: gw.get(f"/users/{b}").json()["followers_count"] == 0, timeout=15)
+    wait_for(lambda: gw.get(f"/packages/{a}/main/kit").json()["followers_count"] == 0, timeout=15)

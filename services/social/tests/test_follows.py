@@ -78,3 +78,28 @@ def test_a_follow_event_redelivered_by_identity_is_processed_once(world):
                          event_id="e-1") == Outcome.PROCESSED
     assert world.deliver("identity.user.registered", {"user_id": "u1", "username": "dora"},
                          event_id="e-1") == Outcome.DUPLICATE
+
+
+def test_a_new_user_can_follow_before_their_registration_reaches_social(world, client):
+    world.user("alice")
+    early = world.headers("newbie")  # identity's token; the registration event is still on its way
+    assert client.put("/me/following/alice", headers=early).status_code == 204
+    assert [p["name"] for p in client.get("/users/alice/followers").json] == ["newbie"]
+    world.user("newbie")  # the registration arrives: one joined entry, the follow kept
+    assert [e["type"] for e in client.get("/users/newbie/activity").json] == ["followed", "joined"] or \
+        sorted(e["type"] for e in client.get("/users/newbie/activity").json) == ["followed", "joined"]
+    world.deliver("identity.user.deleted", {"user_id": world.headers and __import__("uuid").uuid5(
+        __import__("uuid").NAMESPACE_URL, "newbie").__str__(), "username": "newbie"})
+    assert client.put("/me/following/alice", headers=early).status_code == 404  # deleted stays deleted
+
+
+def test_a_private_repository_of_a_user_is_read_by_the_users_teams(world, client):
+    world.user("alice")
+    bob = world.user("bob")
+    world.repo("alice", "private", private=True)
+    world.package("alice", "private", "tool", private=True)
+    assert client.get("/packages/alice/private/tool/watchers", headers=bob).status_code == 404
+    world.deliver("identity.team.created", {"subject": "alice", "subject_type": "user", "team": "friends",
+                                            "members": ["bob"], "allow_repo_creation": False, "revision": 1})
+    world.permission("alice", "private", "friends", "read")
+    assert client.get("/packages/alice/private/tool/watchers", headers=bob).status_code == 200

@@ -27,11 +27,24 @@ def live_user(session: Session, username: str) -> User:
 
 
 def me(session: Session, principal: Principal) -> User:
-    """The caller's replica row (identity's token names them; the replica may lag a moment)."""
+    """The caller's replica row.
+
+    Read your own writes: identity's token proves the account exists, so a caller whose
+    registration event has not reached social yet gets their row now (the event completes it
+    later). A deleted account (a tombstone) stays deleted.
+    """
     user = session.get(User, principal.user_id) if principal.user_id else None
+    if user is not None and user.deleted_at is not None:
+        raise NotFound(f"Subject '{principal.username}' was not found")
+    if user is None and principal.user_id:
+        holder = session.scalars(sa.select(User).where(User.username == principal.username)).first()
+        if holder is not None:  # a stale row of an earlier account of that name
+            holder.username = None
+            session.flush()
+        user = User(id=principal.user_id, username=principal.username)
+        session.add(user)
+        session.flush()
     if user is None or user.username is None:
-        user = session.scalars(sa.select(User).where(User.username == principal.username)).first()
-    if user is None:
         raise NotFound(f"Subject '{principal.username}' was not found")
     return user
 
@@ -87,16 +100,16 @@ def level_on(session: Session, user_id: str | None, username: str | None, owner:
     if owner == username:
         return ADMIN
     org = session.scalars(sa.select(Org).where(Org.name == owner, Org.deleted.is_(False))).first()
-    if org is None:
-        return public
-    role = org_role(session, org, user_id)
-    if role in ORG_ADMIN_ROLES:
-        return ADMIN
+    role = None
+    if org is not None:
+        role = org_role(session, org, user_id)
+        if role in ORG_ADMIN_ROLES:
+            return ADMIN
     grants = dict(session.execute(sa.select(RepoPermission.team, RepoPermission.permission).where(
         RepoPermission.owner == owner, RepoPermission.repo == repo.name,
         RepoPermission.permission.is_not(None))).all())
     level = public
-    if grants and role is not None:
+    if grants and (role is not None or org is None):  # a user's own teams count without membership
         teams = session.scalars(sa.select(Team).where(Team.subject == owner, Team.deleted.is_(False),
                                                       Team.name.in_(list(grants)))).all()
         for team in teams:
