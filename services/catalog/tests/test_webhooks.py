@@ -48,7 +48,8 @@ def test_registering_replaces_the_tokens_and_answers_the_limit(hooks, client, al
     assert again.json["secret"] != secret
     second = hooks.events("catalog.webhook.registered")[-1]["data"]
     assert second["webhook_id"] == data["webhook_id"]
-    assert Fernet(mail_token_key.encode()).decrypt(second["secret_ciphertext"].encode()).decode() == again.json["secret"]
+    sealed = second["secret_ciphertext"].encode()
+    assert Fernet(mail_token_key.encode()).decrypt(sealed).decode() == again.json["secret"]
 
 
 def test_registering_again_replaces_the_users_webhook(hooks, client, alice):
@@ -227,7 +228,8 @@ def test_a_publisher_lists_only_their_own_webhooks(hooks, client, alice, api):
                                                     "https://bob.example.com/hook?token=bobs"]
 
 
-UNSAFE_TARGETS = ["http://127.0.0.1/hook", "http://127.0.0.1:8103/internal/x", "http://169.254.169.254/latest/meta-data",
+UNSAFE_TARGETS = ["http://127.0.0.1/hook", "http://127.0.0.1:8103/internal/x",
+                  "http://169.254.169.254/latest/meta-data",
                   "http://0x7f000001/hook", "http://2130706433/", "http://0177.0.0.1/", "http://127.1/",
                   "http://[::1]/hook", "http://[::ffff:127.0.0.1]/", "http://10.0.0.1/hook", "http://192.168.1.5/",
                   "http://172.16.0.9/", "http://[fd00::1]/", "http://[fe80::1]/", "http://0.0.0.0/",

@@ -230,7 +230,8 @@ def request_test(uow: UnitOfWork, actor: Principal, owner: str, repo: str, packa
     uow.publish(events.WEBHOOK_TEST_REQUESTED, {
         **_ref(found.repo, found.package), "version": release.name, "username": actor.username, "url": target,
         "method": chosen, "released": release.released, "release_notes": notes.get("content"),
-        "requested_by": actor.username, "webhook_id": hook.id if hook is not None and target == hook.url else None}, subject=f"{found.repo.owner}/{found.repo.name}/{found.package.name}")
+        "requested_by": actor.username, "webhook_id": hook.id if hook is not None and target == hook.url else None},
+        subject=f"{found.repo.owner}/{found.repo.name}/{found.package.name}")
     return target, chosen
 
 
