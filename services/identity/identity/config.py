@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     password_reset_ttl: int = env("PASSWORD_RESET_TTL", default=3600,
                                   help="seconds a password-reset link stays valid")
     login_max_failures_per_user: int = env("LOGIN_MAX_FAILURES_PER_USER", default=5,
-                                           help="failed logins for one username before it is throttled")
+                                           help="failed logins for one username from one client address (an IPv6 "
+                                                "/64) or one known device before that source waits; the "
+                                                "owner elsewhere is never kept out")
     login_max_failures_per_address: int = env("LOGIN_MAX_FAILURES_PER_ADDRESS", default=20,
                                               help="failed logins from one client address before it is throttled")
     login_max_lockout: int = env("LOGIN_MAX_LOCKOUT", default=900,
