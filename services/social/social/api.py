@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 
 from packyard.db import UnitOfWork
 from packyard.paging import RANGE_HEADERS, PageArgs
@@ -34,11 +35,21 @@ def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def change(action: Callable[[UnitOfWork], T]) -> T:
-    """Run a changing use case in one unit of work and commit it (state and events together)."""
-    with _social().uow() as uow:
-        result = action(uow)
-        uow.commit()
-        return result
+    """Run a changing use case in one unit of work and commit it (state and events together).
+
+    Two identical requests at the same instant (a double click) may both try to create the same
+    row; the loser's transaction fails on the unique key and is run once more, when it finds the
+    winner's row and does what an idempotent repeat does."""
+    for attempt in (1, 2):
+        with _social().uow() as uow:
+            try:
+                result = action(uow)
+                uow.commit()
+                return result
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
 
 
 def read(query: Callable[[Any], T]) -> T:

@@ -438,6 +438,11 @@ def feed(session: Session, principal: Principal, start_pos: int, before: str | N
         raise Invalid(f"Invalid value for 'start_pos': at most {FEED_MAX_START_POS} in the feed; "
                       "page further with 'before' (the X-Next-Before header)")
     cursor = decode_cursor(before) if before else None
+    has_sources = session.scalar(sa.select(sa.literal(1)).where(sa.or_(
+        sa.exists().where(Follow.follower_id == user_id, Follow.active.is_(True)),
+        sa.exists().where(Watch.user_id == user_id, Watch.active.is_(True)))))
+    if not has_sources:
+        return [], {"X-RangeLimit-StartPos": str(start_pos), "X-RangeLimit-EndPos": str(start_pos - 1)}
     want, skip = size, start_pos
     out: list[Any] = []
     while True:

@@ -103,3 +103,23 @@ def test_a_private_repository_of_a_user_is_read_by_the_users_teams(world, client
                                             "members": ["bob"], "allow_repo_creation": False, "revision": 1})
     world.permission("alice", "private", "friends", "read")
     assert client.get("/packages/alice/private/tool/watchers", headers=bob).status_code == 200
+
+
+def test_two_identical_follows_at_the_same_instant_make_one_follow(world, social):
+    import threading
+    from social.app import create_app
+    world.user("alice")
+    bob = world.user("bob")
+    clients = [create_app(social).test_client() for _ in range(4)]
+    barrier, answers = threading.Barrier(4), []
+
+    def follow(c):
+        barrier.wait()
+        answers.append(c.put("/me/following/alice", headers=bob).status_code)
+    threads = [threading.Thread(target=follow, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [204] * 4
+    assert [e["followers_count"] for e in world.published("social.follow.started")] == [1]
