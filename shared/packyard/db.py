@@ -230,8 +230,9 @@ class UnitOfWork:
             self.session.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
         self.session.commit()
         self._committed = True
-        if wrote_events and not is_postgres(bind):
-            # No NOTIFY here (SQLite): ring the relay's local doorbell (packyard.listen).
+        if wrote_events:
+            # The relay's local doorbell (packyard.listen): the only wake-up on SQLite, and on
+            # PostgreSQL a shorter path than NOTIFY for a relay on this machine.
             from packyard import listen
 
             listen.ring(bind.engine.url, self._outbox.name)  # type: ignore[union-attr]
@@ -298,6 +299,17 @@ class ChannelListener:
                 for _ in self._dbapi.notifies(timeout=0):
                     pass
                 return
+
+    def fileno(self) -> int:
+        """The connection's socket, readable when a notification may have arrived."""
+        return int(self._dbapi.pgconn.socket)
+
+    def poll(self) -> bool:
+        """Drain the notifications already received, without waiting; True if there were any."""
+        woken = False
+        for _ in self._dbapi.notifies(timeout=0):
+            woken = True
+        return woken
 
     def close(self) -> None:
         try:

@@ -20,10 +20,10 @@ Guarantees (DESIGN §3, "delivery guarantees"):
 * while the broker (or the database) is away the relay backs off exponentially with
   jitter, then resumes where it stopped;
 * latency: on PostgreSQL the relay ``LISTEN``\\ s on :data:`packyard.db.OUTBOX_CHANNEL`,
-  which every committing unit of work notifies; on other databases (SQLite) it holds the
-  outbox's local doorbell (:mod:`packyard.listen`), which every committing unit of work on
-  this machine rings. Either way an event is published milliseconds after its commit;
-  ``poll_interval`` is the fallback.
+  which every committing unit of work notifies, and it holds the outbox's local doorbell
+  (:mod:`packyard.listen`), which every committing unit of work on this machine rings — the
+  only wake-up on SQLite, and one hop shorter than NOTIFY on PostgreSQL. Either way an event
+  is published milliseconds after its commit; ``poll_interval`` is the fallback.
 
 Rows sent more than ``retention`` ago are deleted periodically.
 """
@@ -34,6 +34,7 @@ import collections
 import json
 import logging
 import random
+import select
 import struct
 import threading
 import time
@@ -408,7 +409,7 @@ class Relay:
         """Publish until :meth:`stop`; survives broker and database outages."""
         backoff = self._config.backoff_initial
         log.info("relay started", extra={"service": self._service})
-        if not is_postgres(self._engine) and self._doorbell is None:
+        if self._doorbell is None:
             # Bound before the outbox is first read: no commit can slip between read and wait.
             self._doorbell = listen.Doorbell.bind(self._engine.url, self._outbox.name)
         try:
@@ -601,11 +602,28 @@ class Relay:
         if is_postgres(self._engine):
             if self._listener is None:
                 self._listener = ChannelListener(self._engine, OUTBOX_CHANNEL)
-            self._listener.wait(self._config.poll_interval, self._stopping)
+            if self._doorbell is not None:
+                self._wait_for_either(self._listener, self._doorbell)
+            else:
+                self._listener.wait(self._config.poll_interval, self._stopping)
         elif self._doorbell is not None:
             self._doorbell.wait(self._config.poll_interval, self._stopping)
         else:
             self._stopping.wait(self._config.poll_interval)
+
+    def _wait_for_either(self, listener: ChannelListener, doorbell: listen.Doorbell) -> None:
+        """Until a NOTIFY (any committer) or a ring (a committer on this machine, one hop
+        sooner), ``poll_interval`` or :meth:`stop`."""
+        if listener.poll() | (doorbell.drain() > 0):
+            return
+        deadline = time.monotonic() + self._config.poll_interval
+        while not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            readable, _, _ = select.select([doorbell, listener], [], [], min(remaining, 0.5))
+            if readable and (listener.poll() | (doorbell.drain() > 0)):
+                return
 
     def _update_gauges(self, conn: sa.Connection, *, force: bool) -> None:
         now = time.monotonic()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from packyard import listen
 
 
@@ -38,7 +40,9 @@ def test_only_one_relay_holds_a_doorbell_and_rings_never_fail(tmp_path):
     assert not listen.ring(url)
 
 
-def test_committing_a_unit_of_work_with_events_rings_its_outbox_doorbell(sqlite_engine, lib):
+@pytest.mark.parametrize("db", ["sqlite_engine", "pg_engine"])
+def test_committing_a_unit_of_work_with_events_rings_its_outbox_doorbell(request, db, lib):
+    sqlite_engine = request.getfixturevalue(db)
     with listen.Doorbell.bind(sqlite_engine.url, lib.outbox.name) as bell:
         with lib.uow_factory(sqlite_engine)() as uow:  # no events: no ring
             uow.commit()

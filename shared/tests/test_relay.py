@@ -274,3 +274,27 @@ def test_the_relays_own_header_frames_are_the_ones_pika_would_write():
                                 '{"x": 1}', created, traceparent)
         expected = pika.frame.Header(3, 8, publisher._properties(message)).marshal()
         assert _header_frame(3, 8, _short(CONTENT_TYPE), message, _short("catalog")) == expected
+
+
+def test_on_postgres_the_relay_also_answers_its_doorbell(pg_engine, lib, fresh_amqp_url):
+    """A row committed without NOTIFY (here: a plain insert) is published as soon as the bell rings."""
+    from packyard import listen
+
+    bind_queue(fresh_amqp_url)
+    relay = make_relay(pg_engine, lib, fresh_amqp_url, poll_interval=30.0)
+    thread = threading.Thread(target=relay.run)
+    thread.start()
+    try:
+        wait_for(relay.healthy.is_set, timeout=10)
+        with pg_engine.begin() as conn:
+            conn.execute(lib.outbox.insert().values(
+                event_id="11111111-1111-4111-8111-111111111111", type="testsvc.thing.created",
+                body='{"specversion": "1.0", "id": "11111111-1111-4111-8111-111111111111", "type": '
+                     '"testsvc.thing.created", "source": "/testsvc", "data": {}}',
+                created_at=sa.func.now()))
+        assert listen.ring(pg_engine.url, lib.outbox.name)
+        got = wait_for(lambda: drain_queue(fresh_amqp_url), timeout=5, message="the event on the broker")
+        assert [props.message_id for props, _ in got] == ["11111111-1111-4111-8111-111111111111"]
+    finally:
+        relay.stop()
+        thread.join(40)
