@@ -446,3 +446,47 @@ def test_send_a_message_and_read_it_on_the_other_side(browser, gw, member):
     assert "is blocked" in browser.text(".flash") and browser.find("form[action$='/block'] button").text == "Unblock"
     browser.open("/ui/messages", "conversations-read")
     assert "new" not in browser.text("section.panel")
+
+
+def test_watch_a_user_and_appear_among_their_watchers(browser, gw, member):
+    other = gw.signup(password=PASSWORD)
+    browser.open(f"/ui/users/{other['username']}", "other-profile")
+    browser.click("#follow", "watching-user")
+    assert "You watch" in browser.text(".flash") and browser.find("#unfollow")
+    assert browser.find(f"section[aria-labelledby=h-watchers] a[href='/ui/users/{member['username']}']")
+    browser.open(f"/ui/users/{member['username']}", "own-watching")
+    assert browser.find(f"section[aria-labelledby=h-watching] a[href='/ui/users/{other['username']}']")
+    browser.open(f"/ui/users/{other['username']}")
+    browser.click("#unfollow", "unwatched-user")
+    assert browser.find("#follow")
+
+
+def test_choose_how_notifications_arrive(browser, gw, member):
+    browser.open("/ui/settings/notifications", "notification-settings")
+    selects = browser.find_all("select[name^='email:']")
+    assert selects, "one row per kind of notification"
+    name = selects[0].get_attribute("name")
+    from selenium.webdriver.support.select import Select
+    Select(selects[0]).select_by_value("weekly")
+    browser.fill({"time_zone": "Europe/Paris"})
+    browser.click("#save-notifications", "notification-settings-saved")
+    assert "saved" in browser.text(".flash")
+    settings = gw.get("/me/notification_settings", headers=gw.login(member)).json()
+    assert settings["kinds"][name.split(":", 1)[1]]["email"] == "weekly" and settings["time_zone"] == "Europe/Paris"
+    assert browser.find(f"select[name='{name}'] option[selected]").get_attribute("value") == "weekly"
+
+
+def test_report_incorrect_ownership_with_the_claim_form(browser, gw, member):
+    owner = gw.signup(password=PASSWORD)
+    _publish(gw, owner, "tools", "level", {"1.0": {"level/1.0/level-1.0.jar": b"l"}})
+    headers = gw.login(member)
+    wait_for(lambda: gw.post(f"/repos/{member['username']}/mine", json={"type": "generic"},
+                             headers=headers).status_code in (201, 409), timeout=30, message="the claimant's repository")
+    browser.open(f"/ui/packages/{owner['username']}/tools/level", "package")
+    browser.click("#claim-link", "claim-form")
+    browser.fill({"reason": "I wrote it", "evidence": "https://github.com/me/level", "target": "x"})
+    browser.submit("main form", "claim-refused")
+    assert browser.error("target") and browser.value("evidence") == "https://github.com/me/level"
+    browser.fill({"target": f"{member['username']}/mine"})
+    browser.submit("main form", "claims")
+    assert browser.path == "/ui/claims" and "level" in browser.text("table.list") and "pending" in browser.text()

@@ -146,3 +146,36 @@ def comment(subject: str, repo: str, package: str, version: str) -> Any:
     answer = call("POST", f"{vbase}/comments", json={"body": flask.request.form.get("body", "")})
     visitor().flash("Your comment is posted." if answer.ok else answer.message, "success" if answer.ok else "error")
     return flask.redirect(f"/ui{vbase}#comments", 303)
+
+
+CLAIM_FIELDS = ("reason", "evidence", "target")
+
+
+@blp.route("/packages/<subject>/<repo>/<package>/claim", methods=["GET", "POST"])
+@login_required
+def claim(subject: str, repo: str, package: str) -> Any:
+    """Bintray's "report incorrect ownership": claim the package, to move it into one of your repositories."""
+    base = f"/packages/{q(subject)}/{q(repo)}/{q(package)}"
+    form = Form(CLAIM_FIELDS)
+    status = 200
+    if flask.request.method == "POST":
+        form = Form.posted(CLAIM_FIELDS)
+        answer = call("POST", f"{base}/claims", json=form.values)
+        if answer.status == 201:
+            visitor().flash("Your claim is filed: the owner is asked to answer it.", "success")
+            return flask.redirect("/ui/claims", 303)
+        form.refuse(answer)
+        status = 400
+    answers = load({"package": ("GET", base), "repos": ("GET", f"/repos/{q(visitor().username)}")})
+    if answers["package"].status in (403, 404):
+        return _not_found("package")
+    return render("claim.html", subject=subject, repo=repo, name=package, form=form,
+                  repos=section(answers["repos"]), title=f"Claim {package}"), status
+
+
+@blp.get("/claims")
+@login_required
+def my_claims() -> Any:
+    answers = load({"claims": ("GET", "/me/claims"), "requests": ("GET", "/me/inclusion_requests")})
+    return render("claims.html", claims=section(answers["claims"]), requests=section(answers["requests"]),
+                  title="Claims and inclusion requests")

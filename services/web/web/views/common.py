@@ -43,7 +43,7 @@ def load(calls: dict[str, tuple], *, header: bool = True) -> dict[str, Answer]:
     me = visitor()
     calls = dict(calls)
     if header and me.token:
-        calls["_unread"] = ("GET", "/me/notifications", {"params": {"unread": "true"}})
+        calls["_unread"] = ("GET", "/me/notifications/unread_count")
     answers = api().gather(calls, me.token) if calls else {}
     if me.token and any(a.status == 401 for a in answers.values()):
         # The login token expired or was revoked (a password change elsewhere): log in again.
@@ -51,8 +51,8 @@ def load(calls: dict[str, tuple], *, header: bool = True) -> dict[str, Answer]:
         me.modified = True
         raise LoginRequired()
     unread = answers.pop("_unread", None)
-    if unread is not None and unread.ok:
-        flask.g.unread = unread.total if unread.total is not None else len(unread.data or [])
+    if unread is not None and unread.ok and isinstance(unread.data, dict):
+        flask.g.unread = unread.data.get("unread_count")
     return answers
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import flask
 
-from web.views.common import load, q, render, visitor
+from web.views.common import call, load, login_required, q, render, visitor
 
 blp = flask.Blueprint("people", __name__)
 
@@ -61,7 +61,9 @@ def profile(username: str) -> Any:
         return render("error.html", title="No such user", message=f"There is no user named {username}."), 404
     sections = {name: section(answers.get(name)) for name in
                 ("repos", "activity", "followers", "following", "my_orgs", "watches")}
-    return render("profile.html", username=username, user=section(user), own=own,
+    followers = sections["followers"]["data"] or []
+    am_following = me is not None and any(f.get("name") == me for f in followers if isinstance(f, dict))
+    return render("profile.html", username=username, user=section(user), own=own, am_following=am_following,
                   title=(user.data or {}).get("full_name") or username, **sections)
 
 
@@ -71,6 +73,7 @@ def org(org: str) -> Any:
         "org": ("GET", f"/orgs/{q(org)}"),
         "repos": ("GET", f"/repos/{q(org)}"),
         "activity": ("GET", f"/orgs/{q(org)}/activity"),
+        "followers": ("GET", f"/orgs/{q(org)}/followers"),
     })
     if answers["org"].status == 404:
         return render("error.html", title="No such organization",
@@ -78,5 +81,22 @@ def org(org: str) -> Any:
     data = answers["org"].data or {}
     me = visitor().username
     role = next((m.get("type") for m in data.get("members", []) if m.get("name") == me), None)
+    followers = section(answers["followers"])
+    am_following = me is not None and any(f.get("name") == me for f in followers["data"] or [] if isinstance(f, dict))
     return render("org.html", name=org, org=section(answers["org"]), repos=section(answers["repos"]),
-                  activity=section(answers["activity"]), role=role, title=data.get("full_name") or org)
+                  activity=section(answers["activity"]), role=role, followers=followers, am_following=am_following,
+                  title=data.get("full_name") or org)
+
+
+@blp.post("/ui/users/<username>/follow")
+@login_required
+def follow(username: str) -> Any:
+    """Watch (follow) a user or an organization, or stop."""
+    stop = flask.request.form.get("action") == "unfollow"
+    answer = call("DELETE" if stop else "PUT", f"/me/following/{q(username)}")
+    if answer.ok:
+        visitor().flash(f"You no longer watch {username}." if stop else f"You watch {username}.", "success")
+    else:
+        visitor().flash(answer.message, "error")
+    back = "/ui/orgs/" if flask.request.form.get("kind") == "org" else "/ui/users/"
+    return flask.redirect(back + q(username), 303)

@@ -267,16 +267,15 @@ def notifications() -> Any:
 
 
 def _notification_settings_from_form(current: dict[str, Any]) -> dict[str, Any]:
-    """Checkboxes named ``<kind>:<channel>`` and selects named ``digest:<kind>`` onto the API's shape."""
+    """The form's checkboxes (``in_app:<kind>``) and selects (``email:<kind>``) as the API's changes."""
     form = flask.request.form
-    body = dict(current)
-    kinds = body.get("kinds")
-    if isinstance(kinds, dict):
-        for kind, channels in kinds.items():
-            if isinstance(channels, dict):
-                for channel, value in channels.items():
-                    if isinstance(value, bool):
-                        channels[channel] = f"{kind}:{channel}" in form
-                    elif f"digest:{kind}:{channel}" in form:
-                        channels[channel] = form[f"digest:{kind}:{channel}"]
-    return body
+    kinds: dict[str, dict[str, Any]] = {}
+    for kind, choice in (current.get("kinds") or {}).items():
+        change: dict[str, Any] = {}
+        if isinstance(choice, dict) and choice.get("in_app") is not None:
+            change["in_app"] = f"in_app:{kind}" in form
+        if isinstance(choice, dict) and choice.get("email") is not None and f"email:{kind}" in form:
+            change["email"] = form[f"email:{kind}"]
+        if change:
+            kinds[kind] = change
+    return {"kinds": kinds, "time_zone": form.get("time_zone", "").strip() or None}
