@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-SERVICES = ("identity", "social", "catalog", "notifier", "signing")
+SERVICES = ("identity", "social", "catalog", "notifier", "signing", "web")  # web reads only LOG_LEVEL of the common settings
 BEGIN, END = "<!-- config:begin -->", "<!-- config:end -->"
 
 
