@@ -4,6 +4,8 @@ messages and blocking, comments, the activity log and the feed."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from packyard.testing import wait_for
@@ -192,3 +194,30 @@ def test_a_deleted_account_leaves_the_others_their_words(gw, people):
     assert conversation["with"] == "deleted user" and conversation["latest"]["body"] == "from bob"
     wait_for(lambda: gw.get(f"/users/{b}").json()["followers_count"] == 0, timeout=15)
     wait_for(lambda: gw.get(f"/packages/{a}/main/kit").json()["followers_count"] == 0, timeout=15)
+
+
+def test_a_watcher_who_loses_access_through_catalog_stops_watching(gw, people):
+    (alice, alice_h), (bob, bob_h) = people["alice"], people["bob"]
+    org = gw.unique_name("org")
+    assert gw.post("/orgs", json={"name": org}, headers=alice_h).status_code == 201
+    assert gw.post(f"/orgs/{org}/members", json={"username": bob["username"]}, headers=alice_h).status_code == 201
+    assert gw.post(f"/orgs/{org}/teams", json={"name": "readers", "members": [bob["username"]]},
+                   headers=alice_h).status_code == 201
+    assert gw.post(f"/repos/{org}/vault", json={"type": "generic", "private": True},
+                   headers=alice_h).status_code == 201
+    assert gw.post(f"/packages/{org}/vault", json={"name": "gold", "licenses": ["MIT"]},
+                   headers=alice_h).status_code == 201
+    assert gw.request("PUT", f"/repos/{org}/vault/permissions", json={"team": "readers", "permission": "read"},
+                      headers=alice_h).status_code == 200
+    # bob's fresh token carries his teams; social's replica catches up with catalog's permission
+    _known_to_social(gw, f"/me/watches/{org}/vault/gold", gw.login(bob))
+    assert [w["package"] for w in gw.get("/me/watches", headers=bob_h).json()] == ["gold"]
+    assert gw.request("PUT", f"/me/watches/{org}/vault/gold", headers=people["carol"][1]).status_code == 404
+
+    assert gw.request("DELETE", f"/repos/{org}/vault/permissions/readers", headers=alice_h).status_code == 200
+    wait_for(lambda: gw.get("/me/watches", headers=gw.login(bob)).json() == [], timeout=20,
+             message="the watch ending once bob cannot read the package")
+    stopped = gw.query("social", "SELECT body FROM outbox WHERE type = 'social.watch.stopped' AND subject = :s",
+                       s=f"{org}/vault/gold")
+    assert stopped and json.loads(stopped[-1][0])["data"]["reason"] == "access_lost"
+    assert gw.get(f"/packages/{org}/vault/gold/watchers", headers=gw.login(bob)).status_code == 404
