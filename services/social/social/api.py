@@ -254,7 +254,7 @@ class MyReview(MethodView):
         change(lambda uow: reviews.delete_review(uow, principal, owner, repo, package))
 
 
-@review_bp.route("/<int:review_id>/reply")
+@review_bp.route("/<int(max=9223372036854775807):review_id>/reply")
 class ReviewReply(MethodView):
     @authenticated
     @review_bp.arguments(schemas.ReplyArgs)
@@ -266,7 +266,7 @@ class ReviewReply(MethodView):
                                                                                  args["body"])))
 
 
-@review_bp.route("/<int:review_id>/report")
+@review_bp.route("/<int(max=9223372036854775807):review_id>/report")
 class ReviewReport(MethodView):
     @authenticated
     @review_bp.arguments(schemas.ReportArgs)
@@ -289,7 +289,7 @@ class ReviewReports(MethodView):
         return read(lambda s: queries.reports(s, principal, args["start_pos"], args["include_resolved"])).response()
 
 
-@review_bp.route("/<int:review_id>/hidden")
+@review_bp.route("/<int(max=9223372036854775807):review_id>/hidden")
 class ReviewHidden(MethodView):
     @authenticated
     @review_bp.response(200, schemas.ReviewSchema)
@@ -429,7 +429,7 @@ class Comments(MethodView):
             uow, principal, owner, repo, package, version, args["body"])))
 
 
-@packages.route(VERSION_PATH + "/<int:comment_id>")
+@packages.route(VERSION_PATH + "/<int(max=9223372036854775807):comment_id>")
 class CommentResource(MethodView):
     @authenticated
     @packages.arguments(schemas.CommentArgs)

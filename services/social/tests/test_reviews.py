@@ -93,3 +93,12 @@ def test_the_owner_replies_once_and_anyone_may_report(acme, client):
     assert client.get("/reviews/reports", headers=admin).json == []
     assert client.delete(f"/reviews/{review_id}/hidden", headers=admin).status_code == 200
     assert client.get("/packages/acme/maven/widget/reviews").json["rating_count"] == 1
+
+
+def test_ids_no_review_can_have_answer_404(acme, client):
+    carol = acme.user("carol")
+    for review_id in ("99999999999999999999", "0", "-1", "abc"):
+        response = client.post(f"/reviews/{review_id}/report", json={"reason": "x"}, headers=carol)
+        assert response.status_code == 404, review_id
+    path = "/packages/acme/maven/widget/versions/1.0.0/comments/99999999999999999999"
+    assert client.put(path, json={"body": "x"}, headers=carol).status_code == 404
