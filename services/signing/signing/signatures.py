@@ -312,6 +312,12 @@ def schedule_file(uow: UnitOfWork, *, owner: str, repo: str, package: str, versi
 
 def schedule(uow: UnitOfWork, *, owner: str, repo: str, package: str, version: str, use_owner_key: bool,
              publisher: str | None, now: datetime) -> None:
-    """A released version of a repository that asks for signatures: sign it as soon as possible."""
+    """A released version of a repository that asks for signatures: sign it as soon as possible.
+
+    The release's files were announced just before it (one transaction in catalog): their one-file
+    signings are covered by the version's and go."""
+    uow.session.execute(sa.delete(SigningJob).where(
+        SigningJob.owner == owner, SigningJob.repo == repo, SigningJob.package == package,
+        SigningJob.version == version, SigningJob.path.is_not(None), SigningJob.attempts == 0))
     uow.session.add(SigningJob(owner=owner, repo=repo, package=package, version=version, use_owner_key=use_owner_key,
                                publisher=publisher, attempts=0, next_attempt=now, created=now))

@@ -276,3 +276,22 @@ def test_a_file_published_after_the_release_is_signed_too(signing, catalog, deli
     # already signed (with the release, say): nothing to do
     deliver_release(published("late.jar"))
     assert signing.signer.run_due_jobs() == 1 and len(outbox(signing, "signing.file.signed")) == 1
+
+
+def test_the_files_of_a_release_are_signed_once_with_their_version(signing, catalog, deliver_release):
+    signing.after_migrate()
+    flags = {"private": False, "type": "generic", "desc": None, "labels": [], "gpg_sign_metadata": False,
+             "created": "2026-12-01T10:00:00.000Z", "updated": "2026-12-01T10:00:00.000Z"}
+    deliver_release(catalog_event("catalog.repo.created", owner="alice", repo="main", gpg_sign_files=True,
+                                  gpg_use_owner_key=False, revision=1, **flags))
+    catalog.add("alice", "main", "tool", "1.0", "a.jar", b"a")
+    catalog.add("alice", "main", "tool", "1.0", "b.jar", b"b")
+    for path in ("a.jar", "b.jar"):  # as catalog publishes a release: its files, then the release
+        deliver_release(catalog_event("catalog.file.published", owner="alice", repo="main", private=False,
+                                      package="tool", version="1.0", path=path, size=1, sha1="0" * 40,
+                                      sha256="0" * 64, download_url="http://x", publisher="alice",
+                                      published="2026-12-01T11:00:00.000Z"))
+    deliver_release(released(gpg_sign_files=True))
+    assert len(jobs(signing)) == 1
+    assert signing.signer.run_due_jobs() == 1
+    assert sorted(e["path"] for e in outbox(signing, "signing.file.signed")) == ["a.jar", "b.jar"]
