@@ -393,6 +393,7 @@ class Relay:
         self._stopping = threading.Event()
         self._listener: ChannelListener | None = None
         self._doorbell: listen.Doorbell | None = None
+        self._idle: list[sa.Connection] = []  # the pipeline's two connections, kept between batches
         self.healthy = threading.Event()
         self._last_housekeeping = 0.0
         self._last_gauges = 0.0
@@ -425,6 +426,7 @@ class Relay:
                     self.healthy.clear()
                     self._drop_publisher()
                     self._drop_listener()
+                    self._drop_connections()
                     delay = min(backoff, self._config.backoff_max) * (0.5 + random.random() / 2)
                     log.warning("relay paused: %s; retrying in %.1fs", exc, delay,
                                 extra={"service": self._service})
@@ -434,6 +436,7 @@ class Relay:
         finally:
             self._drop_publisher()
             self._drop_listener()
+            self._drop_connections()
             doorbell, self._doorbell = self._doorbell, None
             if doorbell is not None:
                 doorbell.close()
@@ -493,12 +496,13 @@ class Relay:
         try:
             while more or inflight:
                 if more and failure is None and len(inflight) < 2:
-                    conn = self._engine.connect()
-                    transaction = conn.begin()
+                    # A connection of our own rather than a pool checkout: no pre-ping round trip
+                    # between a wake-up and the publish.
+                    conn = self._idle.pop() if self._idle else self._engine.connect()
                     try:
+                        transaction = conn.begin()
                         rows = conn.execute(query).all()
                     except Exception:
-                        transaction.rollback()
                         conn.close()
                         raise
                     if rows:
@@ -512,7 +516,7 @@ class Relay:
                     else:
                         self._update_gauges(conn, force=False)
                         transaction.commit()
-                        conn.close()
+                        self._idle.append(conn)
                         more = False
                 if inflight:
                     conn, transaction, messages, result = inflight.popleft()
@@ -520,8 +524,10 @@ class Relay:
                         publisher.wait(result)
                         done, batch_failure = self._settle(conn, messages, result)
                         transaction.commit()
-                    finally:
+                    except BaseException:
                         conn.close()
+                        raise
+                    self._idle.append(conn)
                     total += done
                     if batch_failure is not None:
                         failure = failure or batch_failure
@@ -572,12 +578,23 @@ class Relay:
         """Publish until the outbox is empty (for commands and tests). Returns rows published."""
         deadline = time.monotonic() + timeout
         total = 0
-        while time.monotonic() < deadline:
-            n = self.run_once()
-            total += n
-            if n == 0:
-                return total
+        try:
+            while time.monotonic() < deadline:
+                n = self.run_once()
+                total += n
+                if n == 0:
+                    return total
+        finally:
+            self._drop_connections()
         raise TimeoutError("outbox not drained in time")
+
+    def _drop_connections(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - a connection the outage already broke
+                pass
 
     # -- helpers ----------------------------------------------------------------------------
     def _ensure_publisher(self) -> Publisher:
