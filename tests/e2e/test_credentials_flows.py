@@ -29,8 +29,10 @@ def test_a_password_change_signs_old_logins_out_and_tells_the_owner_by_email(gw)
 def test_cross_site_changes_and_forms_on_json_endpoints_are_refused_through_the_gateway(gw):
     user = gw.signup()
     headers = gw.login(user)
-    refused = gw.post("/orgs", json={"name": gw.unique_name("org")}, headers={**headers, "Sec-Fetch-Site": "cross-site"})
+    refused = gw.post("/orgs", json={"name": gw.unique_name("org")},
+                      headers={**headers, "Sec-Fetch-Site": "cross-site"})
     assert refused.status_code == 403
-    form = gw.post("/orgs", data="name=evil-org", headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
+    form = gw.post("/orgs", data="name=evil-org",
+                   headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
     assert form.status_code == 415
     assert gw.get(f"/users/{user['username']}", headers={**headers, "Sec-Fetch-Site": "cross-site"}).status_code == 200

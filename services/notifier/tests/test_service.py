@@ -74,7 +74,8 @@ def test_several_mail_token_keys_are_accepted_for_rotation(mail_key):
 
     old = Fernet.generate_key().decode()
     settings = load_settings(Settings, {"DATABASE_URL": "sqlite:///unused.db", "AMQP_URL": "amqp://localhost/",
-                                        "JWKS_URL": "http://identity.invalid/jwks", "MAIL_TOKEN_KEY": f"{mail_key}, {old}",
+                                        "JWKS_URL": "http://identity.invalid/jwks",
+                                        "MAIL_TOKEN_KEY": f"{mail_key}, {old}",
                                         "SERVICE_TOKEN": SERVICE_TOKEN})
     cipher = MailTokenCipher(settings.mail_token_key)
     assert cipher.decrypt(Fernet(old.encode()).encrypt(b"made-before-rotation").decode()) == "made-before-rotation"
