@@ -9,6 +9,7 @@ was not signed and why, and it can be signed later with ``POST /gpg/...``.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -44,10 +45,10 @@ class SigningClient:
         except urllib.error.HTTPError as exc:
             try:
                 message = json.loads(exc.read() or b"{}").get("message")
-            except ValueError:
+            except (ValueError, OSError, http.client.HTTPException, AttributeError):
                 message = None
             return SigningOutcome(False, message or f"signing answered {exc.code}")
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             log.warning("signing unreachable for an upload's signature: %s", exc.__class__.__name__)
             return SigningOutcome(False, "The signing service is not reachable right now; sign the file later "
                                          "with POST /gpg/:subject/:repo/:file_path")
