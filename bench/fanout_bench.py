@@ -158,9 +158,11 @@ def run_case(recipients: int, workers: int, runs: int, batch_size: int) -> dict:
                 time.sleep(0.005 if seen_at is None else 0.02)
         container.platform.engine.dispose()
         return {"recipients": recipients, "workers": workers, "batch_size": batch_size, "runs": runs,
-                "all_committed_ms": {"p50": round(statistics.median(complete)), "p95": round(percentile(complete, 0.95)),
+                "all_committed_ms": {"p50": round(statistics.median(complete)),
+                                     "p95": round(percentile(complete, 0.95)),
                                      "max": round(max(complete))},
-                "first_visible_ms": {"p50": round(statistics.median(visible)), "p95": round(percentile(visible, 0.95)),
+                "first_visible_ms": {"p50": round(statistics.median(visible)),
+                                     "p95": round(percentile(visible, 0.95)),
                                      "max": round(max(visible))}}
     finally:
         for proc in processes:

@@ -126,12 +126,13 @@ def warn_expiring_keys(uow: UnitOfWork, *, base: str, now: datetime, limit: int 
         .order_by(SigningKey.expires_at).limit(limit).with_for_update(skip_locked=True)).all()
     for key in rows:
         when = key.expires_at.strftime("%Y-%m-%d")
+        keys_page = f"{base}/me/keys/gpg" if key.subject_type == "user" else f"{base}/orgs/{key.subject}/keys/gpg"
         expired = key.expires_at <= now
         tell(uow, Notice(kind=kinds.KEY_EXPIRING, event_id=f"key-expiry:{key.fingerprint}:{when}",
                          title=f"The GPG key {key.fingerprint[-16:]} of {key.subject} "
                                f"{'expired' if expired else 'expires'} on {when}",
                          body="Upload a renewed key so that signing goes on working.",
-                         link=f"{base}/me/keys/gpg" if key.subject_type == "user" else f"{base}/orgs/{key.subject}/keys/gpg"),
+                         link=keys_page),
              owners_of(uow.session, key.subject), now=now)
         key.warned_at = now
     return len(rows)

@@ -271,7 +271,8 @@ unsubscribe = Blueprint("unsubscribe", __name__, url_prefix="/notifications/unsu
                         description="One-click unsubscribe links of emails (RFC 8058), no login needed")
 
 _PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
-<body style="font-family: sans-serif; max-width: 560px; margin: 40px auto;"><h2>{title}</h2><p>{text}</p>{form}</body></html>"""
+<body style="font-family: sans-serif; max-width: 560px; margin: 40px auto;">
+<h2>{title}</h2><p>{text}</p>{form}</body></html>"""
 
 
 def _read_token(token: str) -> tuple[str, str]:

@@ -81,7 +81,8 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(entry.strip("[]"), strict=False)
             except ValueError:
                 if not re.fullmatch(r"(\*?\.)?[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?", entry):
-                    raise ConfigError(f"WEBHOOK_ALLOWED_TARGETS: {entry!r} is not a host name, address or CIDR network") from None
+                    raise ConfigError(f"WEBHOOK_ALLOWED_TARGETS: {entry!r} is not a host name, address or "
+                                      "CIDR network") from None
         if self.mail_max_attempts < 1 or self.mail_batch_size < 1:
             raise ConfigError("MAIL_MAX_ATTEMPTS and MAIL_BATCH_SIZE must be at least 1")
         if (self.smtp_username is None) != (self.smtp_password is None):

@@ -68,7 +68,8 @@ def announcements_of(session: Session, user_id: str) -> list[dict[str, Any]]:
 
 
 def news_json(news: News) -> dict[str, Any]:
-    return {"id": news.id, "subject": news.subject, "posted_by": news.posted_by, "created": format_time(news.created_at),
+    return {"id": news.id, "subject": news.subject, "posted_by": news.posted_by,
+            "created": format_time(news.created_at),
             "sent": news.sent, "finished": _time(news.finished_at)}
 
 

@@ -286,3 +286,18 @@ def test_a_notice_email_renders_for_every_kind(notifier, handle, identity, send_
         statuses = set(uow.session.scalars(sa.select(EmailDelivery.status)))
         assert statuses == {"sent"}
         assert uow.session.get(Recipient, identity.user_id("bob")).email_bounced_at is None
+
+
+def test_a_message_copy_links_back_to_the_conversation(handle, identity, others, send_due, smtp_sink):
+    handle(identity.registered("alice"))
+    handle(others.event("social.message.sent", {"message_id": 9, "conversation_with": "bob", "sender": "bob",
+                                                "recipient": "alice", "subject": "Widget <help>",
+                                                "body": "Does it <work>?", "sent": "2026-11-25T10:00:00.000Z"}))
+    send_due()
+    mail = smtp_sink.wait_for(lambda m: m["Subject"] == "Message from bob: Widget <help>")
+    text, html = mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()
+    assert 'bob sent you a message "Widget <help>"' in text and "Does it <work>?" in text
+    assert "https://packyard.example.org/me/conversations/bob" in text
+    assert "&ldquo;Widget &lt;help&gt;&rdquo;" in html and "Does it &lt;work&gt;?" in html
+    assert 'href="https://packyard.example.org/me/conversations/bob"' in html
+    assert mail["List-Unsubscribe"]

@@ -15,12 +15,13 @@ from typing import Any
 import jinja2
 
 _HTML_LAYOUT = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<html><head><meta charset="utf-8"><title>{{ page_title }}</title></head>
 <body style="font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; color: #1f2328; max-width: 640px;">
-<h2 style="font-size: 18px;">{{ subject }}</h2>
+<h2 style="font-size: 18px;">{{ page_title }}</h2>
 {% block content %}{% endblock %}
 <hr style="border: none; border-top: 1px solid #d0d7de; margin-top: 24px;">
-<p style="font-size: 12px; color: #57606a;">Packyard &middot; <a href="{{ base }}/me/notification_settings">Notification settings</a>
+<p style="font-size: 12px; color: #57606a;">Packyard &middot;
+<a href="{{ base }}/me/notification_settings">Notification settings</a>
 {% if unsubscribe_url %} &middot; <a href="{{ unsubscribe_url }}">Unsubscribe from these emails</a>{% endif %}</p>
 </body></html>
 """
@@ -64,7 +65,9 @@ Answer in the conversation: {{ link }}
 """,
         """<p>Hello {{ username }},</p>
 <p>{{ sender }} sent you a message{% if subject %} &ldquo;{{ subject }}&rdquo;{% endif %}:</p>
-<blockquote style="border-left: 3px solid #d0d7de; padding-left: 12px; white-space: pre-wrap;">{{ message }}</blockquote>
+<blockquote style="border-left: 3px solid #d0d7de; padding-left: 12px; white-space: pre-wrap;">
+{{- message -}}
+</blockquote>
 <p><a href="{{ link }}">Answer in the conversation</a></p>""",
     ),
     "news": (
@@ -77,7 +80,8 @@ Answer in the conversation: {{ link }}
 <div style="white-space: pre-wrap;">{{ news }}</div>""",
     ),
     "digest": (
-        "Your {{ mode }} Packyard digest: {{ items|length }} new {{ 'notification' if items|length == 1 else 'notifications' }}",
+        "Your {{ mode }} Packyard digest: {{ items|length }} new "
+        "{{ 'notification' if items|length == 1 else 'notifications' }}",
         """Hello {{ username }},
 
 here is what happened since your last digest:
@@ -89,7 +93,8 @@ here is what happened since your last digest:
         """<p>Hello {{ username }},</p>
 <p>Here is what happened since your last digest:</p>
 <ul>{% for item in items %}
-<li>{% if item.link %}<a href="{{ item.link }}">{{ item.title }}</a>{% else %}{{ item.title }}{% endif %}</li>{% endfor %}
+<li>{% if item.link %}<a href="{{ item.link }}">{{ item.title }}</a>{% else %}{{ item.title }}{% endif %}</li>
+{%- endfor %}
 </ul>""",
     ),
     "notice": (
@@ -136,7 +141,7 @@ def render(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """``(subject, text, html)`` of template ``name``."""
     subject_t, text_t, html_t = _compiled(name)
     subject = " ".join(subject_t.render(**context).split())[:250]
-    return subject, text_t.render(**context), html_t.render(**{**context, "subject": subject})
+    return subject, text_t.render(**context), html_t.render(**{**context, "page_title": subject})
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
