@@ -32,8 +32,7 @@ def artifacts_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def driver(tmp_path_factory):
+def _chromium(tmp_path_factory, *, javascript: bool = True):
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -49,9 +48,26 @@ def driver(tmp_path_factory):
                 "--window-size=1280,900", "--lang=en-US", "--no-first-run",
                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
         options.add_argument(arg)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     chrome = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     chrome.set_page_load_timeout(30)
     chrome.set_script_timeout(30)
+    return chrome
+
+
+@pytest.fixture(scope="session")
+def driver(tmp_path_factory):
+    chrome = _chromium(tmp_path_factory)
+    yield chrome
+    chrome.quit()
+
+
+@pytest.fixture(scope="session")
+def driver_without_javascript(tmp_path_factory):
+    """Chromium with JavaScript switched off: the pages' own script never runs (axe still can, through
+    WebDriver, which is not the page's JavaScript)."""
+    chrome = _chromium(tmp_path_factory, javascript=False)
     yield chrome
     chrome.quit()
 
@@ -59,8 +75,9 @@ def driver(tmp_path_factory):
 class Browser:
     """One visitor's browser on the platform's gateway, checking and photographing each page."""
 
-    def __init__(self, driver, base_url: str, name: str) -> None:
+    def __init__(self, driver, base_url: str, name: str, *, axe: bool = True) -> None:
         self.driver = driver
+        self.check_with_axe = axe
         self.base = base_url
         self.name = re.sub(r"[^A-Za-z0-9_-]+", "-", name)[:60]
         self.count = 0
@@ -74,7 +91,8 @@ class Browser:
 
     def page(self, name: str) -> "Browser":
         """The page now shown: check its accessibility and save a screenshot."""
-        self.assert_accessible()
+        if self.check_with_axe:
+            self.assert_accessible()
         self.screenshot(name)
         return self
 
@@ -162,3 +180,9 @@ def browser(driver, gw, request):
     driver.get(gw.url + "/ui/static/packyard.css")  # an origin for the cookie jar, then a clean one
     driver.delete_all_cookies()
     return Browser(driver, gw.url, request.node.name)
+
+
+@pytest.fixture
+def browser_without_javascript(driver_without_javascript, gw, request):
+    driver_without_javascript.delete_all_cookies()
+    return Browser(driver_without_javascript, gw.url, request.node.name, axe=False)

@@ -490,3 +490,27 @@ def test_report_incorrect_ownership_with_the_claim_form(browser, gw, member):
     browser.fill({"target": f"{member['username']}/mine"})
     browser.submit("main form", "claims")
     assert browser.path == "/ui/claims" and "level" in browser.text("table.list") and "pending" in browser.text()
+
+
+def test_the_pages_work_without_javascript(browser_without_javascript, gw):
+    browser = browser_without_javascript
+    browser.open("/ui/signup", "signup-no-js")
+    assert "js" not in (browser.find("html").get_attribute("class") or ""), "the page's script did not run"
+    name = gw.unique_name("nojs")
+    browser.fill({"username": name, "email": f"{name}@example.com", "password": PASSWORD})
+    browser.submit("main form", "profile-no-js")
+    assert browser.path == f"/ui/users/{name}"
+    browser.open("/ui/settings/apikey")
+    browser.click("#apikey-generate", "apikey-no-js")
+    assert not browser.find("#apikey-toggle").is_displayed(), "no Show button that could not work"
+    details = browser.find("details.no-js")
+    assert details.is_displayed() and "Show your API key" in details.text
+    details.find_element("css selector", "summary").click()
+    key = details.find_element("css selector", "code").text
+    assert re.fullmatch(r"[0-9a-f]{40}", key)
+    browser.screenshot("apikey-shown-no-js")
+    assert gw.get("/me", auth=(name, key)).status_code == 200
+    browser.click("#apikey-revoke", "apikey-revoked-no-js")
+    assert gw.get("/me", auth=(name, key)).status_code == 401
+    browser.click("header form[action='/ui/logout'] button", "logged-out-no-js")
+    assert "Log in" in browser.text("header")
