@@ -1,7 +1,5 @@
-"""Social — what people do on Packyard and whom they follow.
+"""Social — follows, watches, messages, blocks, reviews, comments, the activity log and the feed.
 
-Owns follows, watches, messages, blocks, ratings and reviews, comments, the activity log and the
-feed, with replicas of identity's users, organizations, memberships and teams and of catalog's
-repositories, packages, versions and team permissions. Publishes ``social.events`` (``events.py``);
-consumes identity's, catalog's and signing's events (``consumers.py``). See ``services/social/README.md``.
+Publishes ``social.events`` (``events.py``); consumes identity's, catalog's and signing's events for its
+replicas, activity entries and access checks (``consumers.py``). See ``services/social/README.md``.
 """

@@ -366,8 +366,9 @@ def _feed_rows(session: Session, user_id: str, before: tuple[datetime, int] | No
     PostgreSQL, two bounded steps: (1) scan the newest :data:`FEED_WINDOW` entries of the whole log
     (an index-only scan of ``ix_activity_recent``) keeping those of followed logs and watched packages
     — enough for anyone whose sources are active — and up to :data:`FEED_WINDOWS` such windows;
-    (2) only when they hold fewer than ``limit`` of them, read each followed log and watched package through its own index (LATERAL, at most
-    ``limit`` each) from the window's end, and merge. Both are exact, so the page is the same either way.
+    (2) only when they hold fewer than ``limit`` of them, read each followed log and watched package
+    through its own index (LATERAL, at most ``limit`` each) from the window's end, and merge. Both
+    are exact, so the page is the same either way.
     """
     before_at, before_id = before or (_FAR_FUTURE, 2**62)
     if is_postgres(session.get_bind()):

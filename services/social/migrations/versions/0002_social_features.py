@@ -84,7 +84,8 @@ def upgrade() -> None:
     sa.Column('starts_conversation', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages'))
     )
-    op.create_index('ix_messages_new_conversations', 'messages', ['sender_id', 'starts_conversation', 'sent_at'], unique=False)
+    op.create_index('ix_messages_new_conversations', 'messages', ['sender_id', 'starts_conversation', 'sent_at'],
+                    unique=False)
     op.create_index('ix_messages_pair', 'messages', ['pair', 'id'], unique=False)
     op.create_table('orgs',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -180,7 +181,8 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=1000), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('resolved', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_review_reports_review_id_reviews'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_review_reports_review_id_reviews'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_reports')),
     sa.UniqueConstraint('review_id', 'reporter_id', name=op.f('uq_review_reports_review_id'))
     )
