@@ -38,6 +38,11 @@ class Settings(BaseSettings):
                                   help="seconds before the first retry of an email; doubles with each attempt")
     mail_retry_max_delay: float = env("MAIL_RETRY_MAX_DELAY", default=3600.0)
 
+    # Few messages in flight per worker: a release's batches then spread over every worker running
+    # instead of waiting in the buffer of the first one.
+    consumer_prefetch: int = env("CONSUMER_PREFETCH", default=2,
+                                 help="messages a notifier worker takes ahead of the one it handles (small, so "
+                                      "that a release's fan-out batches spread over all workers)")
     fanout_batch_size: int = env("FANOUT_BATCH_SIZE", default=500,
                                  help="recipients per fan-out batch: a release with more is split into batches "
                                       "that any worker takes from the notifier.fanout queue")
