@@ -91,7 +91,7 @@ def run_case(recipients: int, workers: int, runs: int, batch_size: int) -> dict:
     vhost = f"fanout-{tag}"
     amqp_url = rabbit.create_vhost(vhost)
     processes: list[subprocess.Popen] = []
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(url, pool_size=1, max_overflow=1)  # one connection for the polling
     minter = TokenMinter()
     env = {**os.environ, "DATABASE_URL": url, "AMQP_URL": amqp_url, "JWKS_URL": "http://127.0.0.1:9/jwks",
            "MAIL_TOKEN_KEY": Fernet.generate_key().decode(), "SERVICE_TOKEN": "bench-service-token-" + uuid.uuid4().hex,
