@@ -57,7 +57,7 @@ class MyClaims(MethodView):
             return paged(claim_queries.list_my_claims(session, actor, query["status"], query["start_pos"]))
 
 
-@blp.route("/claims/<int:claim_id>")
+@blp.route("/claims/<int(max=2147483647):claim_id>")
 class ClaimResource(MethodView):
     @blp.alt_response(200, schema=schemas.ClaimOutSchema, success=True)
     def get(self, claim_id: int) -> Any:
@@ -77,7 +77,7 @@ def _step(claim_id: int, act: Any, **kwargs: Any) -> Any:
     return answer
 
 
-@blp.route("/claims/<int:claim_id>/consent")
+@blp.route("/claims/<int(max=2147483647):claim_id>/consent")
 class ConsentToClaim(MethodView):
     @blp.arguments(schemas.ClaimAnswerSchema(), required=False)
     @blp.alt_response(200, schema=schemas.ClaimOutSchema, success=True)
@@ -86,7 +86,7 @@ class ConsentToClaim(MethodView):
         return _step(claim_id, claims.consent, message=(body or {}).get("message"))
 
 
-@blp.route("/claims/<int:claim_id>/object")
+@blp.route("/claims/<int(max=2147483647):claim_id>/object")
 class ObjectToClaim(MethodView):
     @blp.arguments(schemas.ClaimAnswerSchema(), required=False)
     @blp.alt_response(200, schema=schemas.ClaimOutSchema, success=True)
@@ -95,7 +95,7 @@ class ObjectToClaim(MethodView):
         return _step(claim_id, claims.object_to, message=(body or {}).get("message"))
 
 
-@blp.route("/claims/<int:claim_id>/withdraw")
+@blp.route("/claims/<int(max=2147483647):claim_id>/withdraw")
 class WithdrawClaim(MethodView):
     @blp.arguments(schemas.ClaimAnswerSchema(), required=False)
     @blp.alt_response(200, schema=schemas.ClaimOutSchema, success=True)
@@ -104,7 +104,7 @@ class WithdrawClaim(MethodView):
         return _step(claim_id, claims.withdraw, message=(body or {}).get("message"))
 
 
-@blp.route("/claims/<int:claim_id>/decide")
+@blp.route("/claims/<int(max=2147483647):claim_id>/decide")
 class DecideClaim(MethodView):
     @blp.arguments(schemas.ClaimDecisionSchema)
     @blp.alt_response(200, schema=schemas.ClaimOutSchema, success=True)

@@ -82,7 +82,7 @@ class RepoInclusionRequests(MethodView):
                                                               query["start_pos"]))
 
 
-@blp.route("/inclusion_requests/<int:request_id>")
+@blp.route("/inclusion_requests/<int(max=2147483647):request_id>")
 class InclusionRequestResource(MethodView):
     @blp.alt_response(200, schema=schemas.InclusionRequestOutSchema, success=True)
     def get(self, request_id: int) -> Any:
@@ -106,7 +106,7 @@ class _Decide(MethodView):
         return answer
 
 
-@blp.route("/inclusion_requests/<int:request_id>/approve")
+@blp.route("/inclusion_requests/<int(max=2147483647):request_id>/approve")
 class ApproveInclusion(_Decide):
     approve = True
 
@@ -117,7 +117,7 @@ class ApproveInclusion(_Decide):
         return self._decide(body, request_id)
 
 
-@blp.route("/inclusion_requests/<int:request_id>/reject")
+@blp.route("/inclusion_requests/<int(max=2147483647):request_id>/reject")
 class RejectInclusion(_Decide):
     approve = False
 
