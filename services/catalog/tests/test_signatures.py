@@ -152,3 +152,11 @@ def test_signatures_of_one_version_stored_side_by_side_all_land(api, app, client
         assert list(pool.map(store, paths)) == [200] * len(paths)
     listed = files(client, alice)
     assert all(listed[p]["signed"] and p + ".asc" in listed for p in paths)
+
+
+def test_deleting_a_signature_leaves_its_file_unsigned(client, released):
+    put_signature(client, "tool-1.0.jar")
+    assert client.delete("/content/alice/main/tool-1.0.jar.asc", headers=released).status_code == 200
+    listed = files(client, released)
+    assert "tool-1.0.jar.asc" not in listed and listed["tool-1.0.jar"]["signed"] is False
+    assert listed["tool-1.0.jar"]["signature_fingerprint"] is None

@@ -164,9 +164,13 @@ def drop_signature(uow: UnitOfWork, repo: Repo, file: File) -> None:
     from catalog.use_cases.content import _announce_deleted
 
     file.signature_fingerprint, file.signed_at = None, None
-    if file.path.endswith(SUFFIX):
-        return
     session = uow.session
+    if file.path.endswith(SUFFIX):  # the signature itself goes: the file it signed is no longer signed
+        signed = session.scalars(sa.select(File).where(File.repo_id == repo.id, File.path == file.path[:-len(SUFFIX)],
+                                                       File.version_id == file.version_id)).first()
+        if signed is not None:
+            signed.signature_fingerprint, signed.signed_at = None, None
+        return
     asc = session.scalars(sa.select(File).where(File.repo_id == repo.id, File.path == file.path + SUFFIX,
                                                 File.version_id == file.version_id)).first()
     if asc is None:
