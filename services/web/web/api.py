@@ -123,13 +123,18 @@ class Api:
         return self.call("GET", path, token, **kwargs)
 
     def gather(self, calls: dict[str, tuple], token: str | None = None) -> dict[str, Answer]:
-        """Run ``{name: (method, path[, kwargs])}`` concurrently; late answers count as unavailable."""
+        """Run ``{name: (method, path[, kwargs])}`` concurrently; late answers count as unavailable.
+
+        ``{"public": True}`` in a call's kwargs sends it without the visitor's token: for what the API
+        shows everyone alike, which spares the gateway an authentication round trip.
+        """
         futures = {}
         for name, spec in calls.items():
             method, path, *extra = spec
             kwargs = dict(extra[0]) if extra else {}
             kwargs.setdefault("timeout", self.section_timeout)
-            futures[name] = self._pool.submit(self.call, method, path, token, **kwargs)
+            public = kwargs.pop("public", False)
+            futures[name] = self._pool.submit(self.call, method, path, None if public else token, **kwargs)
         wait(futures.values(), timeout=self.section_timeout + 0.5)
         out: dict[str, Answer] = {}
         for name, future in futures.items():

@@ -24,7 +24,7 @@ def section(answer: Any) -> dict[str, Any]:
 
 @blp.get("/")
 def home() -> Any:
-    answers = load({"popular": ("GET", "/stats/popular", {"params": {"days": 30, "limit": 10}})})
+    answers = load({"popular": ("GET", "/stats/popular", {"params": {"days": 30, "limit": 10}, "public": True})})
     return render("home.html", popular=section(answers["popular"]), title="Packyard")
 
 
@@ -49,8 +49,9 @@ def profile(username: str) -> Any:
         "user": ("GET", f"/users/{q(username)}"),
         "repos": ("GET", f"/repos/{q(username)}"),
         "activity": ("GET", f"/users/{q(username)}/activity"),
-        "followers": ("GET", f"/users/{q(username)}/followers"),
-        "following": ("GET", f"/users/{q(username)}/following"),
+        # Who watches whom is public: asked without the visitor's token (no authentication round trip).
+        "followers": ("GET", f"/users/{q(username)}/followers", {"public": True}),
+        "following": ("GET", f"/users/{q(username)}/following", {"public": True}),
     }
     if own:
         calls["my_orgs"] = ("GET", "/me/orgs")
@@ -73,7 +74,7 @@ def org(org: str) -> Any:
         "org": ("GET", f"/orgs/{q(org)}"),
         "repos": ("GET", f"/repos/{q(org)}"),
         "activity": ("GET", f"/orgs/{q(org)}/activity"),
-        "followers": ("GET", f"/orgs/{q(org)}/followers"),
+        "followers": ("GET", f"/orgs/{q(org)}/followers", {"public": True}),
     })
     if answers["org"].status == 404:
         return render("error.html", title="No such organization",
