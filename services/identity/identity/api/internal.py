@@ -36,8 +36,15 @@ class Authenticate(MethodView):
         return response
 
 
+JWKS_RESPONSE = {"description": "The JSON Web Key Set (RFC 7517) of the keys that sign access tokens",
+                 "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["keys"],
+                     "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}}}}
+
+
 @internal.route("/.well-known/jwks.json")
 class Jwks(MethodView):
+    @internal.doc(responses={"200": JWKS_RESPONSE})
     def get(self) -> Any:
         """The public keys that verify access tokens."""
         i = ident()
