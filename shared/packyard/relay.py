@@ -393,7 +393,7 @@ class Relay:
         self._stopping = threading.Event()
         self._listener: ChannelListener | None = None
         self._doorbell: listen.Doorbell | None = None
-        self._idle: list[sa.Connection] = []  # the pipeline's two connections, kept between batches
+        self._idle: list[sa.Connection] = []  # a connection kept for the next wake-up
         self.healthy = threading.Event()
         self._last_housekeeping = 0.0
         self._last_gauges = 0.0
@@ -516,7 +516,7 @@ class Relay:
                     else:
                         self._update_gauges(conn, force=False)
                         transaction.commit()
-                        self._idle.append(conn)
+                        self._keep(conn)
                         more = False
                 if inflight:
                     conn, transaction, messages, result = inflight.popleft()
@@ -527,7 +527,7 @@ class Relay:
                     except BaseException:
                         conn.close()
                         raise
-                    self._idle.append(conn)
+                    self._keep(conn)
                     total += done
                     if batch_failure is not None:
                         failure = failure or batch_failure
@@ -587,6 +587,13 @@ class Relay:
         finally:
             self._drop_connections()
         raise TimeoutError("outbox not drained in time")
+
+    def _keep(self, conn: sa.Connection) -> None:
+        """Keep one connection for the next wake-up; a second (only a backlog needs it) is closed."""
+        if self._idle:
+            conn.close()
+        else:
+            self._idle.append(conn)
 
     def _drop_connections(self) -> None:
         idle, self._idle = self._idle, []
