@@ -81,7 +81,8 @@ class Keyring:
     def import_public(self, armor: str) -> dict:
         armor = (armor or "").strip()
         if ARMOR_PRIVATE in armor:
-            raise KeyProblem("public_key holds a private key: send the public key there, the private key in private_key")
+            raise KeyProblem("public_key holds a private key: send the public key there, "
+                             "the private key in private_key")
         if ARMOR_PUBLIC not in armor:
             raise KeyProblem("public_key is not an ASCII-armored PGP public key block")
         result = self.gpg.import_keys(armor)
@@ -129,8 +130,8 @@ class Keyring:
         if not signature or "-----BEGIN PGP SIGNATURE-----" not in signature.decode("ascii", "replace"):
             status = (result.status or "").lower()
             stderr = (result.stderr or "").upper()
-            if any(mark in stderr for mark in ("BAD_PASSPHRASE", "BAD PASSPHRASE", "MISSING_PASSPHRASE", "NO PASSPHRASE")) \
-                    or "bad passphrase" in status:
+            marks = ("BAD_PASSPHRASE", "BAD PASSPHRASE", "MISSING_PASSPHRASE", "NO PASSPHRASE")
+            if any(mark in stderr for mark in marks) or "bad passphrase" in status:
                 raise BadPassphrase("The passphrase is wrong" if passphrase else
                                     "The key is protected by a passphrase: send it in X-GPG-PASSPHRASE "
                                     "or the body's passphrase")

@@ -32,7 +32,8 @@ def test_a_key_pair_is_stored_encrypted_and_shown_without_its_private_part(clien
     assert "PRIVATE" not in json.dumps(shown)
     with signing.uow() as uow:
         key = uow.session.scalars(sa.select(GpgKey)).one()
-        assert "PRIVATE KEY" not in key.private_key_ciphertext and signing.vault.open(key.private_key_ciphertext) == private
+        assert "PRIVATE KEY" not in key.private_key_ciphertext
+        assert signing.vault.open(key.private_key_ciphertext) == private
     [(_, event)] = outbox(signing, "signing.key.uploaded")
     assert event == {"subject": "alice", "subject_type": "user", "fingerprint": fingerprint,
                      "key_id": fingerprint[-16:], "has_private_key": True, "passphrase_protected": False,

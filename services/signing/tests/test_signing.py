@@ -86,7 +86,8 @@ def verify(public, data, signature):
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "h"
         home.mkdir(mode=0o700)
-        run = lambda *a, **k: subprocess.run(["gpg", "--homedir", str(home), "--batch", *a], capture_output=True, **k)  # noqa: E731
+        def run(*args, **kwargs):
+            return subprocess.run(["gpg", "--homedir", str(home), "--batch", *args], capture_output=True, **kwargs)
         run("--import", input=public.encode())
         (Path(tmp) / "f").write_bytes(data)
         (Path(tmp) / "f.asc").write_bytes(signature)
