@@ -390,6 +390,9 @@ class FileSchema(ma.Schema):
     size = ma.fields.Integer()
     sha1 = ma.fields.String()
     sha256 = ma.fields.String()
+    signed = ma.fields.Boolean(metadata={"description": "a detached signature <path>.asc is published beside it"})
+    signature_fingerprint = ma.fields.String(allow_none=True)
+    signed_at = ma.fields.String(allow_none=True)
 
 
 class PublishedSchema(ma.Schema):
