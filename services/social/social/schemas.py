@@ -21,6 +21,9 @@ class _Loose(ma.Schema):
 
 
 class _KeepKinds(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE  # documented as open: each kind of entry adds its own fields
+
     @ma.post_dump(pass_original=True)
     def _keep_kind_fields(self, data: dict[str, Any], original: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         for key, value in original.items():
