@@ -514,3 +514,23 @@ def test_the_pages_work_without_javascript(browser_without_javascript, gw):
     assert gw.get("/me", auth=(name, key)).status_code == 401
     browser.click("header form[action='/ui/logout'] button", "logged-out-no-js")
     assert "Log in" in browser.text("header")
+
+
+def test_an_organizations_admin_adds_a_member_and_creates_a_team(browser, gw, member):
+    org = gw.unique_name("org")
+    assert gw.post("/orgs", json={"name": org, "full_name": "Crafters"}, headers=gw.login(member)).status_code == 201
+    newcomer = gw.signup(password=PASSWORD)
+    browser.open(f"/ui/orgs/{org}", "org-admin")
+    browser.fill({"username": "nobody-by-that-name"})
+    browser.click("#add-member", "member-refused")
+    assert browser.find_all(".flash.error") and browser.value("username") == "nobody-by-that-name"
+    browser.fill({"username": newcomer["username"]})
+    browser.click("#add-member", "member-added")
+    assert newcomer["username"] in browser.text("section[aria-labelledby=h-members]")
+    browser.fill({"name": "builders", "members": newcomer["username"]})
+    browser.click("#create-team", "team-created")
+    assert "builders" in browser.text("section[aria-labelledby=h-teams]")
+    team = gw.get(f"/orgs/{org}/teams/builders", headers=gw.login(member)).json()
+    assert team["members"] == [newcomer["username"]]
+    browser.click(f"form[action$='/members/{newcomer['username']}/remove'] button", "member-removed")
+    assert newcomer["username"] not in browser.text("section[aria-labelledby=h-members] ul")

@@ -6,7 +6,7 @@ from typing import Any
 
 import flask
 
-from web.views.common import call, load, login_required, q, render, visitor
+from web.views.common import Form, call, load, login_required, q, render, visitor
 
 blp = flask.Blueprint("people", __name__)
 
@@ -68,8 +68,12 @@ def profile(username: str) -> Any:
                   title=(user.data or {}).get("full_name") or username, **sections)
 
 
+MEMBER_FIELDS = ("username", "role")
+TEAM_FIELDS = ("name", "members")
+
+
 @blp.get("/ui/orgs/<org>")
-def org(org: str) -> Any:
+def org(org: str, member_form: Form | None = None, team_form: Form | None = None) -> Any:
     answers = load({
         "org": ("GET", f"/orgs/{q(org)}"),
         "repos": ("GET", f"/repos/{q(org)}"),
@@ -86,7 +90,50 @@ def org(org: str) -> Any:
     am_following = me is not None and any(f.get("name") == me for f in followers["data"] or [] if isinstance(f, dict))
     return render("org.html", name=org, org=section(answers["org"]), repos=section(answers["repos"]),
                   activity=section(answers["activity"]), role=role, followers=followers, am_following=am_following,
-                  title=data.get("full_name") or org)
+                  member_form=member_form or Form(MEMBER_FIELDS, {"role": "member"}),
+                  team_form=team_form or Form(TEAM_FIELDS), title=data.get("full_name") or org)
+
+
+@blp.post("/ui/orgs/<org>/members")
+@login_required
+def add_member(org: str) -> Any:
+    """An organization's admins add a member (or an admin)."""
+    form = Form.posted(MEMBER_FIELDS, aliases={"user": "username"})
+    answer = call("POST", f"/orgs/{q(org)}/members", json={"username": form.value("username"),
+                                                           "role": form.value("role") or "member"})
+    if answer.status == 201:
+        visitor().flash(f"{form.value('username')} is a {form.value('role') or 'member'} of {org}.", "success")
+        return flask.redirect(f"/ui/orgs/{q(org)}", 303)
+    return _refused(org_page(org, member_form=form.refuse(answer)))
+
+
+@blp.post("/ui/orgs/<org>/members/<username>/remove")
+@login_required
+def remove_member(org: str, username: str) -> Any:
+    answer = call("DELETE", f"/orgs/{q(org)}/members/{q(username)}")
+    visitor().flash(f"{username} is no longer a member of {org}." if answer.ok else answer.message,
+                    "success" if answer.ok else "error")
+    return flask.redirect(f"/ui/orgs/{q(org)}", 303)
+
+
+@blp.post("/ui/orgs/<org>/teams")
+@login_required
+def create_team(org: str) -> Any:
+    form = Form.posted(TEAM_FIELDS, aliases={"team": "name", "member": "members"})
+    members = [name.strip() for name in form.value("members").replace(",", " ").split() if name.strip()]
+    answer = call("POST", f"/orgs/{q(org)}/teams", json={"name": form.value("name"), "members": members})
+    if answer.status == 201:
+        visitor().flash(f"The team {form.value('name')} is created.", "success")
+        return flask.redirect(f"/ui/orgs/{q(org)}", 303)
+    return _refused(org_page(org, team_form=form.refuse(answer)))
+
+
+org_page = org
+
+
+def _refused(page: Any) -> Any:
+    """The organization page again, with the form's messages: 400 (or the page's own status)."""
+    return page if isinstance(page, tuple) else (page, 400)
 
 
 @blp.post("/ui/users/<username>/follow")
