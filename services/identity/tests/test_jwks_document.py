@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 def test_the_jwks_answer_matches_its_documented_200(client):
     operation = client.get("/openapi/identity.json").json["paths"]["/.well-known/jwks.json"]["get"]
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
