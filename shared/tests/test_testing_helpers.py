@@ -57,9 +57,9 @@ def test_a_local_broker_is_administered_without_its_management_api(rabbitmq, mon
     name = f"pk-{int(__import__('time').time())}_probe"
     url = rabbitmq.create_vhost(name)
     try:
-        rabbitmq.create_user(name, "secret")
+        rabbitmq.create_user(name, "-secret")  # generated passwords may start with "-"
         rabbitmq.set_permissions(name, name, "^probe$", "^probe$", "^probe$")
-        connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url(name, user=name, password="secret")))
+        connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url(name, user=name, password="-secret")))
         channel = connection.channel()
         channel.queue_declare("probe", durable=True)
         connection.close()

@@ -199,7 +199,8 @@ class RabbitMQ:
             requests.put(f"{self.api}/api/users/{urllib.parse.quote(name, safe='')}",
                          json={"password": password, "tags": ""}, timeout=10).raise_for_status()
         else:
-            _rabbitmqctl("add_user", name, password, node=self.node)
+            # "--" ends the options: a generated password may start with "-".
+            _rabbitmqctl("add_user", "--", name, password, node=self.node)
         self.users.append(name)
 
     def delete_user(self, name: str) -> None:
