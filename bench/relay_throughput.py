@@ -132,11 +132,32 @@ def fill(engine, outbox, n: int) -> None:
             conn.execute(outbox.insert().values(created_at=now), rows[start:start + 5000])
 
 
-def measure_throughput(engine, outbox, url: str, n: int, relays: int) -> dict:
+def load_baseline(rev: str):
+    """The relay module of git revision ``rev``, to compare with under the same conditions."""
+    import importlib.util
+    import subprocess
+
+    source = subprocess.run(["git", "show", f"{rev}:shared/packyard/relay.py"], capture_output=True, text=True,
+                            check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))).stdout
+    path = os.path.join(tempfile.mkdtemp(prefix="packyard-baseline-"), "baseline_relay.py")
+    with open(path, "w") as handle:
+        handle.write(source)
+    spec = importlib.util.spec_from_file_location("baseline_relay", path)
+    module = importlib.util.module_from_spec(spec)
+    import sys
+
+    sys.modules["baseline_relay"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def measure_throughput(engine, outbox, url: str, n: int, relays: int, module=None) -> dict:
     purge(url)
     fill(engine, outbox, n)
-    workers = [Relay(engine, outbox, lambda: PikaPublisher(url, "bench"), service="bench",
-                     config=RelayConfig(batch_size=500)) for _ in range(relays)]
+    relay_cls, publisher_cls, config_cls = (module.Relay, module.PikaPublisher, module.RelayConfig) if module else \
+        (Relay, PikaPublisher, RelayConfig)
+    workers = [relay_cls(engine, outbox, lambda: publisher_cls(url, "bench"), service="bench",
+                         config=config_cls(batch_size=500)) for _ in range(relays)]
     started = time.perf_counter()
     threads = [threading.Thread(target=r.drain, kwargs={"timeout": 600}) for r in workers]
     for t in threads:
@@ -154,6 +175,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--latency-samples", type=int, default=500)
+    parser.add_argument("--baseline", metavar="GIT_REV",
+                        help="also drain the backlog with the relay of this revision, alternating with this one")
     args = parser.parse_args()
 
     tag = f"bench_{int(time.time())}_{uuid.uuid4().hex[:4]}"
@@ -178,6 +201,13 @@ def main() -> None:
             "throughput_one_relay": measure_throughput(engine, outbox, url, args.events, 1),
             "throughput_two_relays": measure_throughput(engine, outbox, url, args.events, 2),
         }
+        if args.baseline:
+            baseline = load_baseline(args.baseline)
+            runs = []
+            for _ in range(2):
+                runs.append({"baseline": measure_throughput(engine, outbox, url, args.events, 1, baseline),
+                             "this": measure_throughput(engine, outbox, url, args.events, 1)})
+            results[f"throughput_one_relay_vs_{args.baseline}"] = runs
         print(json.dumps(results, indent=2))
     finally:
         engine.dispose()
