@@ -112,7 +112,24 @@ def on_team_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) ->
         event_time(event))
 
 
-class WatchEvent(ma.Schema):
+class CounterOrdering(ma.Schema):
+    """``count_revision`` orders a package's counter (every change, whoever the actor); ``revision`` only
+    one user's watch or review, so it is the fallback for events that lack ``count_revision``."""
+
+    revision = ma.fields.Integer(load_default=None, allow_none=True)
+    count_revision = ma.fields.Integer(load_default=None, allow_none=True)
+
+    @ma.validates_schema
+    def _has_an_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("count_revision") is None and data.get("revision") is None:
+            raise ma.ValidationError("count_revision (or revision) is required to order the counter")
+
+
+def count_revision(data: dict[str, Any]) -> int:
+    return data["count_revision"] if data["count_revision"] is not None else data["revision"]
+
+
+class WatchEvent(CounterOrdering):
     owner = ma.fields.String(required=True)
     repo = ma.fields.String(required=True)
     package = ma.fields.String(required=True)
@@ -121,22 +138,24 @@ class WatchEvent(ma.Schema):
 
 def on_watch_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
     counters.record_followers(uow, data["owner"], data["repo"], data["package"], data["watchers_count"],
-                              event_time(event))
+                              count_revision(data), event_time(event))
 
 
-class ReviewEvent(ma.Schema):
+class ReviewEvent(CounterOrdering):
     owner = ma.fields.String(required=True)
     repo = ma.fields.String(required=True)
     package = ma.fields.String(required=True)
     version = ma.fields.String(load_default=None, allow_none=True)
     rating_count = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    average_rating = ma.fields.Float(load_default=None, allow_none=True, allow_nan=False,
+                                     validate=ma.validate.Range(min=0, max=5))
     version_rating_count = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=0))
 
 
 def on_review_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
     counters.record_ratings(uow, data["owner"], data["repo"], data["package"], data["rating_count"],
-                            event_time(event), version=data["version"],
-                            version_rating_count=data["version_rating_count"])
+                            data["average_rating"], count_revision(data), event_time(event),
+                            version=data["version"], version_rating_count=data["version_rating_count"])
 
 
 class WebhookDeliveryEvent(ma.Schema):

@@ -126,12 +126,18 @@ class Package(Base):
     attributes: Mapped[list[dict]] = mapped_column(sa.JSON, nullable=False, default=list)
     readme: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
     release_notes: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
-    # Counters carried by social's events; *_as_of is the time of the event they came from, so
-    # that an older event arriving late does not overwrite a newer count.
+    # Counters carried by social's events. *_count_revision is the highest ``count_revision`` (per
+    # package, grows with every change of that counter whoever made it) applied so far: an event
+    # replaces the counter only when its count_revision is higher, so two different users' events
+    # delivered out of order never make a count go backwards or stall. *_as_of is the time of the
+    # event the counter came from. ``rating`` is the average of the visible ratings (0 without any).
     followers_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     followers_as_of: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    followers_count_revision: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
     rating_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    rating: Mapped[float] = mapped_column(sa.Float, nullable=False, default=0.0, server_default="0")
     ratings_as_of: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    ratings_count_revision: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
     created: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     updated: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     revision: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)

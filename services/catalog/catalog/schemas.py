@@ -352,7 +352,9 @@ class PackageSchema(ma.Schema):
     versions = ma.fields.List(ma.fields.String(), metadata={"description": "newest first"})
     latest_version = ma.fields.String(allow_none=True, metadata={"description": "latest published"})
     updated = ma.fields.String()
-    rating_count = ma.fields.Integer()
+    rating = ma.fields.Float(metadata={"description": "average of the package's visible ratings (1 to 5, from "
+                                                      "social's reviews); 0 when rating_count is 0"})
+    rating_count = ma.fields.Integer(metadata={"description": "visible ratings (reviews) of the package"})
     system_ids = ma.fields.List(ma.fields.String())
     vcs_url = ma.fields.String(allow_none=True)
     maturity = ma.fields.String()

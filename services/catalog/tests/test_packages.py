@@ -5,7 +5,8 @@ from __future__ import annotations
 PACKAGE_KEYS = ["name", "repo", "owner", "desc", "labels", "attribute_names", "licenses", "custom_licenses",
                 "followers_count", "created", "website_url", "issue_tracker_url", "github_repo",
                 "github_release_notes_file", "public_download_numbers", "public_stats", "linked_to_repos",
-                "versions", "latest_version", "updated", "rating_count", "system_ids", "vcs_url", "maturity"]
+                "versions", "latest_version", "updated", "rating", "rating_count", "system_ids", "vcs_url",
+                "maturity"]
 PUBLISHER_ONLY = {"github_repo", "github_release_notes_file", "public_download_numbers", "public_stats"}
 
 

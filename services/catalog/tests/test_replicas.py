@@ -103,34 +103,95 @@ def test_a_deleted_organization_loses_repositories_members_and_teams(api, client
     assert client.post("/repos/acme/again", json={}, headers=api.headers("olga")).status_code == 404
 
 
-def watch(api, count, time, event="social.watch.started", package="tool"):
-    return api.bus.deliver(event, {"username": "bob", "owner": "alice", "repo": "main", "package": package,
-                                   "watchers_count": count, "revision": 1}, time=time)
+def watch(api, username, count, count_revision, revision=1, event="social.watch.started", package="tool",
+          event_id=None, time=None, **fields):
+    data = {"username": username, "owner": "alice", "repo": "main", "package": package, "private": False,
+            "filter": {"kind": "all", "pattern": None}, "watchers_count": count, "revision": revision,
+            "count_revision": count_revision, **fields}
+    return api.bus.deliver(event, {key: value for key, value in data.items() if value is not None},
+                           event_id=event_id, time=time)
 
 
-def test_followers_count_follows_the_latest_watch_event(api, client, alice):
-    assert watch(api, 2, "2026-11-25T10:00:02.000Z") == Outcome.PROCESSED
-    watch(api, 1, "2026-11-25T10:00:01.000Z")  # older, arriving late
-    assert client.get("/packages/alice/main/tool").json["followers_count"] == 2
-    watch(api, 1, "2026-11-25T10:00:03.000Z", event="social.watch.stopped")
-    assert client.get("/packages/alice/main/tool").json["followers_count"] == 1
-    assert watch(api, 5, "2026-11-25T10:00:04.000Z", package="unknown") == Outcome.PROCESSED  # nothing to count
+def review(api, username, count, average, count_revision, revision=1, event="social.review.posted",
+           event_id=None, time=None, **fields):
+    data = {"review_id": 1, "username": username, "owner": "alice", "repo": "main", "package": "tool",
+            "rating": 4, "title": "Fine", "rating_count": count, "average_rating": average, "revision": revision,
+            "count_revision": count_revision, **fields}
+    data = {key: value for key, value in data.items() if value is not None or key == "average_rating"}
+    return api.bus.deliver(event, data, event_id=event_id, time=time)
 
 
-def test_rating_count_follows_the_latest_review_event(api, client, alice):
+def package(client):
+    return client.get("/packages/alice/main/tool").json
+
+
+def test_two_watchers_events_out_of_order_never_move_followers_count_backwards(api, client, alice):
+    # bob watched (count 1, count_revision 1), carol watched (2, 2), bob stopped (1, 3): social's order.
+    # bob's stop carries HIS revision 2, carol's start her revision 1 — they say nothing about the count.
+    assert watch(api, "bob", 1, 3, revision=2, event="social.watch.stopped", reason="unwatched") == Outcome.PROCESSED
+    assert package(client)["followers_count"] == 1
+    watch(api, "carol", 2, 2, revision=1)  # older count, higher than nothing by revision: ignored
+    watch(api, "bob", 1, 1, revision=1)
+    assert package(client)["followers_count"] == 1
+    # a newer change by anyone applies, even though that user's own revision is low (no stall)
+    watch(api, "dave", 2, 4, revision=1)
+    assert package(client)["followers_count"] == 2
+    assert watch(api, "eve", 5, 9, package="unknown") == Outcome.PROCESSED  # nothing to count
+
+
+def test_followers_count_falls_back_to_revision_without_count_revision(api, client, alice):
+    watch(api, "bob", 3, None, revision=5)
+    watch(api, "bob", 2, None, revision=4)  # late
+    assert package(client)["followers_count"] == 3
+    watch(api, "bob", 1, None, revision=6, event="social.watch.stopped")
+    assert package(client)["followers_count"] == 1
+
+
+def test_two_reviewers_events_out_of_order_never_move_ratings_backwards(api, client, alice):
+    assert package(client)["rating"] == 0 and package(client)["rating_count"] == 0
+    # social's order: bob posts 4 (1 rating, avg 4.0, count_revision 1), carol posts 2 (2, 3.0, 2),
+    # bob updates to 5 (2, 3.5, 3), carol deletes (1, 5.0, 4). Delivered: 3, 1, 4, 2.
+    review(api, "bob", 2, 3.5, 3, revision=2, event="social.review.updated")
+    assert (package(client)["rating"], package(client)["rating_count"]) == (3.5, 2)
+    review(api, "bob", 1, 4.0, 1, revision=1)
+    assert (package(client)["rating"], package(client)["rating_count"]) == (3.5, 2)
+    review(api, "carol", 1, 5.0, 4, revision=2, event="social.review.deleted")  # carol's revision is low: still newer
+    assert (package(client)["rating"], package(client)["rating_count"]) == (5.0, 1)
+    review(api, "carol", 2, 3.0, 2, revision=1)
+    body = package(client)
+    assert (body["rating"], body["rating_count"]) == (5.0, 1)
+    assert list(body).index("rating") < list(body).index("rating_count")
+    # the last review goes: no ratings, rating back to 0 (social sends average_rating null)
+    review(api, "bob", 0, None, 5, revision=3, event="social.review.deleted")
+    assert (package(client)["rating"], package(client)["rating_count"]) == (0, 0)
+    review(api, "dave", 1, 3.0, 6)
+    found = client.get("/search/packages?name=tool&subject=alice").json
+    assert [(p["name"], p["rating"], p["rating_count"]) for p in found] == [("tool", 3.0, 1)]
+
+
+def test_a_redelivered_counter_event_has_no_second_effect(api, client, alice):
+    event_id = "9d2f5a56-0000-4000-8000-00000000c0de"
+    assert review(api, "bob", 1, 4.0, 1, event_id=event_id) == Outcome.PROCESSED
+    review(api, "bob", 0, None, 2, revision=2, event="social.review.deleted")
+    assert review(api, "bob", 1, 4.0, 1, event_id=event_id) == Outcome.DUPLICATE
+    assert (package(client)["rating"], package(client)["rating_count"]) == (0, 0)
+    watch_id = "9d2f5a56-0000-4000-8000-00000000c0df"
+    assert watch(api, "bob", 1, 1, event_id=watch_id) == Outcome.PROCESSED
+    watch(api, "bob", 0, 2, revision=2, event="social.watch.stopped")
+    assert watch(api, "bob", 1, 1, event_id=watch_id) == Outcome.DUPLICATE
+    assert package(client)["followers_count"] == 0
+    # the same change delivered again under another id (a re-publication) changes nothing either
+    review(api, "carol", 1, 2.0, 3)
+    review(api, "carol", 1, 2.0, 3)
+    assert (package(client)["rating"], package(client)["rating_count"]) == (2.0, 1)
+
+
+def test_version_rating_counts_still_follow_event_time(api, client, alice):
     client.post("/packages/alice/main/tool/versions", json={"name": "1.0"}, headers=alice)
-
-    def review(event, count, time, **extra):
-        api.bus.deliver(event, {"username": "bob", "owner": "alice", "repo": "main", "package": "tool",
-                                "rating": 4, "rating_count": count, "average_rating": 4.0, "revision": 1,
-                                **extra}, time=time)
-
-    review("social.review.posted", 3, "2026-11-25T10:00:02.000Z", version="1.0", version_rating_count=1)
-    review("social.review.deleted", 9, "2026-11-25T10:00:01.000Z")
-    assert client.get("/packages/alice/main/tool").json["rating_count"] == 3
+    review(api, "bob", 1, 4.0, 1, version="1.0", version_rating_count=1, time="2026-11-25T10:00:02.000Z")
+    review(api, "bob", 0, None, 2, event="social.review.deleted", version="1.0", version_rating_count=0,
+           time="2026-11-25T10:00:01.000Z")
     assert client.get("/packages/alice/main/tool/versions/1.0").json["rating_count"] == 1
-    review("social.review.deleted", 2, "2026-11-25T10:00:05.000Z")
-    assert client.get("/packages/alice/main/tool").json["rating_count"] == 2
 
 
 def test_events_without_what_catalog_needs_fail_and_change_nothing(api, catalog):

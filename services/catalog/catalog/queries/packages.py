@@ -56,6 +56,7 @@ def package_json(owner: str, repo: str, package: Any, versions: list[str], lates
         "versions": list(versions),
         "latest_version": latest,
         "updated": time_or_none(package.updated),
+        "rating": package.rating,
         "rating_count": package.rating_count,
         "system_ids": [],
         "vcs_url": package.vcs_url,
@@ -82,7 +83,8 @@ def versions_of(conn: sa.Connection, package_ids: list[int]) -> dict[int, tuple[
 
 _PACKAGE_COLUMNS = ("id", "name", "desc", "labels", "attributes", "licenses", "custom_licenses", "followers_count",
                     "created", "website_url", "issue_tracker_url", "github_repo", "github_release_notes_file",
-                    "public_download_numbers", "public_stats", "updated", "rating_count", "vcs_url", "maturity")
+                    "public_download_numbers", "public_stats", "updated", "rating", "rating_count", "vcs_url",
+                    "maturity")
 
 
 @functools.cache

@@ -1,9 +1,12 @@
 """Counters on package and version JSON kept from social's state-carrying events.
 
-Each event carries the resulting count (``watchers_count``, ``rating_count``). The revision it
-also carries orders the changes of one user's watch or review, not those of a package's count,
-so the count of the most recent event (by the time social recorded it) wins: an older event
-arriving late is ignored.
+Each event carries the resulting counter (``watchers_count``; ``rating_count`` with the average
+``average_rating``) and its ``count_revision``: a per-package sequence that grows with every change
+of that counter, whoever made it. Catalog keeps the highest ``count_revision`` it applied per package
+and counter and replaces the counter only when an event's is higher, so an older count arriving
+late — or a redelivery — changes nothing. (``revision`` orders ONE user's watch or review: two
+users' revisions say nothing about which count is newer; it is only the fallback for events that
+carry no ``count_revision``.)
 """
 
 from __future__ import annotations
@@ -26,21 +29,29 @@ def _newer(as_of: datetime | None, at: datetime) -> bool:
     return as_of is None or at >= as_of
 
 
-def record_followers(uow: UnitOfWork, owner: str, repo: str, package: str, count: int, at: datetime) -> None:
+def _higher(applied: int | None, count_revision: int) -> bool:
+    return applied is None or count_revision > applied
+
+
+def record_followers(uow: UnitOfWork, owner: str, repo: str, package: str, count: int, count_revision: int,
+                     at: datetime) -> None:
     found = _package(uow, owner, repo, package)
-    if found is not None and _newer(found.followers_as_of, at):
-        found.followers_count, found.followers_as_of = count, at
+    if found is not None and _higher(found.followers_count_revision, count_revision):
+        found.followers_count, found.followers_count_revision, found.followers_as_of = count, count_revision, at
 
 
-def record_ratings(uow: UnitOfWork, owner: str, repo: str, package: str, count: int, at: datetime, *,
-                   version: str | None = None, version_rating_count: int | None = None) -> None:
+def record_ratings(uow: UnitOfWork, owner: str, repo: str, package: str, count: int, average: float | None,
+                   count_revision: int, at: datetime, *, version: str | None = None,
+                   version_rating_count: int | None = None) -> None:
     found = _package(uow, owner, repo, package)
     if found is None:
         return
-    if _newer(found.ratings_as_of, at):
-        found.rating_count, found.ratings_as_of = count, at
+    if _higher(found.ratings_count_revision, count_revision):
+        found.rating_count, found.ratings_count_revision, found.ratings_as_of = count, count_revision, at
+        found.rating = (average or 0.0) if count else 0.0
     if version is None or version_rating_count is None:
         return
+    # Per-version counts (an optional field social may add) carry no sequence of their own: by event time.
     target = uow.session.scalars(sa.select(Version).where(Version.package_id == found.id,
                                                           Version.name == version)).first()
     if target is not None and _newer(target.ratings_as_of, at):
