@@ -379,6 +379,8 @@ class VersionSchema(ma.Schema):
     github_use_tag_release_notes = ma.fields.Boolean()
     vcs_tag = ma.fields.String(allow_none=True)
     rating_count = ma.fields.Integer()
+    attributes = ma.fields.List(ma.fields.Nested(AttributeOutSchema),
+                                metadata={"description": "with attribute_values=1"})
 
 
 class FileSchema(ma.Schema):
