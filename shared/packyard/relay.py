@@ -668,8 +668,20 @@ class Relay:
             return
         self._last_housekeeping = now
         cutoff = self._clock() - self._config.retention
-        with self._engine.begin() as conn:
-            deleted = conn.execute(self._outbox.delete().where(self._outbox.c.sent_at < cutoff)).rowcount
+        if is_postgres(self._engine):
+            # On the relay's kept connection: a relay holds no more server connections than
+            # its LISTEN and that one.
+            conn = self._idle.pop() if self._idle else self._engine.connect()
+            try:
+                with conn.begin():
+                    deleted = conn.execute(self._outbox.delete().where(self._outbox.c.sent_at < cutoff)).rowcount
+            except BaseException:
+                conn.close()
+                raise
+            self._keep(conn)
+        else:
+            with self._engine.begin() as conn:
+                deleted = conn.execute(self._outbox.delete().where(self._outbox.c.sent_at < cutoff)).rowcount
         if deleted:
             log.info("deleted %d sent outbox rows older than %s", deleted, self._config.retention)
 
