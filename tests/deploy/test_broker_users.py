@@ -66,7 +66,7 @@ def test_the_set_up_script_gives_each_service_a_user_that_writes_only_its_own_ex
     vhost = pika.URLParameters(fresh_amqp_url).virtual_host
     tag = secrets.token_hex(3)
     services = [f"pkt{tag}a", f"pkt{tag}b"]
-    passwords = {s: secrets.token_urlsafe(12) for s in services}
+    passwords = {s: "-" + secrets.token_urlsafe(12) for s in services}  # a password may start with "-"
     env = {**os.environ, "PACKYARD_SERVICES": " ".join(services), "RABBITMQ_VHOST": vhost,
            "RABBITMQ_ADMIN_URL": fresh_amqp_url, **{f"{s.upper()}_AMQP_PASSWORD": p for s, p in passwords.items()}}
     env.pop("RABBITMQ_API", None)

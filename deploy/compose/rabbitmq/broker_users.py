@@ -75,8 +75,9 @@ class CtlAdmin:
         self._run("await_startup")
 
     def user(self, name: str, password: str) -> None:
-        if self._run("add_user", name, password, check=False).returncode != 0:
-            self._run("change_password", name, password)
+        # "--" ends the options: a password may start with "-".
+        if self._run("add_user", "--", name, password, check=False).returncode != 0:
+            self._run("change_password", "--", name, password)
 
     def permissions(self, vhost: str, user: str, configure: str, write: str, read: str) -> None:
         self._run("set_permissions", "-p", vhost, user, configure, write, read)
