@@ -106,6 +106,7 @@ def test_watching_reviewing_and_private_packages(gw, people):
     assert summary["rating"] == 3.0 and summary["rating_count"] == 2
     wait_for(lambda: gw.get(f"/packages/{name}/main/tool").json()["rating_count"] == 2, timeout=15,
              message="catalog's rating_count")
+    assert gw.get(f"/packages/{name}/main/tool").json()["rating"] == 3.0  # the average, as on social's summary
     reply = gw.post(f"/reviews/{review.json()['id']}/reply", json={"body": "Thanks!"}, headers=alice_h)
     assert reply.status_code == 201 and reply.json()["reply"]["body"] == "Thanks!"
     assert gw.post(f"/reviews/{review.json()['id']}/report", json={"reason": "spam"},
