@@ -245,13 +245,17 @@ class Tokens:
         return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
     def issue_access(self, session: Session, *, user_id: str, username: str, admin: bool, method: str,
-                     auth_time: int | None, now: float, memberships: dict[str, Any] | None = None) -> str:
+                     auth_time: int | None, now: float, memberships: dict[str, Any] | None = None,
+                     login: tuple[str, int] | None = None) -> str:
         """An access token; ``memberships`` (``orgs``, ``teams``, ``managed_teams``) become claims that
         let a service whose replica lags trust what identity knows right now about this caller."""
         claims: dict[str, Any] = {"iss": ISSUER, "aud": ACCESS_AUDIENCE, "sub": username, "uid": user_id,
                                   "adm": admin, "amr": method, "iat": int(now), "exp": int(now) + self.access_ttl}
         if auth_time is not None:
             claims["auth_time"] = auth_time
+        if login is not None:
+            # the login token behind this access token (its jti and expiry), so /auth/logout can revoke it
+            claims["sid"], claims["sid_exp"] = login
         claims.update(memberships or {})
         return self._sign(session, claims)
 

@@ -135,6 +135,15 @@ class LoginThrottle(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
 
 
+class RevokedLogin(Base):
+    """Login tokens logged out before they expire, by their ``jti``; a row is dropped once its token expired."""
+
+    __tablename__ = "revoked_logins"
+
+    jti: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, index=True)
+
+
 class Org(Base):
     __tablename__ = "orgs"
 

@@ -76,6 +76,41 @@ def test_credential_endpoints_need_authentication(api):
 
 # --- password reset ----------------------------------------------------------------------------
 
+# --- logout ------------------------------------------------------------------------------------
+
+def test_logging_out_refuses_that_login_token_at_once_and_keeps_the_others(api, clock):
+    api.signup("alice")
+    token, other = api.login(), api.login()
+    response = api.client.post("/auth/logout", headers=api.as_gateway(f"Bearer {token}"))
+    assert response.status_code == 200 and response.json == {"message": "success"}
+    assert api.authn(f"Bearer {token}").status_code == 401
+    assert api.authn(f"Bearer {other}").status_code == 200
+    [row] = api.rows("revoked_logins")
+    assert row["jti"] == jwt.decode(token, options={"verify_signature": False})["jti"]
+    assert api.count_events() == 1  # the sign-up's only: logging out is identity's own business
+
+
+def test_logging_out_drops_the_rows_of_expired_tokens_and_needs_a_login_token(api, clock):
+    api.signup("alice")
+    ttl = api.identity.settings.login_token_ttl
+    clock.shift(seconds=-(ttl - 60))  # a token that expires a minute from now
+    expiring = api.login()
+    clock.shift(seconds=ttl - 60)
+    assert api.client.post("/auth/logout", headers=api.as_gateway(f"Bearer {expiring}")).status_code == 200
+    assert len(api.rows("revoked_logins")) == 1
+    later = api.login()
+    headers = api.as_gateway(f"Bearer {later}")
+    clock.shift(seconds=120)  # the first token has expired by now: its row goes
+    assert api.client.post("/auth/logout", headers=headers).status_code == 200
+    assert [r["jti"] for r in api.rows("revoked_logins")] == [
+        jwt.decode(later, options={"verify_signature": False})["jti"]]
+    clock.shift(seconds=-120)
+    with_key, _ = api.api_key_headers(api.as_gateway(f"Bearer {api.login()}"), "alice")
+    response = api.client.post("/auth/logout", headers=with_key)
+    assert response.status_code == 400 and "login token" in response.json["message"]
+    assert api.client.post("/auth/logout").status_code == 401
+
+
 def reset_token(api, index=-1):
     event = api.event_data("identity.user.password_reset_requested")[index]
     return Fernet(api.MAIL_TOKEN_KEY.encode()).decrypt(event["token_ciphertext"].encode()).decode()

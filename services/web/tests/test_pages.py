@@ -36,10 +36,20 @@ def test_the_session_is_encrypted_and_logging_out_ends_it(logged_in, stand_in):
     assert logged_in.get("/ui/settings/profile").status_code == 200
     assert stand_in.requests[-1]["headers"]["Authorization"] == "Bearer tok-ann"
     token = csrf_of(logged_in.get("/ui/settings/password").data)
+    stand_in.on("POST", "/auth/logout", body={"message": "success"})
     response = logged_in.post("/ui/logout", data={"csrf_token": token})
     assert response.status_code == 303 and logged_in.get_cookie(COOKIE) is not None
+    [revoked] = [r for r in stand_in.requests if r["path"] == "/auth/logout"]
+    assert revoked["method"] == "POST" and revoked["headers"]["Authorization"] == "Bearer tok-ann"
     after = logged_in.get("/ui/settings/profile")
     assert after.status_code == 303 and after.headers["Location"].startswith("/ui/login")
+
+
+def test_logging_out_ends_the_session_even_when_the_api_is_down(logged_in, stand_in):
+    stand_in.on("POST", "/auth/logout", status=503, body={"message": "unavailable"})
+    response = logged_in.post("/ui/logout", data={"csrf_token": csrf_of(logged_in.get("/ui/login").data)})
+    assert response.status_code == 303
+    assert logged_in.get("/ui/settings/profile").headers["Location"].startswith("/ui/login")
 
 
 def test_a_forged_or_tampered_cookie_is_an_anonymous_visitor(client):
@@ -144,3 +154,4 @@ def test_the_downloads_chart_is_an_accessible_svg():
     assert "from 2026/11/01 to 2026/11/30: 60 in all" in svg
     assert svg.count("<rect") == 30
     assert "<script" not in svg and "style=" not in svg, "nothing the Content-Security-Policy would block"
+

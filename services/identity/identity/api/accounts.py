@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import flask
+import jwt
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from identity import queries, schemas, use_cases
 from identity.api.web import change, client_address, ident, read
 from packyard.auth import Principal
-from packyard.web import success
+from packyard.web import require_principal, success
 
 auth = Blueprint("auth", __name__, url_prefix="/auth", description="Sign up, log in, reset a forgotten password")
 
@@ -53,6 +54,26 @@ class Login(MethodView):
                             httponly=True, samesite="Strict",
                             secure=flask.request.headers.get("X-Forwarded-Proto", flask.request.scheme) == "https")
         return response
+
+
+@auth.route("/logout")
+class Logout(MethodView):
+    @auth.response(200, schemas.MessageSchema)
+    @auth.alt_response(400, description="The credentials are an API key, not a login token")
+    @auth.alt_response(401, description="Not logged in")
+    def post(self) -> Any:
+        """Log out: the bearer token from ``/auth/login`` behind this request is refused from now on, everywhere.
+
+        Other login tokens of the same account (other devices) stay valid; changing the password ends them all.
+        """
+        require_principal()  # a verified access token; its sid claims name the login token behind it
+        claims = jwt.decode(flask.request.headers["Authorization"].partition(" ")[2].strip(),
+                            options={"verify_signature": False})
+        i = ident()
+        sid, sid_exp = claims.get("sid"), claims.get("sid_exp")
+        change(lambda uow: use_cases.log_out(uow, str(sid) if sid else None,
+                                             int(sid_exp) if isinstance(sid_exp, int) else None, i.clock()))
+        return success()
 
 
 @auth.route("/password-reset")

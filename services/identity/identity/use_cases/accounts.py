@@ -7,7 +7,7 @@ import binascii
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +17,8 @@ import sqlalchemy.orm
 from identity import events
 from identity.access import MANAGERS, as_utc, caller, user_by_name
 from identity.credentials import ApiKeyVault, Passwords, ResetTokens, Tokens
-from identity.models import ApiKey, Org, OrgMember, PasswordReset, SubjectRepo, Team, TeamMember, User
+from identity.models import (ApiKey, Org, OrgMember, PasswordReset, RevokedLogin, SubjectRepo, Team, TeamMember,
+                             User)
 from identity.use_cases import throttle
 from identity.use_cases.api_keys import drop_api_key
 from identity.use_cases.common import (
@@ -119,6 +120,27 @@ def log_in(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: thrott
     return LoggedIn(token, tokens.login_ttl, device_token if device else policy.new_device(user.id))
 
 
+def log_out(uow: UnitOfWork, login_jti: str | None, login_expires: int | None, now: datetime) -> None:
+    """Refuse the caller's login token from now on, everywhere (the gateway asks identity on every request).
+
+    The token is known by its ``jti`` only, kept until the token would have expired anyway; rows of
+    tokens already expired are dropped here. Credentials that are not a login token (an API key)
+    have nothing to log out of.
+    """
+    if not login_jti or login_expires is None:
+        raise Invalid("Only a login token (from /auth/login) can be logged out; an API key is revoked "
+                      "by regenerating it")
+    now = as_utc(now)
+    uow.session.execute(sa.delete(RevokedLogin).where(RevokedLogin.expires_at <= now))
+    expires = datetime.fromtimestamp(login_expires, tz=timezone.utc)
+    if expires > now and uow.session.get(RevokedLogin, login_jti) is None:
+        try:
+            with uow.session.begin_nested():  # the same token logged out twice at once: one row
+                uow.session.add(RevokedLogin(jti=login_jti, expires_at=expires))
+        except sa.exc.IntegrityError:
+            pass
+
+
 def memberships(session: sa.orm.Session, user_id: str) -> dict[str, Any]:
     """The caller's organizations (with roles), teams, and the teams of what they manage, right now.
 
@@ -166,9 +188,13 @@ def authenticate(uow: UnitOfWork, vault: ApiKeyVault, tokens: Tokens, authorizat
         user = uow.session.get(User, claims["uid"]) if claims else None
         if user is None or claims.get("gen", 0) != user.token_generation:
             raise Unauthorized("Invalid or expired token")
+        jti = claims.get("jti")
+        if jti and uow.session.get(RevokedLogin, str(jti)) is not None:
+            raise Unauthorized("Invalid or expired token")
         return tokens.issue_access(uow.session, user_id=user.id, username=user.username, admin=user.is_admin,
                                    method="password", auth_time=claims.get("auth_time"), now=now.timestamp(),
-                                   memberships=memberships(uow.session, user.id))
+                                   memberships=memberships(uow.session, user.id),
+                                   login=(str(jti), int(claims["exp"])) if jti else None)
     raise Unauthorized("Unsupported authorization scheme")
 
 

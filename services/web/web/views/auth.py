@@ -90,6 +90,10 @@ def login() -> Any:
 @blp.route("/ui/logout", methods=["POST"])
 def logout() -> Any:
     me = visitor()
+    if me.token:
+        # identity refuses this token from now on, so a copy of it (a stolen cookie) is worthless too;
+        # the session ends here whatever the API answers
+        api().call("POST", "/auth/logout", me.token)
     me.clear()
     me.modified = True
     me.flash("You are logged out.")
