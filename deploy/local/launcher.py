@@ -133,6 +133,16 @@ def _geoip_file(env: Mapping[str, str], gw: Path) -> str:
     return str(empty)
 
 
+def _web_trusted_file(env: Mapping[str, str], gw: Path) -> str:
+    """The gateway's ``set_real_ip_from`` lines for ``WEB_TRUSTED_ADDRESSES`` (default: this machine, where
+    the local run's web app calls the API from)."""
+    addresses = env.get("WEB_TRUSTED_ADDRESSES", "127.0.0.1").replace(",", " ").split()
+    path = gw / "web-trusted.conf"
+    path.write_text("# The web app's addresses (WEB_TRUSTED_ADDRESSES): their X-Forwarded-For is believed.\n"
+                    + "".join(f"set_real_ip_from {address};\n" for address in addresses))
+    return str(path)
+
+
 def render_gateway(env: Mapping[str, str]) -> Path:
     """Write ``$PACKYARD_VAR/gateway/nginx.conf`` for this environment and return its path."""
     var_dir = Path(env["PACKYARD_VAR"])
@@ -146,7 +156,7 @@ def render_gateway(env: Mapping[str, str]) -> Path:
     values["WEB_UPSTREAM"] = f"127.0.0.1:{env['WEB_PORT']}"
     values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"],
                   DOWNLOAD_LOG_DIR=env["DOWNLOAD_LOG_DIR"], GATEWAY_STATE_DIR=str(gw / "state"),
-                  SERVICE_TOKEN=env["SERVICE_TOKEN"], GEOIP_COUNTRY_FILE=_geoip_file(env, gw))
+                  SERVICE_TOKEN=env["SERVICE_TOKEN"], GEOIP_COUNTRY_FILE=_geoip_file(env, gw), WEB_TRUSTED_FILE=_web_trusted_file(env, gw))
     server = gateway_config.render_local(template, values)
     conf = gw / "nginx.conf"
     # nginx started as root runs its workers as `nobody`, who cannot read var/ (often under a

@@ -73,7 +73,7 @@ def gateway(tmp_path_factory):
     (var / "blobs" / "ab" / "blob").write_bytes(b"file bytes")
     env = {"PACKYARD_VAR": str(var), "BLOB_STORAGE_PATH": str(var / "blobs"), "DOWNLOAD_LOG_DIR": str(var / "logs"),
            "GATEWAY_PORT": str(free_port()), "SERVICE_TOKEN": TOKEN, "GEOIP_COUNTRY_FILE": str(geoip),
-           "GATEWAY_WORKERS": "1",
+           "GATEWAY_WORKERS": "1", "WEB_TRUSTED_ADDRESSES": "127.0.0.3",  # the clients here are the public
            **{name: str(recorder.server_port) for name in DEFAULT_PORTS if name not in ("GATEWAY_PORT", "SMTP_PORT")}}
     conf = render_gateway(env)
     nginx = subprocess.Popen(["nginx", "-p", str(conf.parent), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"])

@@ -155,3 +155,14 @@ def test_the_downloads_chart_is_an_accessible_svg():
     assert svg.count("<rect") == 30
     assert "<script" not in svg and "style=" not in svg, "nothing the Content-Security-Policy would block"
 
+
+def test_api_calls_carry_the_visitors_address_as_the_gateway_gave_it(client, stand_in):
+    stand_in.on("POST", "/auth/login", body={"token": "tok-ann", "expires_in": 3600})
+    stand_in.on("GET", "/me", body={"name": "ann"})
+    gateway = {"X-Forwarded-For": "203.0.113.50, 198.51.100.7"}  # the gateway appended the visitor's address
+    token = csrf_of(client.get("/ui/login", headers=gateway).data)
+    client.post("/ui/login", data={"username": "ann", "password": "pw", "csrf_token": token}, headers=gateway)
+    client.get("/ui/users/ann", headers=gateway)  # a page whose sections are gathered concurrently
+    assert stand_in.requests and all(r["headers"].get("X-Forwarded-For") == "198.51.100.7"
+                                      for r in stand_in.requests)
+    assert {"/auth/login", "/me", "/users/ann"} <= {r["path"] for r in stand_in.requests}

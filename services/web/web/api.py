@@ -18,6 +18,7 @@ from typing import Any
 from http.cookiejar import DefaultCookiePolicy
 from http.cookies import CookieError, SimpleCookie
 
+import flask
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -102,6 +103,11 @@ class Api:
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        address = visitor_address()
+        if address and "X-Forwarded-For" not in headers:
+            # the gateway trusts this from the web app's addresses only (WEB_TRUSTED_ADDRESSES): identity's
+            # sign-up and login throttling then counts the visitor, not the web app
+            headers["X-Forwarded-For"] = address
         try:
             response = self._session().request(method, self.base_url + path, headers=headers,
                                                 timeout=timeout or self.timeout, allow_redirects=False, **kwargs)
@@ -134,6 +140,10 @@ class Api:
             kwargs = dict(extra[0]) if extra else {}
             kwargs.setdefault("timeout", self.section_timeout)
             public = kwargs.pop("public", False)
+            headers = kwargs["headers"] = dict(kwargs.get("headers") or {})
+            address = visitor_address()  # read here: the pool's threads have no request
+            if address:
+                headers.setdefault("X-Forwarded-For", address)
             futures[name] = self._pool.submit(self.call, method, path, None if public else token, **kwargs)
         wait(futures.values(), timeout=self.section_timeout + 0.5)
         out: dict[str, Answer] = {}
@@ -144,6 +154,16 @@ class Api:
                 future.cancel()
                 out[name] = Answer(UNAVAILABLE, message="The service did not answer in time")
         return out
+
+
+def visitor_address() -> str | None:
+    """The visitor's address as the gateway gave it (the last ``X-Forwarded-For`` entry, which the gateway
+    appends); None outside a request."""
+    if not flask.has_request_context():
+        return None
+    forwarded = [part.strip() for part in flask.request.headers.get("X-Forwarded-For", "").split(",")
+                 if part.strip()]
+    return forwarded[-1] if forwarded else flask.request.remote_addr
 
 
 def _set_cookies(response: requests.Response) -> dict[str, str]:
