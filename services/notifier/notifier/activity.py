@@ -30,7 +30,7 @@ def social_notice(uow: UnitOfWork, type_: str, event_id: str, data: dict[str, An
     session = uow.session
     if type_ == "social.message.sent":
         sender = data["sender"]
-        link = f"{base}/me/conversations/{quote(sender)}"
+        link = f"{base}/ui/messages/{quote(sender)}"
         subject = data.get("subject")
         tell(uow, Notice(kind=kinds.MESSAGE, event_id=event_id, title=f"Message from {sender}" +
                          (f": {subject}" if subject else ""), body=_excerpt(data["body"]), link=link,
@@ -82,7 +82,7 @@ def catalog_notice(uow: UnitOfWork, type_: str, event_id: str, data: dict[str, A
     title = _CLAIM_TITLES[type_].format(**{**values, "where": where, "target": target})
     kind = kinds.CLAIM if ".claim." in type_ else kinds.INCLUSION
     text = data.get("reason") or data.get("message") or ""
-    link = f"{base}/me/claims" if kind == kinds.CLAIM else f"{base}/me/inclusion_requests"
+    link = f"{base}/ui/claims" if kind == kinds.CLAIM else f"{base}/me/inclusion_requests"
     tell(uow, Notice(kind=kind, event_id=event_id, title=title, body=_excerpt(text) or title, link=link,
                      context={"detail": _excerpt(text, 2000)}), data["recipients"], now=now)
 

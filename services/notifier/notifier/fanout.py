@@ -49,7 +49,8 @@ class Release:
 
 
 def package_link(base: str, owner: str, repo: str, package: str) -> str:
-    return f"{base}/packages/{quote(owner)}/{quote(repo)}/{quote(package)}"
+    """The package's page in the web app (the links people follow, from emails and the inbox)."""
+    return f"{base}/ui/packages/{quote(owner)}/{quote(repo)}/{quote(package)}"
 
 
 def version_link(base: str, release: Release) -> str:

@@ -51,7 +51,7 @@ def apply_follow(uow: UnitOfWork, *, follower: str, followee: str, followee_type
     if active and not was_active and followee_type == "user":
         tell(uow, Notice(kind=kinds.FOLLOWER, event_id=event_id, title=f"{follower} now follows you",
                          body=f"{follower} will hear about your new releases.",
-                         link=f"{base}/users/{follower}", context={"follower": follower}), [followee], now=now)
+                         link=f"{base}/ui/users/{follower}", context={"follower": follower}), [followee], now=now)
 
 
 def apply_membership(uow: UnitOfWork, *, org: str, username: str, role: str | None, revision: int) -> None:

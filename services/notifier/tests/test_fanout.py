@@ -62,7 +62,7 @@ def test_watchers_and_followers_are_told_once_each_with_the_watch_filter_decidin
     [carols] = notifications_of("carol", "release")
     assert carols.title == "acme/maven/widget 2.0.0 was released"
     assert "Big one" in carols.body
-    assert carols.link == "https://packyard.example.org/packages/acme/maven/widget/versions/2.0.0"
+    assert carols.link == "https://packyard.example.org/ui/packages/acme/maven/widget/versions/2.0.0"
     assert carols.data["share_url"].startswith("https://twitter.com/intent/tweet?text=widget+2.0.0+is+out")
 
 

@@ -60,7 +60,7 @@ def test_kind_filter_unread_count_and_reading(client, bob, me, handle, others):
     assert client.get("/me/notifications/unread_count", headers=me).json == {"unread_count": 3}
     releases = client.get("/me/notifications?kind=release", headers=me).json
     assert [n["data"]["version"] for n in releases] == ["1.1.0", "1.0.0"]
-    assert releases[0]["link"].endswith("/packages/acme/maven/widget/versions/1.1.0")
+    assert releases[0]["link"].endswith("/ui/packages/acme/maven/widget/versions/1.1.0")
     both = client.get("/me/notifications?kind=release,welcome", headers=me)
     assert both.headers["X-RangeLimit-Total"] == "3"
     bad = client.get("/me/notifications?kind=bogus", headers=me)
@@ -80,8 +80,12 @@ def test_the_release_email_is_multipart_with_links_and_one_click_unsubscribe(cli
     assert mail.get_content_type() == "multipart/alternative"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "https://packyard.example.org/packages/acme/maven/widget/versions/1.0.0" in text
-    assert 'href="https://packyard.example.org/packages/acme/maven/widget/versions/1.0.0"' in html
+    assert "https://packyard.example.org/ui/packages/acme/maven/widget/versions/1.0.0" in text
+    assert 'href="https://packyard.example.org/ui/packages/acme/maven/widget/versions/1.0.0"' in html
+    # the web app's pages, not API paths: the package's version page and the notification settings page
+    assert "https://packyard.example.org/ui/settings/notifications" in text
+    assert 'href="https://packyard.example.org/ui/settings/notifications"' in html
+    assert "/me/notification_settings" not in text + html
     assert "Shiny <b>new</b>" in text and "Shiny &lt;b&gt;new&lt;/b&gt;" in html
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = re.fullmatch(r"<(.+)>", mail["List-Unsubscribe"]).group(1)
@@ -259,7 +263,7 @@ def test_every_kind_of_notice_reaches_the_right_people(handle, identity, others,
     assert kinds_of("carol") == ["claim"]
     assert kinds_of("olga") == ["comment", "inclusion"]
     [message] = notifications_of("alice", "message")
-    assert message.link == "https://packyard.example.org/me/conversations/bob"
+    assert message.link == "https://packyard.example.org/ui/messages/bob"
     with notifier.uow() as uow:
         templates = sorted(uow.session.scalars(sa.select(EmailDelivery.template).where(
             EmailDelivery.template != "welcome")))
@@ -297,7 +301,7 @@ def test_a_message_copy_links_back_to_the_conversation(handle, identity, others,
     mail = smtp_sink.wait_for(lambda m: m["Subject"] == "Message from bob: Widget <help>")
     text, html = mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()
     assert 'bob sent you a message "Widget <help>"' in text and "Does it <work>?" in text
-    assert "https://packyard.example.org/me/conversations/bob" in text
+    assert "https://packyard.example.org/ui/messages/bob" in text
     assert "&ldquo;Widget &lt;help&gt;&rdquo;" in html and "Does it &lt;work&gt;?" in html
-    assert 'href="https://packyard.example.org/me/conversations/bob"' in html
+    assert 'href="https://packyard.example.org/ui/messages/bob"' in html
     assert mail["List-Unsubscribe"]

@@ -21,14 +21,14 @@ _HTML_LAYOUT = """<!DOCTYPE html>
 {% block content %}{% endblock %}
 <hr style="border: none; border-top: 1px solid #d0d7de; margin-top: 24px;">
 <p style="font-size: 12px; color: #57606a;">Packyard &middot;
-<a href="{{ base }}/me/notification_settings">Notification settings</a>
+<a href="{{ base }}/ui/settings/notifications">Notification settings</a>
 {% if unsubscribe_url %} &middot; <a href="{{ unsubscribe_url }}">Unsubscribe from these emails</a>{% endif %}</p>
 </body></html>
 """
 
 _TEXT_FOOTER = """
 --
-Packyard. Choose what you hear about: {{ base }}/me/notification_settings
+Packyard. Choose what you hear about: {{ base }}/ui/settings/notifications
 {% if unsubscribe_url %}Stop these emails: {{ unsubscribe_url }}
 {% endif %}"""
 
