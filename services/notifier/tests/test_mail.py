@@ -189,6 +189,43 @@ def test_an_email_claimed_by_a_sender_that_died_is_sent_after_the_claim_lapses(d
     assert (deliveries()[0].status, deliveries()[0].attempts) == ("sent", 2)
 
 
+class DatabaseGoneOnce:
+    """A unit-of-work factory whose ``fail_at``-th unit of work finds the database gone."""
+
+    def __init__(self, uow_factory, fail_at):
+        self._uow, self._fail_at, self.calls = uow_factory, fail_at, 0
+
+    def __call__(self):
+        self.calls += 1
+        if self.calls == self._fail_at:
+            import sqlalchemy as sa
+            raise sa.exc.OperationalError("connect", None, ConnectionRefusedError("the database is away"))
+        return self._uow()
+
+
+def test_a_batch_broken_off_by_a_database_outage_is_sent_as_soon_as_the_database_is_back(
+        deliver, identity, notifier, smtp_sink, deliveries):
+    deliver(identity.registered("alice"))
+    deliver(identity.registered("bob"))
+    # unit of work 1 claims both emails; 2 would record the first one's result: the database is gone
+    flaky = DatabaseGoneOnce(notifier.uow, fail_at=2)
+    sender = MailSender(engine=notifier.platform.engine, uow_factory=flaky, renderer=notifier.renderer(),
+                        transport=notifier.smtp(), clock=notifier.clock,
+                        config=SenderConfig(claim_timeout=300, backoff_initial=0.05, poll_interval=0.05))
+    thread = threading.Thread(target=sender.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: sorted(row.status for row in deliveries()) == ["sent", "sent"], timeout=10)
+    finally:
+        sender.stop()
+        thread.join(10)
+    received = sorted(m["To"] for m in smtp_sink.messages)
+    assert set(received) == {"alice@example.com", "bob@example.com"}
+    ids = {}
+    for message in smtp_sink.messages:  # at least once: a repeat carries the same Message-ID
+        assert ids.setdefault(message["To"], message["Message-ID"]) == message["Message-ID"]
+
+
 def test_the_welcome_email_is_sent_from_a_sqlite_database_too(tmp_path, make_notifier, smtp_sink, identity):
     url = f"sqlite:///{tmp_path}/notifier.db"
     upgrade(ALEMBIC_INI, url)

@@ -84,6 +84,7 @@ class MailSender:
         self._stopping = threading.Event()
         self._listener: ChannelListener | None = None
         self._last_housekeeping = 0.0
+        self._interrupted: set[str] = set()  # claims of batches an outage broke off, to hand back
         self.healthy = threading.Event()
 
     # -- control ----------------------------------------------------------------------------
@@ -96,6 +97,7 @@ class MailSender:
         try:
             while not self._stopping.is_set():
                 try:
+                    self._hand_back_interrupted()
                     handled = self.run_once()
                     self._maybe_housekeep()
                     self.healthy.set()
@@ -121,6 +123,7 @@ class MailSender:
             return 0
         connection: Connection | None = None
         unreachable: SendFailure | None = None
+        self._interrupted.add(batch[0].claim_id)
         try:
             for item in batch:
                 if self._stopping.is_set():
@@ -150,7 +153,24 @@ class MailSender:
         finally:
             if connection is not None:
                 connection.close()
+        self._interrupted.discard(batch[0].claim_id)
         return len(batch)
+
+    def _hand_back_interrupted(self) -> None:
+        """Make the unrecorded emails of a batch an outage broke off due again at once.
+
+        Their results could not be written (the database went away mid-batch), so they are sent
+        again, with the same Message-ID: at least once, as everywhere, but within moments of the
+        database's return rather than when their claim lapses (``claim_timeout``, which remains
+        for a sender that died with its claim).
+        """
+        for claim_id in list(self._interrupted):
+            with self._uow() as uow:
+                uow.session.execute(sa.update(EmailDelivery).where(
+                    EmailDelivery.claim_id == claim_id, EmailDelivery.status == PENDING).values(
+                    claim_id=None, next_attempt_at=self._clock()))
+                uow.commit()
+            self._interrupted.discard(claim_id)
 
     def _claim(self) -> list[Outgoing]:
         now = self._clock()
