@@ -35,6 +35,7 @@ ANY_SIGNED_IN = {  # any signed-in user who can read the package may do these; a
     ("post", "/packages/{subject}/{repo}/{package}/claims"),  # anyone may claim a package as theirs
     ("post", "/packages/{subject}/{repo}/{package}/inclusion_requests"),
     ("delete", "/orgs/{org}/members/{username}"),  # any member may leave (the caller's own membership)
+    ("post", "/auth/logout"),  # ends the caller's own login token (calling it would end the caller's session)
 }
 
 # Rate-limit windows count the caller's own attempts, refused ones included (catalog counts an upload
