@@ -175,6 +175,11 @@ def platform(create_database, rabbitmq, amqp_url, tmp_path_factory):
         "RELAY_POLL_INTERVAL": "1",
         "WEB_CONCURRENCY": "1",
         "SIGNUPS_PER_ADDRESS_PER_HOUR": "100000",  # every test signs people up from 127.0.0.1
+        # webhook receivers of the tests listen on 127.0.0.2 only, so 127.0.0.1 stays a refused target
+        "WEBHOOK_ALLOWED_TARGETS": "127.0.0.2",
+        "WEBHOOK_RETRY_DELAY": "0.2", "WEBHOOK_RETRY_MAX_DELAY": "0.5", "WEBHOOK_MAX_ATTEMPTS": "2",
+        "WEBHOOK_TIMEOUT": "1", "MAIL_RETRY_DELAY": "0.3", "MAIL_RETRY_MAX_DELAY": "1",
+        "FANOUT_BATCH_SIZE": "25", "DIGEST_INTERVAL": "1",
         "LOG_LEVEL": "INFO",
     })
     local = LocalPlatform(tmp_path_factory.mktemp("platform"), overrides=overrides, log_to_files=True)

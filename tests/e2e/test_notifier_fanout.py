@@ -2,9 +2,9 @@
 the digest and the webhook call (verified as a Bintray receiver would) — and the faults the notifier
 must survive: a failing or slow receiver, SMTP down, the notifier killed mid-fan-out, a redelivered release.
 
-The platform under test is the session's (tests/conftest.py); the notifier settings these tests need
-(a webhook allow-list for the receiver on 127.0.0.1, short retry delays, small fan-out batches) come
-from the environment the platform inherits, set here before it starts.
+The platform under test is the session's (tests/conftest.py), whose settings these tests need: a webhook
+allow-list naming only the receivers' address (127.0.0.2, so 127.0.0.1 itself stays refused), short retry
+delays, small fan-out batches.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import signal
 import threading
 import uuid
@@ -27,15 +26,12 @@ from packyard.testing import wait_for
 
 pytestmark = pytest.mark.e2e
 
-for _name, _value in {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_RETRY_DELAY": "0.2",
-                      "WEBHOOK_RETRY_MAX_DELAY": "0.5", "WEBHOOK_MAX_ATTEMPTS": "2", "WEBHOOK_TIMEOUT": "1",
-                      "MAIL_RETRY_DELAY": "0.3", "MAIL_RETRY_MAX_DELAY": "1", "FANOUT_BATCH_SIZE": "25",
-                      "DIGEST_INTERVAL": "1"}.items():
-    os.environ.setdefault(_name, _value)
+RECEIVER_HOST = "127.0.0.2"  # the platform's WEBHOOK_ALLOWED_TARGETS (tests/conftest.py)
+
 
 
 class Receiver:
-    """A Bintray webhook receiver on 127.0.0.1 that records calls and answers as told."""
+    """A Bintray webhook receiver on the allowed address that records calls and answers as told."""
 
     def __init__(self):
         self.calls, self.answers, self.lock = [], [], threading.Lock()
@@ -61,10 +57,10 @@ class Receiver:
                 except OSError:
                     pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((RECEIVER_HOST, 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = f"http://{RECEIVER_HOST}:{self.server.server_address[1]}"
 
     def close(self):
         self.server.shutdown()

@@ -31,12 +31,7 @@ from packyard.testing import wait_for
 
 pytestmark = pytest.mark.e2e
 
-# the session platform's settings, as tests/e2e/test_notifier_fanout.py sets them (a receiver on 127.0.0.1)
-for _name, _value in {"WEBHOOK_ALLOWED_TARGETS": "127.0.0.1", "WEBHOOK_RETRY_DELAY": "0.2",
-                      "WEBHOOK_RETRY_MAX_DELAY": "0.5", "WEBHOOK_MAX_ATTEMPTS": "2", "WEBHOOK_TIMEOUT": "1",
-                      "MAIL_RETRY_DELAY": "0.3", "MAIL_RETRY_MAX_DELAY": "1", "FANOUT_BATCH_SIZE": "25",
-                      "DIGEST_INTERVAL": "1"}.items():
-    os.environ.setdefault(_name, _value)
+RECEIVER_HOST = "127.0.0.2"  # the platform's WEBHOOK_ALLOWED_TARGETS (tests/conftest.py)
 
 SCALE = max(1, int(os.environ.get("PACKYARD_RESILIENCE_SCALE", "1")))
 WATCHERS = 8 * SCALE
@@ -50,7 +45,7 @@ WORKER_ENV = {"WEBHOOK_MAX_ATTEMPTS": "30", "WEBHOOK_RETRY_DELAY": "0.3", "WEBHO
 
 
 class Receiver:
-    """A webhook receiver on 127.0.0.1 that records every call and answers 503 while ``down``."""
+    """A webhook receiver on the allowed address that records every call and answers 503 while ``down``."""
 
     def __init__(self):
         self.calls, self.down, self.refused, self.lock = [], False, 0, threading.Lock()
@@ -73,10 +68,10 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((RECEIVER_HOST, 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.url = f"http://{RECEIVER_HOST}:{self.server.server_address[1]}/hook"
 
     def close(self):
         self.server.shutdown()
