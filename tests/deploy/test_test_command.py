@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 from pathlib import Path
@@ -10,7 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_make_test_prepares_the_machine_before_running_the_suite():
-    plan = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    # run inside `make test` itself too: an enclosing make's variables would add "Entering directory" lines
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    plan = subprocess.run(["make", "--no-print-directory", "-n", "test"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=True).stdout
     lines = [line for line in plan.splitlines() if line.strip()]
     assert lines[0] == "bash scripts/test-env.sh"
     assert any(line.endswith("/pytest") for line in lines)
