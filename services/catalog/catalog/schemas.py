@@ -381,6 +381,8 @@ class VersionSchema(ma.Schema):
     rating_count = ma.fields.Integer()
     attributes = ma.fields.List(ma.fields.Nested(AttributeOutSchema),
                                 metadata={"description": "with attribute_values=1"})
+    share_url = ma.fields.String(metadata={"description": "a published version read on its own: X/Twitter's web "
+                                                          "intent announcing the release, with a link to its page"})
 
 
 class FileSchema(ma.Schema):

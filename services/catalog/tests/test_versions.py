@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 VERSION_KEYS = ["name", "desc", "package", "repo", "owner", "labels", "published", "attribute_names", "created",
                 "updated", "released", "ordinal", "github_release_notes_file", "github_use_tag_release_notes",
                 "vcs_tag", "rating_count"]
@@ -54,6 +56,16 @@ def test_latest_is_missing_until_something_is_published(api, client, alice):
     latest = client.get("/packages/alice/main/tool/versions/_latest?attribute_values=1").json
     assert latest["name"] == "1.0" and latest["published"] is True and latest["released"].endswith("Z")
     assert latest["attributes"] == []
+
+
+def test_a_published_version_carries_a_ready_share_link(api, client, alice, catalog):
+    client.post("/packages/alice/main/tool/versions", headers=alice, json={"name": "1.0"})
+    assert "share_url" not in client.get("/packages/alice/main/tool/versions/1.0", headers=alice).json
+    api.upload("alice", "main", "tool", "1.0", "tool-1.0.jar", b"x", alice, publish=True)
+    share = urlsplit(client.get("/packages/alice/main/tool/versions/1.0").json["share_url"])
+    assert (share.scheme, share.netloc, share.path) == ("https", "twitter.com", "/intent/tweet")
+    page = f"{catalog.settings.public_base_url}/ui/packages/alice/main/tool/versions/1.0"
+    assert parse_qs(share.query) == {"text": ["tool 1.0 is out"], "url": [page]}
 
 
 def test_versions_are_updated_and_deleted(api, client, alice):

@@ -38,9 +38,11 @@ class VersionResource(MethodView):
     @blp.alt_response(200, schema=schemas.VersionSchema, success=True)
     def get(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str) -> Any:
         """A version; ``_latest`` is the latest published one (HEAD answers 200 or 404)."""
-        with catalog().reader() as session:
+        cat = catalog()
+        with cat.reader() as session:
             return queries.get_version(session, current_principal(), subject, repo, package, version,
-                                       with_attributes=query["attribute_values"])
+                                       with_attributes=query["attribute_values"],
+                                       base_url=cat.settings.public_base_url)
 
     @blp.arguments(schemas.VersionUpdateSchema)
     @blp.alt_response(200, schema=schemas.VersionSchema, success=True)

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -195,7 +196,14 @@ def search_packages(session: Session, name: str | None, desc: str | None, subjec
                               linked_to=links[p.id]) for p in packages], total, start)
 
 
-def version_json(found: Located, *, with_attributes: bool = False) -> dict[str, Any]:
+def share_url(base_url: str, owner: str, repo: str, package: str, version: str) -> str:
+    """X/Twitter's web intent with the release's announcement prefilled, linking to the version's page."""
+    page = f"{base_url}/ui/packages/{quote(owner)}/{quote(repo)}/{quote(package)}/versions/{quote(version)}"
+    return "https://twitter.com/intent/tweet?" + urlencode({"text": f"{package} {version} is out", "url": page})
+
+
+def version_json(found: Located, *, with_attributes: bool = False, base_url: str | None = None) -> dict[str, Any]:
+    """Bintray's version JSON; with ``base_url``, a published version also carries its ``share_url``."""
     version, package, repo = found.version, found.package, found.repo
     assert version is not None
     publisher = found.access.can_publish
@@ -219,12 +227,15 @@ def version_json(found: Located, *, with_attributes: bool = False) -> dict[str, 
     }
     if with_attributes:
         body["attributes"] = _attributes(version.attributes, publisher)
+    if base_url and version.published_at is not None:
+        body["share_url"] = share_url(base_url, repo.owner, repo.name, package.name, version.name)
     return body
 
 
 def get_version(session: Session, viewer: Principal | None, owner: str, repo: str, package: str, name: str, *,
-                with_attributes: bool = False) -> dict[str, Any]:
-    return version_json(locate(session, viewer, owner, repo, package, name), with_attributes=with_attributes)
+                with_attributes: bool = False, base_url: str | None = None) -> dict[str, Any]:
+    return version_json(locate(session, viewer, owner, repo, package, name), with_attributes=with_attributes,
+                        base_url=base_url)
 
 
 def get_attributes(session: Session, viewer: Principal | None, owner: str, repo: str, package: str,
