@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import regex
+
 OFF, IMMEDIATE, HOURLY, DAILY, WEEKLY = "off", "immediate", "hourly", "daily", "weekly"
 EMAIL_MODES = (OFF, IMMEDIATE, HOURLY, DAILY, WEEKLY)
 DIGEST_MODES = (HOURLY, DAILY, WEEKLY)
@@ -85,11 +87,14 @@ def is_major(version: str) -> bool:
     return bool(_MAJOR.match(version)) and is_stable(version)
 
 
+MATCH_TIMEOUT = 0.05  # seconds one version name may take to match a watch's pattern
+
+
 @lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str] | None:
+def _compiled(pattern: str) -> regex.Pattern[str] | None:
     try:
-        return re.compile(pattern)
-    except (re.error, RecursionError, OverflowError):
+        return regex.compile(pattern)
+    except (regex.error, RecursionError, OverflowError):
         return None
 
 
@@ -100,6 +105,13 @@ def matches(filter_kind: str, pattern: str | None, version: str) -> bool:
     if filter_kind == "major":
         return is_major(version)
     if filter_kind == "regex":
+        # social only accepts patterns that cannot backtrack catastrophically; the time limit keeps a
+        # pattern that slipped through (an older rule, another publisher) from stalling a fan-out
         compiled = _compiled(pattern or "") if pattern and len(pattern) <= MAX_PATTERN else None
-        return bool(compiled and compiled.search(version[:200]))
+        if compiled is None:
+            return False
+        try:
+            return compiled.search(version[:200], timeout=MATCH_TIMEOUT) is not None
+        except TimeoutError:
+            return False
     return True

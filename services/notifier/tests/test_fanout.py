@@ -1,5 +1,7 @@
 """The fan-out of releases to watchers and followers: who, once, filtered, in batches any worker can take."""
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 from notifier import kinds
@@ -40,6 +42,15 @@ def test_regex_filter_and_unusable_patterns_match_nothing():
     assert not kinds.matches("regex", r"^1\.", "2.0.0")
     assert not kinds.matches("regex", "([unclosed", "1.0")
     assert not kinds.matches("regex", None, "1.0")
+
+
+def test_a_pattern_that_backtracks_catastrophically_matches_nothing_at_once():
+    answer = []
+    matching = threading.Thread(target=lambda: answer.append(kinds.matches("regex", r"^(a+)+$", "a" * 40 + "!")),
+                                daemon=True)
+    matching.start()
+    matching.join(5)
+    assert not matching.is_alive() and answer == [False]
 
 
 def test_watchers_and_followers_are_told_once_each_with_the_watch_filter_deciding(
