@@ -148,6 +148,9 @@ server {
     auth_request /_authn;
     auth_request_set $pk_token $upstream_http_x_packyard_token;
     error_page 401 = @unauthorized;
+    large_client_header_buffers 4 8k;
+    error_page 414 /_errors/414;
+    error_page 494 =431 /_errors/431;
 
     location = /_authn {
         internal;
@@ -163,6 +166,20 @@ server {
         proxy_set_header X-Original-URI $request_uri;
         proxy_set_header X-Original-Method $request_method;
         @FORWARDED_TO_INTERNAL@
+    }
+
+    # Request lines and headers up to 8 KiB pass (the APIs' gunicorn accepts as much); longer ones are
+    # refused here in the API's JSON error shape rather than with nginx's HTML page.
+    location = /_errors/414 {
+        internal;
+        auth_request off;
+        return 414 '{"message":"The request line is longer than 8 KiB"}';
+    }
+
+    location = /_errors/431 {
+        internal;
+        auth_request off;
+        return 431 '{"message":"The request headers are larger than 8 KiB"}';
     }
 
     location @unauthorized {

@@ -62,6 +62,10 @@ worker_class = "gthread"
 timeout = _int("GUNICORN_TIMEOUT", 300)
 graceful_timeout = 20
 keepalive = 75
+# gunicorn's most: the gateway refuses request lines and headers over 8 KiB itself, with a JSON message,
+# so no request it passes meets gunicorn's HTML 414/431 page
+limit_request_line = 8190
+limit_request_field_size = 8190
 # The heartbeat file lives in memory: a disk-backed or read-only /tmp must not stall workers.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 accesslog = None  # the gateway keeps the access log; request counts and latencies are metrics
