@@ -29,3 +29,32 @@ def test_headers_over_8_kib_are_refused_with_a_json_message(platform):
     response = platform.get("/search/packages", params={"name": "x"}, headers={"X-Large": "y" * 9000})
     assert response.status_code == 431
     assert "8 KiB" in _json_message(response)
+
+
+def test_a_stopped_service_is_answered_with_a_retryable_json_503(platform):
+    platform.platform.stop(["signing-api"])
+    try:
+        response = platform.get("/gpg/platform/public.key")
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert "unavailable" in _json_message(response)
+        assert platform.get("/search/packages", params={"name": "x"}).status_code == 200  # the other services answer their own paths
+    finally:
+        platform.platform.start(["signing-api"])
+        platform.platform.wait_ready(names=["signing-api"], timeout=60)
+    assert platform.get("/gpg/platform/public.key").status_code == 200
+
+
+def test_credentials_that_cannot_be_checked_are_a_retryable_json_503_not_a_pass(platform):
+    user = platform.signup(platform.unique_name("auth"))
+    auth = platform.api_key(user)
+    platform.platform.stop(["identity-api"])
+    try:
+        response = platform.get(f"/repos/{user['username']}", auth=auth)
+        assert response.status_code == 503
+        assert "unavailable" in _json_message(response)
+        assert platform.get("/search/packages", params={"name": "x"}).status_code == 200  # anonymous reads never ask identity
+    finally:
+        platform.platform.start(["identity-api"])
+        platform.platform.wait_ready(names=["identity-api"], timeout=60)
+    assert platform.get(f"/repos/{user['username']}", auth=auth).status_code == 200
