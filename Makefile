@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 export PACKYARD_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export PACKYARD_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: install run test test-env test-fast bench clean
+.PHONY: install run test test-env test-fast lint bench clean
 
 $(STAMP): shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ test: test-env
 test-fast: test-env
 	$(MAKE) --no-print-directory install
 	$(BIN)/pytest -m "not e2e"
+
+# ruff (pycodestyle, pyflakes, import order, bugbear, pyupgrade; ruff.toml) and mypy (mypy.ini).
+LINT_PATHS := shared services tests bench deploy examples scripts
+TYPED_PACKAGES := shared/packyard $(foreach s,$(SERVICES),services/$(s)/$(s))
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy $(TYPED_PACKAGES)
 
 bench: install
 	$(BIN)/python bench/relay_throughput.py
