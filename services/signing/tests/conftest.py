@@ -162,3 +162,9 @@ class Keys:
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory):
     return Keys(tmp_path_factory.mktemp("gpgkeys"))
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_the_openapi_document(openapi_check):
+    """Every answer a test receives is checked against the service's OpenAPI document."""
+    return openapi_check

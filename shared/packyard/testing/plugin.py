@@ -306,3 +306,32 @@ def smtp_sink() -> Iterator[SmtpSink]:
     sink = SmtpSink()
     yield sink
     sink.stop()
+
+
+# --- answers against the OpenAPI document -------------------------------------------------------
+
+@pytest.fixture
+def openapi_check() -> Iterator[object]:
+    """Checks every answer of the in-process apps against their OpenAPI document during this test.
+
+    The test fails after its body ran when one did not match (see :mod:`packyard.testing.openapi`);
+    a service's suite enables it for all its tests with an autouse fixture in its conftest.
+    """
+    from packyard.testing.openapi import ResponseCheck
+
+    check = ResponseCheck()
+    check.start()
+    try:
+        yield check
+    finally:
+        check.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    check = getattr(item, "funcargs", {}).get("openapi_check")
+    if check is not None and check.mismatches:
+        found = "\n  ".join(check.mismatches)
+        raise AssertionError(f"answers that disagree with the OpenAPI document:\n  {found}")
+    return result
