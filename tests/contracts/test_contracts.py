@@ -54,7 +54,7 @@ def test_planned_events_are_not_yet_published_and_still_consumed():
 
 
 @pytest.mark.parametrize("script", ["deploy/asyncapi/generate.py", "deploy/config_reference.py",
-                                    "deploy/gateway/generate.py"])
+                                    "deploy/gateway/generate.py", "deploy/event_table.py"])
 def test_generated_documents_are_up_to_date(script):
     result = subprocess.run([sys.executable, script, "--check"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
