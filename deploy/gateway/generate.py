@@ -151,6 +151,10 @@ server {
     large_client_header_buffers 4 8k;
     error_page 414 /_errors/414;
     error_page 494 =431 /_errors/431;
+    # A service that is stopped, restarting or too slow (nginx's own 502/504), and an authentication
+    # that could not be asked (auth_request's 500), are answered as a retryable 503 in the API's
+    # JSON shape. Answers the services give themselves pass unchanged (no proxy_intercept_errors).
+    error_page 500 502 504 =503 /_errors/503;
 
     location = /_authn {
         internal;
@@ -182,6 +186,14 @@ server {
         return 431 '{"message":"The request headers are larger than 8 KiB"}';
     }
 
+    location = /_errors/503 {
+        internal;
+        auth_request off;
+        add_header Retry-After 5 always;
+        add_header X-Request-Id $request_id always;
+        return 503 '{"message":"The service for this path is unavailable at the moment; retry shortly"}';
+    }
+
     location @unauthorized {
         auth_request off;
         add_header WWW-Authenticate 'Basic realm="Packyard"' always;
@@ -199,6 +211,7 @@ server {
         auth_request_set $pk_dl_sha2 $upstream_http_x_checksum_sha2;
         auth_request_set $pk_dl_name $upstream_http_x_packyard_filename;
         error_page 403 = @catalog_dl;
+        error_page 500 502 504 =503 /_errors/503;
         root ${BLOB_STORAGE_PATH};
         default_type application/octet-stream;
         etag off;
