@@ -8,8 +8,8 @@ Standard commands:
     published afterwards can miss a queue. Run once per deployment, never per replica.
 ``worker``
     run the service's consumers (``--with-relay`` also runs the relay on a thread), plus
-    any loops the container offers through ``worker_loops()``, with ``/livez``,
-    ``/readyz`` and ``/metrics`` on ``HEALTH_PORT``.
+    the loops the container's ``worker_loops()`` returns, with ``/livez``, ``/readyz`` and
+    ``/metrics`` on ``HEALTH_PORT``.
 ``relay``
     run the outbox relay alone, with its health endpoints on ``HEALTH_PORT``.
 ``wait-for-migrations``
@@ -17,7 +17,9 @@ Standard commands:
     after ``--timeout`` seconds. The init container of every replica on Kubernetes, so new
     code never serves against an old schema while the migration Job runs.
 
-A service adds its own commands (``identity create-admin``) by passing ``commands``.
+A service adds its own commands (``identity create-admin``) by passing ``commands``. Its
+``__main__`` is two lines: ``run = entry_point("social", bootstrap=bootstrap, alembic_ini=...)``
+and ``sys.exit(run())``.
 """
 
 from __future__ import annotations
@@ -33,25 +35,36 @@ import pika
 
 from packyard import amqp
 from packyard.config import exit_on_config_error
-from packyard.consumer import ConsumerQueue
+from packyard.consumer import ConsumerQueue, ConsumerRunner
 from packyard.logs import configure_logging
 from packyard.migrations import upgrade, wait_until_migrated
-from packyard.process import run_loops, serve_health
-from packyard.service import Platform
+from packyard.process import Loop, run_loops, serve_health
+from packyard.service import BaseSettings, Platform
 from packyard.web import ReadinessCheck
 
-__all__ = ["Container", "main"]
+__all__ = ["Container", "alembic_ini", "entry_point", "main"]
 
 log = logging.getLogger(__name__)
 
 
 class Container(Protocol):
-    """What a service's ``bootstrap()`` returns, as far as the shared commands care."""
+    """What a service's ``bootstrap()`` returns, as far as the shared commands care.
 
+    :class:`packyard.service.ServiceContainer` implements all of it; a service overrides
+    ``worker_loops`` and ``after_migrate`` when it has loops or post-migration steps.
+    """
+
+    settings: BaseSettings
     platform: Platform
 
     @property
     def consumer_queues(self) -> Sequence[ConsumerQueue]: ...
+
+    def consumer(self) -> ConsumerRunner: ...
+
+    def worker_loops(self) -> list[Loop]: ...
+
+    def after_migrate(self) -> None: ...
 
 
 Command = Callable[[Any, argparse.Namespace], int | None]
@@ -61,9 +74,7 @@ def _migrate(container: Container, args: argparse.Namespace, ini_path: Path) -> 
     platform = container.platform
     upgrade(ini_path, platform.settings.database_url)
     log.info("database migrated")
-    after = getattr(container, "after_migrate", None)
-    if after is not None:
-        after()  # e.g. identity creates its first token signing key
+    container.after_migrate()  # e.g. identity creates its first token signing key
     if not args.no_broker:
         connection = pika.BlockingConnection(amqp.connection_parameters(platform.settings.amqp_url,
                                                                         client_name=f"{platform.service}-migrate"))
@@ -82,7 +93,7 @@ def _migrate(container: Container, args: argparse.Namespace, ini_path: Path) -> 
 
 def _worker(container: Container, args: argparse.Namespace) -> int:
     platform = container.platform
-    runner = platform.consumer(container.consumer_queues)
+    runner = container.consumer()
     loops: list[Any] = [runner]
     checks = [ReadinessCheck("database", platform.check_database),
               ReadinessCheck("broker", lambda: runner.connected.is_set())]
@@ -90,9 +101,7 @@ def _worker(container: Container, args: argparse.Namespace) -> int:
         relay = platform.relay()
         loops.append(relay)
         checks.append(ReadinessCheck("relay", lambda: relay.healthy.is_set()))
-    extra_loops = getattr(container, "worker_loops", None)
-    if extra_loops is not None:
-        loops.extend(extra_loops())  # e.g. the notifier's email and webhook senders
+    loops.extend(container.worker_loops())  # e.g. the notifier's email and webhook senders
     serve_health(platform.settings.health_port, checks)
     run_loops(loops)
     return 0
@@ -155,6 +164,26 @@ def main(
         return _wait_for_migrations(container, args, alembic_ini)
     _help, fn, _configure = extra[args.command]
     return int(fn(container, args) or 0)
+
+
+def alembic_ini(package_file: str) -> Path:
+    """The ``alembic.ini`` of the service whose package holds ``package_file`` (pass ``__file__``)."""
+    return Path(package_file).resolve().parent.parent / "alembic.ini"
+
+
+def entry_point(
+    service: str,
+    *,
+    bootstrap: Callable[[], Container],
+    alembic_ini: Path,
+    commands: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] | None = None,
+) -> Callable[[Sequence[str] | None], int]:
+    """``run(argv=None)``: :func:`main` for ``service`` (``python -m <service>`` and its entry modules)."""
+
+    def run(argv: Sequence[str] | None = None) -> int:
+        return main(service, bootstrap=bootstrap, alembic_ini=alembic_ini, commands=commands, argv=argv)
+
+    return run
 
 
 if __name__ == "__main__":  # pragma: no cover

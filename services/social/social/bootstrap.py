@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from packyard.consumer import ConsumerQueue
-from packyard.db import UnitOfWork, utcnow
-from packyard.service import Platform
+from packyard.service import Platform, ServiceContainer
 from social import config, consumers, models
 
 
 @dataclass
-class Social:
+class Social(ServiceContainer):
     settings: config.Settings
-    platform: Platform
-    clock: Callable[[], datetime] = field(default=utcnow)
-
-    def uow(self) -> UnitOfWork:
-        return self.platform.uow()
-
-    @property
-    def consumer_queues(self) -> Sequence[ConsumerQueue]:
-        return consumers.QUEUES
 
 
 def bootstrap(settings: config.Settings | None = None, *,
               jwks_source: Callable[[], dict[str, Any]] | None = None) -> Social:
     settings = settings or config.load()
-    platform = Platform("social", settings, outbox=models.outbox, inbox=models.inbox,
-                        jwks_url=settings.jwks_url, jwks_source=jwks_source)
-    return Social(settings=settings, platform=platform)
+    return Social(settings=settings, consumer_queues=consumers.QUEUES,
+                  platform=Platform.of("social", settings, models, jwks_url=settings.jwks_url,
+                                       jwks_source=jwks_source))
