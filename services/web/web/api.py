@@ -63,6 +63,8 @@ class Answer:
             for part in message[len("Invalid request: "):].split("; "):
                 name, sep, text = part.partition(": ")
                 key = name.split(".")[0]
+                if key not in fields and name.split(".")[-1] in fields:
+                    key = name.split(".")[-1]  # a nested field: ``filter.pattern`` is the form's ``pattern``
                 if sep and key in fields:
                     errors[key] = errors[key] + " " + text if key in errors else text
                 else:

@@ -15,6 +15,7 @@ blp = flask.Blueprint("catalog", __name__, url_prefix="/ui")
 
 REVIEW_FIELDS = ("rating", "title", "body")
 WATCH_KINDS = ("all", "stable", "major", "regex")
+WATCH_FIELDS = ("kind", "pattern")
 
 
 def _not_found(what: str) -> Any:
@@ -44,17 +45,28 @@ def _package_calls(base: str) -> dict[str, tuple]:
 
 @blp.get("/packages/<subject>/<repo>/<package>")
 def package(subject: str, repo: str, package: str) -> Any:
+    answers = _package_answers(subject, repo, package)
+    if answers["package"].status in (403, 404):
+        return _not_found("package")
+    return _package_page(subject, repo, package, _package_sections(answers))
+
+
+def _package_answers(subject: str, repo: str, package: str) -> dict[str, Any]:
+    """Everything the package page shows, asked at once; ``watch`` is the visitor's watch of it."""
     base = f"/packages/{q(subject)}/{q(repo)}/{q(package)}"
     calls = _package_calls(base)
     calls["files"] = ("GET", f"{base}/files")
     if visitor().token:
-        calls["watches"] = ("GET", "/me/watches")
+        calls["watches"] = ("GET", "/me/watches", {"params": {"start_pos": 0}})
     answers = load(calls)
     answers["watch"] = _my_watch(answers.pop("watches", None), subject, repo, package)
-    if answers["package"].status in (403, 404):
-        return _not_found("package")
+    return answers
+
+
+def _package_page(subject: str, repo: str, package: str, sections: dict[str, Any], status: int = 200) -> Any:
+    base = f"/packages/{q(subject)}/{q(repo)}/{q(package)}"
     return render("package.html", subject=subject, repo=repo, name=package, base=base,
-                  title=f"{package} — {subject}/{repo}", **_package_sections(answers))
+                  title=f"{package} — {subject}/{repo}", **sections), status
 
 
 def _my_watch(watches: Any, subject: str, repo: str, package: str) -> Any:
@@ -75,7 +87,7 @@ def _package_sections(answers: dict[str, Any]) -> dict[str, Any]:
             "downloads_total": total_downloads(records),
             "files": section(answers.get("files")), "reviews": section(answers.get("reviews")),
             "watchers": section(answers.get("watchers")), "watch": section(answers.get("watch")),
-            "review_form": Form(REVIEW_FIELDS)}
+            "review_form": Form(REVIEW_FIELDS), "reply_form": None, "watch_form": None}
 
 
 @blp.get("/packages/<subject>/<repo>/<package>/versions/<version>")
@@ -101,23 +113,76 @@ def version(subject: str, repo: str, package: str, version: str) -> Any:
                   title=f"{package} {version} — {subject}/{repo}")
 
 
+WATCH_DONE = {"all": "every new version", "stable": "its stable versions only", "major": "its major versions only",
+              "regex": "its versions matching {pattern}"}
+
+
 @blp.post("/packages/<subject>/<repo>/<package>/watch")
 @login_required
 def watch(subject: str, repo: str, package: str) -> Any:
+    """Watch a package with a filter, change the filter of a watch (the same call), or stop watching.
+
+    Sent from the package page, or from the list of watched packages (``back=watches``), where a refused
+    filter is shown again next to its row.
+    """
     path = f"/me/watches/{q(subject)}/{q(repo)}/{q(package)}"
-    page = f"/ui/packages/{q(subject)}/{q(repo)}/{q(package)}"
+    from_list = flask.request.form.get("back") == "watches"
+    page = "/ui/watches" if from_list else f"/ui/packages/{q(subject)}/{q(repo)}/{q(package)}"
     if flask.request.form.get("action") == "unwatch":
         answer = call("DELETE", path)
-        done = f"You no longer watch {package}."
-    else:
-        kind = flask.request.form.get("kind", "all")
-        body: dict[str, Any] = {"kind": kind if kind in WATCH_KINDS else "all"}
-        if body["kind"] == "regex":
-            body["pattern"] = flask.request.form.get("pattern", "")
-        answer = call("PUT", path, json={"filter": body})
-        done = f"You watch {package}: you will hear of its new versions."
-    visitor().flash(done if answer.ok else answer.message, "success" if answer.ok else "error")
-    return flask.redirect(page, 303)
+        visitor().flash(f"You no longer watch {package}." if answer.ok else answer.message,
+                        "success" if answer.ok else "error")
+        return flask.redirect(page, 303)
+    form = Form.posted(WATCH_FIELDS)
+    kind = form.value("kind") if form.value("kind") in WATCH_KINDS else "all"
+    body: dict[str, Any] = {"kind": kind}
+    if kind == "regex":
+        body["pattern"] = form.value("pattern")
+    answer = call("PUT", path, json={"filter": body})
+    if answer.ok:
+        visitor().flash(f"You watch {package}: you will hear of "
+                        + WATCH_DONE[kind].format(pattern=form.value("pattern")) + ".", "success")
+        return flask.redirect(page + ("" if from_list else "#h-watch"), 303)
+    form.refuse(answer)
+    if from_list:
+        return watches_page(refused=(subject, repo, package), form=form), 400
+    sections = _package_sections(_package_answers(subject, repo, package))
+    sections["watch_form"] = form
+    return _package_page(subject, repo, package, sections, 400)
+
+
+@blp.get("/watches")
+@login_required
+def watches() -> Any:
+    return watches_page()
+
+
+def watches_page(refused: tuple[str, str, str] | None = None, form: Form | None = None) -> Any:
+    """The packages I watch, each with its filter to change in place (``refused``: the row whose change
+    the API refused, shown with what was typed and the API's message)."""
+    start = flask.request.args.get("start_pos", "0")
+    start_pos = int(start) if start.isdigit() else 0
+    answers = load({"watches": ("GET", "/me/watches", {"params": {"start_pos": start_pos}})})
+    return render("watches.html", watches=section(answers["watches"]), refused=refused, form=form,
+                  start_pos=start_pos, title="Watched packages")
+
+
+@blp.post("/packages/<subject>/<repo>/<package>/reviews/<int:review_id>/reply")
+@login_required
+def reply(subject: str, repo: str, package: str, review_id: int) -> Any:
+    """The package's owner answers a review (once; social says who may)."""
+    base = f"/packages/{q(subject)}/{q(repo)}/{q(package)}"
+    form = Form.posted(("body",))
+    answer = call("POST", f"/reviews/{review_id}/reply", json={"body": form.value("body")})
+    if answer.ok:
+        visitor().flash("Your reply is posted.", "success")
+        return flask.redirect(f"/ui{base}#review-{review_id}", 303)
+    form.refuse(answer)
+    if not form.errors:  # a refusal that is not about the text (not yours to answer, answered already)
+        form.errors["body"], form.message = form.message, ""
+    sections = _package_sections(_package_answers(subject, repo, package))
+    sections["reply_form"] = {"review_id": review_id, "form": form}
+    return _package_page(subject, repo, package, sections, 400)
 
 
 @blp.post("/packages/<subject>/<repo>/<package>/review")
@@ -132,11 +197,9 @@ def review(subject: str, repo: str, package: str) -> Any:
     if answer.ok:
         visitor().flash("Thank you: your review is posted.", "success")
         return flask.redirect(f"/ui{base}#reviews", 303)
-    answers = load({**_package_calls(base), "files": ("GET", f"{base}/files")})
-    sections = _package_sections(answers)
+    sections = _package_sections(_package_answers(subject, repo, package))
     sections["review_form"] = form.refuse(answer)
-    return render("package.html", subject=subject, repo=repo, name=package, base=base,
-                  title=f"{package} — {subject}/{repo}", **sections), 400
+    return _package_page(subject, repo, package, sections, 400)
 
 
 @blp.post("/packages/<subject>/<repo>/<package>/versions/<version>/comment")

@@ -118,11 +118,11 @@ def edit_org(org: str) -> Any:
         answer = call("PATCH", f"/orgs/{q(org)}", json=form.values)
         if answer.ok:
             return _done(f"{org} is updated.", f"/ui/orgs/{q(org)}")
-        return _settings("org_edit.html", "orgs", org=org, form=form.refuse(answer)), 400
+        return _settings("org_edit.html", "orgs", org=org, org_tab="profile", form=form.refuse(answer)), 400
     answers = load({"org": ("GET", f"/orgs/{q(org)}")})
     if answers["org"].status == 404:
         flask.abort(404)
-    return _settings("org_edit.html", "orgs", org=org, form=Form(fields, answers["org"].data or {}),
+    return _settings("org_edit.html", "orgs", org=org, org_tab="profile", form=Form(fields, answers["org"].data or {}),
                      unavailable=answers["org"].unavailable)
 
 
@@ -134,6 +134,122 @@ def leave_org(org: str) -> Any:
         visitor().flash(f"{org}: {answer.message}", "error")
         return flask.redirect("/ui/settings/orgs", 303)
     return _done(f"You left {org}.", "/ui/settings/orgs")
+
+
+# -- an organization's teams ---------------------------------------------------------------------
+
+TEAM_FIELDS = ("name", "members", "allow_repo_creation")
+TEAM_ALIASES = {"team": "name", "user": "members", "members": "members"}
+PERMISSIONS = ("read", "publish", "admin")
+
+
+def _usernames(text: str) -> list[str]:
+    """Usernames typed one per line, or separated by commas or spaces."""
+    return [name for name in text.replace(",", " ").split() if name]
+
+
+def _forbidden(answer: Any) -> Any:
+    return render("error.html", title="Not possible", message=answer.message), 403
+
+
+@blp.route("/orgs/<org>/teams", methods=["GET", "POST"])
+@login_required
+def org_teams(org: str) -> Any:
+    """The organization's teams and the form to create one (its owners and admins)."""
+    form = Form(TEAM_FIELDS)
+    status = 200
+    if flask.request.method == "POST":
+        form = Form.posted(TEAM_FIELDS, aliases=TEAM_ALIASES)
+        form.values["allow_repo_creation"] = "allow_repo_creation" in flask.request.form
+        answer = call("POST", f"/orgs/{q(org)}/teams", json={
+            "name": form.value("name").strip(), "members": _usernames(form.value("members")),
+            "allow_repo_creation": form.values["allow_repo_creation"]})
+        if answer.status == 201:
+            return _done(f"The team {answer.data['name']} is created.",
+                         f"/ui/settings/orgs/{q(org)}/teams/{q(answer.data['name'])}")
+        form.refuse(answer)
+        status = 400
+    teams = load({"teams": ("GET", f"/orgs/{q(org)}/teams")})["teams"]
+    if teams.status == 403:
+        return _forbidden(teams)
+    if teams.status == 404:
+        flask.abort(404)
+    return _settings("org_teams.html", "orgs", org=org, org_tab="teams", teams=section(teams), form=form), status
+
+
+def _team_page(org: str, team: str, form: Form | None = None, status: int = 200, confirming: bool = False) -> Any:
+    """A team's members, its right to create repositories, and its permission on each of the organization's
+    repositories (catalog's ``/repos/:org/:repo/permissions``)."""
+    answers = load({"team": ("GET", f"/orgs/{q(org)}/teams/{q(team)}"), "repos": ("GET", f"/repos/{q(org)}")})
+    found = answers["team"]
+    if found.status == 403:
+        return _forbidden(found)
+    if found.status == 404:
+        return render("error.html", title="No such team", message=found.message or f"{org} has no team {team}."), 404
+    repos = section(answers["repos"])
+    names = [r["name"] for r in repos["data"] or [] if isinstance(r, dict) and r.get("name")][:100]
+    grants = load({name: ("GET", f"/repos/{q(org)}/{q(name)}/permissions") for name in names}, header=False)
+    permissions: dict[str, str | None] = {}  # repository -> this team's permission; missing when unknown
+    for name in names:
+        granted = grants[name]
+        if granted.ok and isinstance(granted.data, list):
+            permissions[name] = next((g.get("permission") for g in granted.data if g.get("team") == team), None)
+    if form is None:
+        data = found.data or {}
+        form = Form(TEAM_FIELDS, {"members": "\n".join(data.get("members") or []),
+                                  "allow_repo_creation": data.get("allow_repo_creation")})
+        for name, permission in permissions.items():
+            form.values[f"perm:{name}"] = permission or ""
+    return _settings("org_team.html", "orgs", org=org, org_tab="teams", team=team, found=section(found),
+                     repos=repos, names=names, permissions=permissions, form=form, confirming=confirming,
+                     permission_levels=PERMISSIONS), status
+
+
+@blp.route("/orgs/<org>/teams/<team>", methods=["GET", "POST"])
+@login_required
+def org_team(org: str, team: str) -> Any:
+    if flask.request.method == "GET":
+        return _team_page(org, team)
+    posted = flask.request.form
+    form = Form.posted(("members",), aliases=TEAM_ALIASES)
+    form.fields = TEAM_FIELDS
+    form.values["allow_repo_creation"] = "allow_repo_creation" in posted
+    changes = {key[len("perm:"):]: posted.get(key, "") for key in posted if key.startswith("perm:")}
+    form.values.update({f"perm:{repo}": wanted for repo, wanted in changes.items()})
+    answer = call("PATCH", f"/orgs/{q(org)}/teams/{q(team)}", json={
+        "members": _usernames(form.value("members")), "allow_repo_creation": form.values["allow_repo_creation"]})
+    if not answer.ok:
+        if answer.status == 404:
+            return _team_page(org, team)
+        return _team_page(org, team, form.refuse(answer), 400)
+    # Only the permissions the person changed: each select is sent with the value it was shown with.
+    refused: list[str] = []
+    for repo, wanted in changes.items():
+        if wanted == posted.get(f"was:{repo}", "") or (wanted and wanted not in PERMISSIONS):
+            continue
+        base = f"/repos/{q(org)}/{q(repo)}/permissions"
+        granted = (call("PUT", base, json={"team": team, "permission": wanted}) if wanted
+                   else call("DELETE", f"{base}/{q(team)}"))
+        if not granted.ok and not (not wanted and granted.status == 404):
+            refused.append(f"{repo}: {granted.message}")
+    if refused:
+        form.message = ("The members are saved, but not every permission: " + "; ".join(refused)
+                        + (" " if refused[-1].endswith(".") else ". ") + "Send the form again to retry.")
+        return _team_page(org, team, form, 400)
+    return _done(f"The team {team} is saved.", f"/ui/settings/orgs/{q(org)}/teams/{q(team)}")
+
+
+@blp.post("/orgs/<org>/teams/<team>/delete")
+@login_required
+def delete_org_team(org: str, team: str) -> Any:
+    """Delete a team, after a confirmation (its repository permissions go with it)."""
+    if flask.request.form.get("confirm") != team:
+        return _team_page(org, team, confirming=True)
+    answer = call("DELETE", f"/orgs/{q(org)}/teams/{q(team)}")
+    if not answer.ok:
+        visitor().flash(answer.message, "error")
+        return flask.redirect(f"/ui/settings/orgs/{q(org)}/teams/{q(team)}", 303)
+    return _done(f"The team {team} is deleted.", f"/ui/settings/orgs/{q(org)}/teams")
 
 
 @blp.get("/teams")
@@ -222,31 +338,47 @@ def apikey_change() -> Any:
 @blp.route("/gpg", methods=["GET", "POST"])
 @login_required
 def gpg() -> Any:
-    if flask.request.method == "POST":
-        action = flask.request.form.get("action")
-        if action == "clear":
-            confirm = flask.request.form.get("confirm", "")
-            if not confirm:
-                answers = load({"key": ("GET", "/me/keys/gpg")})
-                return _settings("gpg.html", "gpg", key=section(answers["key"]), form=Form(GPG_FIELDS),
-                                 confirming=True)
-            answer = call("DELETE", "/me/keys/gpg", json={"fingerprint": confirm})
-            if answer.ok:
-                return _done("Your GPG key is cleared.", "/ui/settings/gpg")
-            visitor().flash(answer.message, "error")
-            return flask.redirect("/ui/settings/gpg", 303)
-        form = Form.posted(("public_key",))
-        body = {"public_key": form.value("public_key")}
-        if flask.request.form.get("private_key", "").strip():
-            body["private_key"] = flask.request.form["private_key"]
-        answer = call("PUT", "/me/keys/gpg", json=body)
+    return _gpg_page("/me/keys/gpg", "/ui/settings/gpg", "gpg", who="Your")
+
+
+@blp.route("/orgs/<org>/gpg", methods=["GET", "POST"])
+@login_required
+def org_gpg(org: str) -> Any:
+    """An organization's GPG key, for its owners and admins: as one's own key, on the organization's behalf."""
+    return _gpg_page(f"/orgs/{q(org)}/keys/gpg", f"/ui/settings/orgs/{q(org)}/gpg", "orgs", who=f"{org}'s",
+                     org=org, org_tab="gpg")
+
+
+def _gpg_page(api_path: str, page: str, tab: str, **context: Any) -> Any:
+    """Show, add or replace, and clear (after a confirmation) a GPG key: the caller's or an organization's."""
+
+    def show(form: Form, status: int = 200, confirming: bool = False) -> Any:
+        key = load({"key": ("GET", api_path)})["key"]
+        if key.status == 403:  # not an owner or admin of the organization
+            return render("error.html", title="Not possible", message=key.message), 403
+        return _settings("gpg.html", tab, key=section(key), form=form, confirming=confirming, page=page,
+                         **context), status
+
+    if flask.request.method == "GET":
+        return show(Form(GPG_FIELDS))
+    if flask.request.form.get("action") == "clear":
+        confirm = flask.request.form.get("confirm", "")
+        if not confirm:
+            return show(Form(GPG_FIELDS), confirming=True)
+        answer = call("DELETE", api_path, json={"fingerprint": confirm})
         if answer.ok:
-            return _done("Your GPG key is updated.", "/ui/settings/gpg")
-        form.fields = GPG_FIELDS
-        answers = load({"key": ("GET", "/me/keys/gpg")})
-        return _settings("gpg.html", "gpg", key=section(answers["key"]), form=form.refuse(answer)), 400
-    answers = load({"key": ("GET", "/me/keys/gpg")})
-    return _settings("gpg.html", "gpg", key=section(answers["key"]), form=Form(GPG_FIELDS))
+            return _done(f"{context['who']} GPG key is cleared.", page)
+        visitor().flash(answer.message, "error")
+        return flask.redirect(page, 303)
+    form = Form.posted(("public_key",))
+    body = {"public_key": form.value("public_key")}
+    if flask.request.form.get("private_key", "").strip():
+        body["private_key"] = flask.request.form["private_key"]
+    answer = call("PUT", api_path, json=body)
+    if answer.ok:
+        return _done(f"{context['who']} GPG key is updated.", page)
+    form.fields = GPG_FIELDS
+    return show(form.refuse(answer), status=400)
 
 
 # -- notification settings ------------------------------------------------------------------------
