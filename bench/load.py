@@ -34,11 +34,10 @@ import uuid
 from pathlib import Path
 
 import gevent  # noqa: F401  (locust's runtime; imported before requests is used by locust)
-from locust import HttpUser, constant, task
-from locust.env import Environment
-
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from locust import HttpUser, constant, task
+from locust.env import Environment
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))

@@ -65,7 +65,7 @@ def main() -> None:
         gw = requests.Session()
         base = platform.gateway_url
         maildir = platform.var_dir / "mail"
-        for i in range(args.users):
+        for _i in range(args.users):
             name = f"bench-{uuid.uuid4().hex[:8]}"
             password = "a long enough password"
             response = gw.post(f"{base}/auth/signup", json={"username": name, "email": f"{name}@example.com",

@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-SERVICES = ("identity", "social", "catalog", "notifier", "signing", "web")  # web reads only LOG_LEVEL of the common settings
+# web reads only LOG_LEVEL of the common settings
+SERVICES = ("identity", "social", "catalog", "notifier", "signing", "web")
 BEGIN, END = "<!-- config:begin -->", "<!-- config:end -->"
 
 

@@ -23,7 +23,7 @@ import requests
 import sqlalchemy as sa
 
 from packyard import amqp
-from packyard.testing import TcpProxy, free_port, wait_for
+from packyard.testing import TcpProxy, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))

@@ -156,7 +156,8 @@ def render_gateway(env: Mapping[str, str]) -> Path:
     values["WEB_UPSTREAM"] = f"127.0.0.1:{env['WEB_PORT']}"
     values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"],
                   DOWNLOAD_LOG_DIR=env["DOWNLOAD_LOG_DIR"], GATEWAY_STATE_DIR=str(gw / "state"),
-                  SERVICE_TOKEN=env["SERVICE_TOKEN"], GEOIP_COUNTRY_FILE=_geoip_file(env, gw), WEB_TRUSTED_FILE=_web_trusted_file(env, gw))
+                  SERVICE_TOKEN=env["SERVICE_TOKEN"], GEOIP_COUNTRY_FILE=_geoip_file(env, gw),
+                  WEB_TRUSTED_FILE=_web_trusted_file(env, gw))
     server = gateway_config.render_local(template, values)
     conf = gw / "nginx.conf"
     # nginx started as root runs its workers as `nobody`, who cannot read var/ (often under a

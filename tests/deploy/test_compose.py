@@ -98,7 +98,8 @@ def test_local_run_paths_are_replaced_by_container_paths(service, compose_env, l
     for role in ROLES:
         env = compose_env(f"{service}-{role}")
         for name in local_path_settings(service):
-            assert env.get(name, "").startswith("/"), f"{service}-{role}: {name} defaults to a path in the code directory"
+            assert env.get(name, "").startswith("/"), \
+                f"{service}-{role}: {name} defaults to a path in the code directory"
 
 
 def test_the_service_accepts_its_compose_settings(service, compose_env, monkeypatch):

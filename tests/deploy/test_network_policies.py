@@ -8,7 +8,7 @@ policy selects for a direction is open in that direction) against the pods the m
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import re
 
+import generate as gateway_config  # deploy/gateway, on sys.path through tests/conftest.py
 import pytest
 
-import generate as gateway_config  # deploy/gateway, on sys.path through tests/conftest.py
 from packyard.config import required_variables, variables
 from web import config as web_config
 

@@ -75,7 +75,7 @@ def test_an_event_on_a_services_exchange_claiming_another_source_is_parked_by_ev
     marker = gw.signup()
     wait_for(lambda: welcome_effects(gw, marker) == ONCE, timeout=20, message="messages behind the impostor")
     for service in ("social", "notifier", "catalog", "signing"):
-        parked = wait_for(lambda: [m for m in gw.queue_messages(f"{service}.dlq")
+        parked = wait_for(lambda service=service: [m for m in gw.queue_messages(f"{service}.dlq")
                                    if m[0].message_id == impostor["id"]],
                           timeout=20, message=f"the impostor in {service}.dlq")
         props, _body = parked[0]

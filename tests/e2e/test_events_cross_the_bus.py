@@ -68,7 +68,8 @@ def test_a_poison_message_is_parked_after_bounded_retries_while_the_rest_flow(gw
     marker = gw.signup()
     wait_for(lambda: welcome_effects(gw, marker) == ONCE, timeout=15, message="messages behind the poison")
     for service in ("social", "notifier", "catalog", "signing"):
-        parked = wait_for(lambda: [m for m in gw.queue_messages(f"{service}.dlq") if m[0].message_id == poison["id"]],
+        parked = wait_for(lambda service=service: [m for m in gw.queue_messages(f"{service}.dlq")
+                                           if m[0].message_id == poison["id"]],
                           timeout=15, message=f"poison in {service}.dlq")
         props, _body = parked[0]
         assert props.headers["x-packyard-retries"] == gw.retries
@@ -85,7 +86,7 @@ def test_events_committed_while_the_broker_is_unreachable_are_delivered_when_it_
     finally:
         gw.proxy.restore()
     for user in users:
-        wait_for(lambda: welcome_effects(gw, user) == ONCE, timeout=60, message="delivery after the outage")
+        wait_for(lambda user=user: welcome_effects(gw, user) == ONCE, timeout=60, message="delivery after the outage")
 
 
 def test_an_event_published_again_after_a_relay_crash_has_no_second_effect(gw):

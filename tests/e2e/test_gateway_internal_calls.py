@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from launcher import DEFAULT_PORTS, render_gateway
+
 from packyard.testing import free_port, wait_for
 
 pytestmark = pytest.mark.e2e

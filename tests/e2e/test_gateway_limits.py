@@ -38,7 +38,8 @@ def test_a_stopped_service_is_answered_with_a_retryable_json_503(platform):
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "5"
         assert "unavailable" in _json_message(response)
-        assert platform.get("/search/packages", params={"name": "x"}).status_code == 200  # the other services answer their own paths
+        # the other services answer their own paths
+        assert platform.get("/search/packages", params={"name": "x"}).status_code == 200
     finally:
         platform.platform.start(["signing-api"])
         platform.platform.wait_ready(names=["signing-api"], timeout=60)
@@ -53,7 +54,8 @@ def test_credentials_that_cannot_be_checked_are_a_retryable_json_503_not_a_pass(
         response = platform.get(f"/repos/{user['username']}", auth=auth)
         assert response.status_code == 503
         assert "unavailable" in _json_message(response)
-        assert platform.get("/search/packages", params={"name": "x"}).status_code == 200  # anonymous reads never ask identity
+        # anonymous reads never ask identity
+        assert platform.get("/search/packages", params={"name": "x"}).status_code == 200
     finally:
         platform.platform.start(["identity-api"])
         platform.platform.wait_ready(names=["identity-api"], timeout=60)

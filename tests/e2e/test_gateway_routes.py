@@ -5,9 +5,8 @@ from __future__ import annotations
 import importlib
 import re
 
-import pytest
-
 import generate as gateway_config
+import pytest
 from launcher import SERVICES
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ import subprocess
 import threading
 
 import pytest
-
 from launcher import DEFAULT_PORTS, render_gateway
+
 from packyard.testing import free_port, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,8 @@ import time
 
 import pytest
 import requests
-
 from launcher import DEFAULT_PORTS, ROOT
+
 from packyard.testing import free_port, wait_for
 
 pytestmark = pytest.mark.e2e

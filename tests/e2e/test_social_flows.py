@@ -56,7 +56,7 @@ def test_following_drives_identity_followers_count(gw, people):
 
 
 def test_following_an_organization(gw, people):
-    (alice, alice_h), (bob, bob_h) = people["alice"], people["bob"]
+    (_alice, alice_h), (bob, bob_h) = people["alice"], people["bob"]
     org = gw.unique_name("org")
     assert gw.post("/orgs", json={"name": org}, headers=alice_h).status_code == 201
     _ok = wait_for(lambda: gw.request("PUT", f"/me/following/{org}", headers=bob_h).status_code == 204, timeout=15)
@@ -116,7 +116,7 @@ def test_watching_reviewing_and_private_packages(gw, people):
 
 
 def test_comments_activity_and_feed(gw, people):
-    (alice, alice_h), (bob, bob_h) = people["alice"], people["bob"]
+    (alice, alice_h), (_bob, bob_h) = people["alice"], people["bob"]
     name = alice["username"]
     _repo_and_package(gw, alice, alice_h, "main", "lib")
     assert gw.post(f"/packages/{name}/main/lib/versions", json={"name": "1.0"}, headers=alice_h).status_code == 201
@@ -198,7 +198,7 @@ def test_a_deleted_account_leaves_the_others_their_words(gw, people):
 
 
 def test_a_watcher_who_loses_access_through_catalog_stops_watching(gw, people):
-    (alice, alice_h), (bob, bob_h) = people["alice"], people["bob"]
+    (_alice, alice_h), (bob, bob_h) = people["alice"], people["bob"]
     org = gw.unique_name("org")
     assert gw.post("/orgs", json={"name": org}, headers=alice_h).status_code == 201
     assert gw.post(f"/orgs/{org}/members", json={"username": bob["username"]}, headers=alice_h).status_code == 201

@@ -9,9 +9,8 @@ import importlib
 import itertools
 import re
 
-import pytest
-
 import generate as gateway_config
+import pytest
 from launcher import SERVICES
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +28,7 @@ def expansions(pattern: str) -> list[str]:
     out = []
     for choice in itertools.product(*[g.split("|") for g in groups]):
         text = parts[0]
-        for alternative, literal in zip(choice, parts[2::2]):
+        for alternative, literal in zip(choice, parts[2::2], strict=False):
             text += alternative + literal
         out.append(text)
     return out
