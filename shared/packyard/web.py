@@ -15,6 +15,9 @@
   echoed in the response, W3C ``traceparent`` continued into published events, request
   counts and latencies per endpoint, and an ``X-Packyard-Service`` response header;
 * :class:`packyard.errors.DomainError` raised by a use case answers its status and message;
+* a database that cannot be reached or used (down, restarting, refusing connections) answers
+  503 with ``Retry-After`` instead of 500, and a write that lost a race with a concurrent
+  transaction 409 (:func:`packyard.errors.from_database_failure`);
 * :func:`current_principal` / :func:`require_principal`: the caller, from the access
   token the gateway forwards (verified locally, see :mod:`packyard.auth`);
 * ``/internal/*`` endpoints answer only calls carrying the service credential: header
@@ -42,7 +45,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from packyard import context, metrics
 from packyard.auth import InvalidToken, JwksVerifier, Principal
-from packyard.errors import DomainError
+from packyard.errors import DomainError, from_database_failure
 
 __all__ = [
     "PackyardApi",
@@ -231,6 +234,11 @@ def create_api(
     def _unhandled(exc: Exception) -> flask.Response:
         if isinstance(exc, HTTPException):
             return _error_response(exc)
+        answer = from_database_failure(exc)
+        if answer is not None:
+            log.warning("a database failure answered %s: %s", answer.status,
+                        (str(exc).splitlines() or [exc.__class__.__name__])[0])
+            return _error_response(ApiError(answer.status, answer.message, answer.headers))
         log.exception("unhandled error")
         return _error_response(InternalServerError())
 
