@@ -3,21 +3,31 @@
 
 1. anonymous ``GET /packages/:s/:r/:p`` through the gateway, as a fraction of a bare Flask +
    SQLAlchemy primary-key read of the same row behind the same nginx (goal: at least 0.7);
-2. a 1 MiB download at ``/dl/`` through the gateway, as a fraction of nginx serving the same
-   file directly (goal: at least 0.5);
-3. the catalog API worker's memory growth while a 500 MiB file uploads (goal: under 64 MiB).
+2. the same package read with credentials — Basic ``username:API key`` and ``Bearer <login
+   token>``, each authenticated by identity through the gateway's ``auth_request`` — as a
+   fraction of the anonymous read (goal: at least 0.6), and their p99 against the anonymous
+   p99 (goal: at most 2×);
+3. a 1 MiB download at ``/dl/`` through the gateway, anonymous and with an API key, as a
+   fraction of nginx serving the same file directly (goal: at least 0.5 for both);
+4. the catalog API worker's memory growth while a 500 MiB file uploads (goal: under 64 MiB).
 
     .venv/bin/python bench/catalog_bench.py [--seconds 10] [--connections 16] [--upload-mib 500]
+        [--profile DIR]
 
 Starts the whole platform (as `make run` does) on PostgreSQL databases and a RabbitMQ vhost of
 its own, the bare Flask app under the same gunicorn settings, and a second nginx with the same
 settings for the two baselines. Load comes from `wrk` (Debian package `wrk`; installed with
-apt when running as root). Prints one JSON document with every figure.
+apt when running as root). Prints one JSON document with every figure. ``--upload-mib 0`` skips
+the upload. ``--profile DIR`` then samples identity's and catalog's API workers with `py-spy`
+(``pip install py-spy``) under API-key load and writes their collapsed stacks and a summary of
+the hottest functions to DIR (not measured: the sampler slows what it samples).
 """
+
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -39,7 +49,7 @@ sys.path.insert(0, str(ROOT / "deploy" / "local"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from launcher import DEFAULT_PORTS, SERVICES, LocalPlatform  # noqa: E402
-from relay_throughput import PG, create_vhost, delete_vhost  # noqa: E402
+from relay_throughput import PG, broker  # noqa: E402
 
 from packyard.testing import free_port, wait_for  # noqa: E402
 
@@ -78,8 +88,9 @@ def ensure_wrk() -> str:
     raise SystemExit("wrk is not installed: apt-get install wrk")
 
 
-def wrk(url: str, seconds: int, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None) -> dict:
+    extra = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -110,11 +121,58 @@ def gunicorn_workers(shell_pid: int) -> list[int]:
     return children(master)
 
 
+def profile(platform: LocalPlatform, out: Path, url: str, headers: dict[str, str], args: argparse.Namespace) -> dict:
+    """py-spy samples of identity's and catalog's API workers under API-key load: the hottest functions."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out.mkdir(parents=True, exist_ok=True)
+    seconds = max(args.seconds, 5)
+    samplers = []
+    for service in ("identity-api", "catalog-api"):
+        for pid in gunicorn_workers(platform.processes[service].popen.pid):
+            target = out / f"{service}-{pid}.txt"
+            samplers.append((service, target, subprocess.Popen(
+                [spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "200", "--format", "raw",
+                 "--nonblocking", "--output", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    time.sleep(1)
+    wrk(url, seconds, args.connections, headers)
+    for _service, _target, proc in samplers:
+        proc.wait(60)
+    summary: dict = {}
+    for service in ("identity-api", "catalog-api"):
+        own: dict[str, int] = {}
+        inclusive: dict[str, int] = {}
+        total = 0
+        for _s, target, _p in (entry for entry in samplers if entry[0] == service):
+            if not target.exists():
+                continue
+            for line in target.read_text().splitlines():
+                stack, _, count = line.rpartition(" ")
+                frames = [f for f in stack.split(";") if f]
+                if not frames or not count.isdigit():
+                    continue
+                n = int(count)
+                if any("wait" in f and "threading.py" in f for f in frames[-2:]) or "select" in frames[-1]:
+                    continue  # idle threads
+                total += n
+                own[frames[-1]] = own.get(frames[-1], 0) + n
+                for frame in set(frames):
+                    inclusive[frame] = inclusive.get(frame, 0) + n
+        top = sorted(inclusive.items(), key=lambda kv: -kv[1])
+        summary[service] = {
+            "busy_samples": total,
+            "top_inclusive": [[frame, round(n / total, 3)] for frame, n in top[:40]] if total else [],
+            "top_own": [[frame, round(n / total, 3)] for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:15]]
+            if total else []}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return {"written_to": str(out)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--upload-mib", type=int, default=500)
+    parser.add_argument("--profile", metavar="DIR", help="sample identity's and catalog's API workers with py-spy")
     args = parser.parse_args()
     ensure_wrk()
 
@@ -128,7 +186,8 @@ def main() -> None:
                 hide_password=False)
     vhost = f"pk-{tag}"
     overrides = {name: str(free_port()) for name in DEFAULT_PORTS}
-    overrides.update(urls, AMQP_URL=create_vhost(vhost), LOG_LEVEL="WARNING")
+    rabbit = broker()
+    overrides.update(urls, AMQP_URL=rabbit.create_vhost(vhost), LOG_LEVEL="WARNING")
     work = Path(tempfile.mkdtemp(prefix="packyard-bench-"))
     platform = LocalPlatform(work / "var", overrides=overrides, log_to_files=True)
     extra: list[subprocess.Popen] = []
@@ -160,8 +219,16 @@ def main() -> None:
         package_url = f"{base}/packages/{user}/generic/widget"
         download_url = f"{base}/dl/{user}/generic/widget-1.0.bin"
         assert http.get(package_url).status_code == 200
+        r = http.post(f"{base}/me/apikey", headers=auth)
+        assert r.status_code == 201, r.text
+        basic = {"Authorization": "Basic " + base64.b64encode(f"{user}:{r.json()['api_key']}".encode()).decode()}
+        for headers in (basic, auth):
+            r = http.get(package_url, headers=headers)
+            assert r.status_code == 200 and r.json()["name"] == "widget", r.text
+        assert http.get(download_url, headers=basic).content == payload
         downloaded = http.get(download_url)
-        assert downloaded.status_code == 200 and downloaded.content == payload, (downloaded.status_code, downloaded.headers, downloaded.content[:300])
+        assert downloaded.status_code == 200 and downloaded.content == payload, (
+            downloaded.status_code, downloaded.headers, downloaded.content[:300])
 
         # the baselines: a bare Flask app and a plain static file, behind an nginx of the same settings
         catalog_engine = sa.create_engine(urls["CATALOG_DATABASE_URL"])
@@ -210,22 +277,47 @@ def main() -> None:
         wait_for(lambda: requests.get(bare_url, timeout=2).status_code == 200, timeout=30, message="bare app")
         assert requests.get(static_url).content == payload
 
-        for url in (package_url, bare_url, download_url, static_url):  # warm every path
-            wrk(url, 2, args.connections)
-        gateway_pkg = wrk(package_url, args.seconds, args.connections)
-        bare_pkg = wrk(bare_url, args.seconds, args.connections)
-        gateway_dl = wrk(download_url, args.seconds, args.connections)
-        static_dl = wrk(static_url, args.seconds, args.connections)
+        runs = {  # name: (url, headers)
+            "package_anonymous": (package_url, None), "package_bare": (bare_url, None),
+            "package_apikey": (package_url, basic), "package_bearer": (package_url, auth),
+            "download_anonymous": (download_url, None), "download_apikey": (download_url, basic),
+            "download_nginx_direct": (static_url, None)}
+        for url, headers in runs.values():  # warm every path
+            wrk(url, 2, args.connections, headers)
+        figures = {name: wrk(url, args.seconds, args.connections, headers) for name, (url, headers) in runs.items()}
+
+        def fraction(name: str, of: str) -> float:
+            return round(figures[name]["requests_per_second"] / figures[of]["requests_per_second"], 3)
+
+        def p99_ratio(name: str, of: str) -> float | None:
+            mine, theirs = figures[name]["p99_ms"], figures[of]["p99_ms"]
+            return round(mine / theirs, 2) if mine and theirs else None
+
         results["package_read"] = {
-            "gateway": gateway_pkg, "bare_flask_sqlalchemy": bare_pkg,
-            "fraction": round(gateway_pkg["requests_per_second"] / bare_pkg["requests_per_second"], 3),
-            "goal": ">= 0.7"}
+            "gateway": figures["package_anonymous"], "bare_flask_sqlalchemy": figures["package_bare"],
+            "fraction": fraction("package_anonymous", "package_bare"), "goal": ">= 0.7"}
+        results["authenticated_package_read"] = {
+            "api_key": figures["package_apikey"], "bearer": figures["package_bearer"],
+            "api_key_fraction_of_anonymous": fraction("package_apikey", "package_anonymous"),
+            "bearer_fraction_of_anonymous": fraction("package_bearer", "package_anonymous"),
+            "goal": ">= 0.6",
+            "api_key_p99_over_anonymous_p99": p99_ratio("package_apikey", "package_anonymous"),
+            "bearer_p99_over_anonymous_p99": p99_ratio("package_bearer", "package_anonymous"),
+            "p99_goal": "<= 2"}
         results["download_1mib"] = {
-            "gateway": gateway_dl, "nginx_direct": static_dl,
-            "fraction": round(gateway_dl["requests_per_second"] / static_dl["requests_per_second"], 3),
-            "goal": ">= 0.5"}
+            "gateway": figures["download_anonymous"], "gateway_api_key": figures["download_apikey"],
+            "nginx_direct": figures["download_nginx_direct"],
+            "fraction": fraction("download_anonymous", "download_nginx_direct"),
+            "api_key_fraction": fraction("download_apikey", "download_nginx_direct"), "goal": ">= 0.5"}
+        results["load_average"] = os.getloadavg()
+        print(json.dumps(results, indent=2), flush=True)
+        if args.profile:
+            results["profile"] = profile(platform, Path(args.profile), package_url, basic, args)
 
         # memory of the catalog API workers while a large file streams in
+        if not args.upload_mib:
+            print(json.dumps(results, indent=2))
+            return
         big = work / "big.bin"
         with open(big, "wb") as fh:
             chunk = os.urandom(1024 * 1024)
@@ -263,7 +355,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(20)
         platform.stop()
-        delete_vhost(vhost)
+        rabbit.delete_vhost(vhost)
         with admin.connect() as conn:
             for svc in SERVICES:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{tag}_{svc}" WITH (FORCE)'))
