@@ -25,7 +25,9 @@ QUEUE = os.environ.get("QUEUE", "mirror.releases")
 
 
 def declare(channel) -> None:
-    channel.exchange_declare("catalog.events", exchange_type="topic", durable=True)
+    # The exchange is catalog's: a subscriber only checks that it exists (catalog declares it when
+    # it starts), so its broker user needs no configure permission on it.
+    channel.exchange_declare("catalog.events", passive=True)
     # Quorum queue: replicated and durable; the delivery limit parks a message that keeps
     # crashing this subscriber in the dead-letter queue instead of redelivering it forever.
     channel.exchange_declare(f"{QUEUE}.dlx", exchange_type="fanout", durable=True)
