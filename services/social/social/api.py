@@ -11,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
+from packyard import transactions
 from packyard.db import UnitOfWork
 from packyard.paging import RANGE_HEADERS, PageArgs
 from packyard.web import current_principal, require_principal
@@ -40,22 +41,12 @@ def change(action: Callable[[UnitOfWork], T]) -> T:
     Two identical requests at the same instant (a double click) may both try to create the same
     row; the loser's transaction fails on the unique key and is run once more, when it finds the
     winner's row and does what an idempotent repeat does."""
-    for attempt in (1, 2):
-        with _social().uow() as uow:
-            try:
-                result = action(uow)
-                uow.commit()
-                return result
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-    raise AssertionError("unreachable")
+    return transactions.change(_social().uow, action, retry_on=(IntegrityError,))
 
 
 def read(query: Callable[[Any], T]) -> T:
     """Run a query on a session that is never committed."""
-    with _social().uow() as uow:
-        return query(uow.session)
+    return transactions.read(_social().uow, query)
 
 
 # -- activity and feed ------------------------------------------------------------------------

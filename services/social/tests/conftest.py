@@ -180,3 +180,9 @@ class World:
 @pytest.fixture
 def world(social, client, minter):
     return World(social, client, minter)
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_the_openapi_document(openapi_check):
+    """Every answer a test receives is checked against the service's OpenAPI document."""
+    return openapi_check
