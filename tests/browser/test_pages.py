@@ -534,3 +534,241 @@ def test_an_organizations_admin_adds_a_member_and_creates_a_team(browser, gw, me
     assert team["members"] == [newcomer["username"]]
     browser.click(f"form[action$='/members/{newcomer['username']}/remove'] button", "member-removed")
     assert newcomer["username"] not in browser.text("section[aria-labelledby=h-members] ul")
+
+
+# -- what owners manage: an organization's key and teams, replies to reviews, watch filters -----------------------
+
+def _gpg_key_pair(tmp_path, email: str) -> tuple[str, str, str]:
+    """A new ed25519 key without passphrase: (public, private, fingerprint), ASCII armored."""
+    public, fingerprint = _gpg_key(tmp_path, email)
+    private = subprocess.run(["gpg", "--homedir", str(tmp_path / "gnupg"), "--batch", "--pinentry-mode", "loopback",
+                              "--passphrase", "", "--armor", "--export-secret-keys", email],
+                             check=True, capture_output=True, text=True).stdout
+    return public, private, fingerprint
+
+
+def _org(gw, owner: dict) -> str:
+    org = gw.unique_name("org")
+    assert gw.post("/orgs", json={"name": org, "full_name": "Crafters"}, headers=gw.login(owner)).status_code == 201
+    return org
+
+
+def test_an_organizations_admin_adds_replaces_and_clears_its_gpg_key(browser, gw, member, tmp_path):
+    org = _org(gw, member)
+    headers = gw.login(member)
+    # Signing learns of the organization from identity's events.
+    wait_for(lambda: gw.get(f"/orgs/{org}/keys/gpg", headers=headers).status_code == 404, timeout=30,
+             message="the organization known to signing")
+    public, private, fingerprint = _gpg_key_pair(tmp_path, f"{org}@example.com")
+    browser.open(f"/ui/orgs/{org}", "org")
+    browser.click("#org-gpg", "org-gpg-none")
+    assert browser.path == f"/ui/settings/orgs/{org}/gpg" and f"{org} has no GPG key" in browser.text()
+    assert browser.find("nav.subtabs a[aria-current=page]").text == "GPG Signing"
+    assert not browser.find("#f-private_key").is_displayed(), "the private key stays behind 'Click to Edit'"
+    browser.fill({"public_key": "not a key"})
+    browser.click("#gpg-update", "org-gpg-refused")
+    assert browser.error("public_key") and browser.value("public_key") == "not a key"
+    browser.find("#f-public_key").clear()
+    browser.find("#f-public_key").send_keys(public)
+    browser.find("#private-key summary").click()
+    browser.find("#f-private_key").send_keys(private)
+    browser.click("#gpg-update", "org-gpg-added")
+    assert "GPG key is updated" in browser.text(".flash")
+    assert browser.text("#gpg-fingerprint").replace(" ", "").upper() == fingerprint.upper()
+    assert "Private key stored\nyes" in browser.text("dl.facts")
+    assert private.split("\n")[3] not in browser.driver.page_source, "a stored private key is never shown again"
+    assert gw.get(f"/orgs/{org}/keys/gpg/public.key").status_code == 200
+    assert gw.get(f"/orgs/{org}/keys/gpg", headers=headers).json()["has_private_key"] is True
+
+    # Replace it with another key, public half only.
+    (tmp_path / "other").mkdir()
+    other_public, other_fingerprint = _gpg_key(tmp_path / "other", f"other-{org}@example.com")
+    browser.find("#f-public_key").clear()
+    browser.find("#f-public_key").send_keys(other_public)
+    browser.click("#gpg-update", "org-gpg-replaced")
+    assert browser.text("#gpg-fingerprint").replace(" ", "").upper() == other_fingerprint.upper()
+    assert "Private key stored\nno" in browser.text("dl.facts")
+
+    browser.click("#gpg-clear", "org-gpg-confirm")
+    assert other_fingerprint.upper() in browser.text(".confirm").replace(" ", "").upper()
+    assert gw.get(f"/orgs/{org}/keys/gpg/public.key").status_code == 200, "not cleared before confirming"
+    browser.click("#gpg-clear-confirm", "org-gpg-cleared")
+    assert "cleared" in browser.text(".flash") and f"{org} has no GPG key" in browser.text()
+    assert gw.get(f"/orgs/{org}/keys/gpg/public.key").status_code == 404
+
+    # A plain member of the organization is told who may manage its key.
+    plain = gw.signup(password=PASSWORD)
+    assert gw.post(f"/orgs/{org}/members", json={"username": plain["username"]}, headers=headers).status_code == 201
+    browser.click("header form[action='/ui/logout'] button")
+    log_in(browser, plain)
+    browser.open(f"/ui/settings/orgs/{org}/gpg", "org-gpg-not-admin")
+    assert "Only the owners and admins" in browser.text()
+    assert not browser.find_all("#gpg-update")
+
+
+def test_an_organizations_admin_creates_edits_and_deletes_a_team(browser, gw, member):
+    org = _org(gw, member)
+    headers = gw.login(member)
+    newcomer, outsider = gw.signup(password=PASSWORD), gw.signup(password=PASSWORD)
+    assert gw.post(f"/orgs/{org}/members", json={"username": newcomer["username"]}, headers=headers).status_code == 201
+    wait_for(lambda: gw.post(f"/repos/{org}/tools", json={"type": "generic"}, headers=headers).status_code
+             in (201, 409), timeout=30, message="the organization's repository")
+    browser.open(f"/ui/orgs/{org}", "org")
+    browser.click(f"a[href='/ui/settings/orgs/{org}/teams']", "org-teams")
+    assert f"{org} has no team yet" in browser.text()
+    browser.fill({"name": "no spaces allowed", "members": newcomer["username"]})
+    browser.click("#team-create", "org-team-refused")
+    assert browser.error("name") and browser.value("name") == "no spaces allowed"
+    assert browser.value("members") == newcomer["username"]
+    browser.fill({"name": "builders"})
+    browser.click("#team-create", "org-team")
+    assert browser.path == f"/ui/settings/orgs/{org}/teams/builders" and "is created" in browser.text(".flash")
+    assert browser.value("members") == newcomer["username"]
+    assert browser.find("select[data-repo=tools] option[selected]").get_attribute("value") == ""
+
+    # Someone outside the organization cannot join its team: identity's message, beside the members.
+    browser.fill({"members": f"{newcomer['username']}\n{outsider['username']}"})
+    browser.find("#f-allow_repo_creation").click()
+    from selenium.webdriver.support.select import Select
+    Select(browser.find("select[data-repo=tools]")).select_by_value("publish")
+    browser.click("#team-save", "org-team-member-refused")
+    assert outsider["username"] in browser.error("members")
+    assert outsider["username"] in browser.value("members"), "what was typed stays"
+    assert browser.find("select[data-repo=tools] option[selected]").get_attribute("value") == "publish"
+    assert browser.find("#f-allow_repo_creation").is_selected()
+    assert not gw.get(f"/repos/{org}/tools/permissions", headers=headers).json(), "nothing granted yet"
+
+    browser.fill({"members": newcomer["username"]})
+    browser.click("#team-save", "org-team-saved")
+    assert "is saved" in browser.text(".flash")
+    team = gw.get(f"/orgs/{org}/teams/builders", headers=headers).json()
+    assert team["members"] == [newcomer["username"]] and team["allow_repo_creation"] is True
+    assert gw.get(f"/repos/{org}/tools/permissions", headers=headers).json() == [
+        {"team": "builders", "permission": "publish"}]
+    assert browser.find("select[data-repo=tools] option[selected]").get_attribute("value") == "publish"
+    # The team's member may now publish to the repository.
+    created = gw.post(f"/packages/{org}/tools", json={"name": "crate", "licenses": ["MIT"],
+                                                       "vcs_url": "https://github.com/crafters/crate.git"},
+                      headers=gw.login(newcomer))
+    assert created.status_code == 201, created.text
+
+    Select(browser.find("select[data-repo=tools]")).select_by_value("")
+    browser.click("#team-save", "org-team-permission-removed")
+    assert gw.get(f"/repos/{org}/tools/permissions", headers=headers).json() == []
+    refused = gw.post(f"/packages/{org}/tools", json={"name": "crate2", "licenses": ["MIT"],
+                                                       "vcs_url": "https://github.com/crafters/crate2.git"},
+                      headers=gw.login(newcomer))
+    assert refused.status_code in (403, 404), "without the team's permission the member may not publish"
+
+    browser.click("#team-delete", "org-team-delete-confirm")
+    assert "Delete the team builders?" in browser.text(".confirm")
+    assert gw.get(f"/orgs/{org}/teams/builders", headers=headers).status_code == 200, "not deleted before confirming"
+    browser.click("#team-delete-confirm", "org-team-deleted")
+    assert browser.path == f"/ui/settings/orgs/{org}/teams" and "is deleted" in browser.text(".flash")
+    assert gw.get(f"/orgs/{org}/teams/builders", headers=headers).status_code == 404
+
+
+def test_the_package_owner_replies_to_a_review(browser, gw, member):
+    _publish(gw, member, "tools", "plane", {"1.0": {"plane/1.0/plane-1.0.jar": b"p"}})
+    owner = member["username"]
+    reviewer = gw.signup(password=PASSWORD)
+    review = gw.request("PUT", f"/packages/{owner}/tools/plane/reviews/mine", headers=gw.login(reviewer),
+                        json={"rating": 3, "title": "Decent", "body": "Planes <well> enough."})
+    assert review.status_code == 201, review.text
+    review_id = review.json()["id"]
+    browser.open(f"/ui/packages/{owner}/tools/plane", "package-with-review")
+    box = f"#review-{review_id}"
+    assert not browser.find(f"#reply-{review_id}").is_displayed(), "the reply box opens on request"
+    browser.find(f"{box} summary").click()
+    browser.click(f"#reply-send-{review_id}", "reply-refused")
+    assert browser.find(f"#reply-error-{review_id}").text, "an empty reply: the API's message beside the box"
+    assert browser.find(f"#reply-{review_id}").is_displayed()
+    browser.find(f"#reply-{review_id}").send_keys("Thanks! <Sharpen> it first.")
+    browser.click(f"#reply-send-{review_id}", "replied")
+    assert "reply is posted" in browser.text(".flash")
+    assert f"{owner} replied: Thanks! <Sharpen> it first." in browser.text(box)
+    assert not browser.find_all(f"#reply-{review_id}"), "a review has one reply"
+    stored = gw.get(f"/packages/{owner}/tools/plane/reviews").json()["reviews"][0]
+    assert stored["reply"]["body"] == "Thanks! <Sharpen> it first."
+
+    # The reviewer (not the owner) gets no reply box.
+    browser.click("header form[action='/ui/logout'] button")
+    log_in(browser, reviewer)
+    browser.open(f"/ui/packages/{owner}/tools/plane", "package-as-reviewer")
+    assert not browser.find_all("form[action$='/reply']")
+
+
+def test_change_a_watchs_filter_in_place_on_the_package_page_and_the_watched_list(browser, gw, member):
+    publisher = gw.signup(password=PASSWORD)
+    _publish(gw, publisher, "tools", "chisel", {"1.0": {"chisel/1.0/chisel-1.0.jar": b"c"}})
+    owner = publisher["username"]
+    headers = gw.login(member)
+
+    def my_filter() -> dict:
+        watches = gw.get("/me/watches", headers=headers).json()
+        return next(w["filter"] for w in watches if w["package"] == "chisel")
+
+    browser.open(f"/ui/packages/{owner}/tools/chisel", "package")
+    browser.click("#watch", "watching")
+    assert "(all)" in browser.text("#watch-state") and browser.find("#w-all").is_selected()
+    assert my_filter()["kind"] == "all"
+    browser.find("#w-regex").click()
+    browser.find("#w-pattern").send_keys("(2")
+    browser.click("#watch", "watch-filter-refused")
+    assert "regular expression" in browser.find("#w-pattern-error").text
+    assert browser.find("#w-pattern").get_attribute("value") == "(2" and browser.find("#w-regex").is_selected()
+    assert my_filter()["kind"] == "all", "a refused filter changes nothing"
+    browser.find("#w-pattern").clear()
+    browser.find("#w-pattern").send_keys(r"^2\.")
+    browser.click("#watch", "watch-filter-changed")
+    assert "matching ^2\\." in browser.text(".flash") and "(regex: ^2\\.)" in browser.text("#watch-state")
+    assert my_filter() == {"kind": "regex", "pattern": r"^2\."}
+
+    browser.click("a[href='/ui/watches']", "watched-list")
+    row = browser.find("#watch-list li[data-package$='/chisel']")
+    index = row.get_attribute("id").split("-")[1]
+    from selenium.webdriver.support.select import Select
+    assert Select(browser.find(f"#kind-{index}")).first_selected_option.get_attribute("value") == "regex"
+    browser.find(f"#pattern-{index}").clear()
+    browser.find(f"#pattern-{index}").send_keys("a+b+c+d+e+")
+    browser.click(f"#save-{index}", "watched-list-refused")
+    assert "unbounded" in browser.find(f"#pattern-error-{index}").text
+    assert browser.find(f"#pattern-{index}").get_attribute("value") == "a+b+c+d+e+"
+    Select(browser.find(f"#kind-{index}")).select_by_value("major")
+    browser.click(f"#save-{index}", "watched-list-saved")
+    assert browser.path == "/ui/watches" and "major versions only" in browser.text(".flash")
+    assert my_filter()["kind"] == "major"
+    browser.click(f"#unwatch-{index}", "watched-list-unwatched")
+    assert "no longer watch chisel" in browser.text(".flash") and not browser.find_all("#watch-list")
+
+
+def test_owner_pages_work_without_javascript(browser_without_javascript, gw):
+    browser = browser_without_javascript
+    owner = gw.signup(password=PASSWORD)
+    _publish(gw, owner, "tools", "rasp", {"1.0": {"rasp/1.0/rasp-1.0.jar": b"r"}})
+    name = owner["username"]
+    reviewer = gw.signup(password=PASSWORD)
+    review_id = gw.request("PUT", f"/packages/{name}/tools/rasp/reviews/mine", headers=gw.login(reviewer),
+                           json={"rating": 5}).json()["id"]
+    assert gw.request("PUT", f"/me/watches/{name}/tools/rasp", headers=gw.login(owner)).status_code == 200
+    log_in(browser, owner)
+    browser.open(f"/ui/packages/{name}/tools/rasp", "package-no-js")
+    browser.find(f"#review-{review_id} summary").click()
+    browser.find(f"#reply-{review_id}").send_keys("Thank you.")
+    browser.click(f"#reply-send-{review_id}", "replied-no-js")
+    assert f"{name} replied: Thank you." in browser.text(f"#review-{review_id}")
+    browser.find("#w-stable").click()
+    browser.click("#watch", "watch-filter-no-js")
+    assert "(stable)" in browser.text("#watch-state")
+    browser.open("/ui/watches", "watched-list-no-js")
+    from selenium.webdriver.support.select import Select
+    Select(browser.find("#kind-1")).select_by_value("major")
+    browser.click("#save-1", "watched-list-saved-no-js")
+    assert "major versions only" in browser.text(".flash")
+    org = _org(gw, owner)
+    browser.open(f"/ui/settings/orgs/{org}/teams", "org-teams-no-js")
+    browser.fill({"name": "crew"})
+    browser.click("#team-create", "org-team-no-js")
+    browser.click("#team-delete", "org-team-delete-confirm-no-js")
+    browser.click("#team-delete-confirm", "org-team-deleted-no-js")
+    assert "is deleted" in browser.text(".flash")
