@@ -92,6 +92,12 @@ def test_nullable_admits_null_only_where_declared():
     assert schema["properties"]["b"]["type"] == "string"
 
 
+def test_a_write_only_field_is_not_required_in_an_answer_and_may_not_appear_in_one():
+    schema = openapi_to_json_schema({"type": "object", "required": ["url", "token"], "properties": {
+        "url": {"type": "string"}, "token": {"type": "string", "writeOnly": True}}})
+    assert schema["required"] == ["url"] and schema["properties"]["token"] == {"not": {}}
+
+
 def test_the_plugin_fails_a_test_whose_answers_disagree(tmp_path):
     (tmp_path / "test_things.py").write_text(textwrap.dedent("""
         import flask, marshmallow as ma

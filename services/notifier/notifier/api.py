@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import flask
 from flask.views import MethodView
@@ -11,13 +12,28 @@ from flask_smorest import Blueprint
 
 from notifier import digests, kinds, queries, schemas, use_cases, webhooks
 from notifier.mail.unsubscribe import BadToken
+from packyard import transactions
+from packyard.db import UnitOfWork
 from packyard.errors import Invalid, NotFound
 from packyard.paging import RANGE_HEADERS
 from packyard.web import require_principal, success
 
 
+T = TypeVar("T")
+
+
 def _notifier() -> Any:
     return flask.current_app.extensions["notifier"]
+
+
+def change(action: Callable[[UnitOfWork], T]) -> T:
+    """Run a changing use case in one unit of work and commit it (state and events together)."""
+    return transactions.change(_notifier().uow, action)
+
+
+def read(query: Callable[[Any], T]) -> T:
+    """Run a query on a session that is never committed."""
+    return transactions.read(_notifier().uow, query)
 
 
 notifications = Blueprint("notifications", __name__, url_prefix="/me/notifications",
@@ -38,9 +54,8 @@ class MyNotifications(MethodView):
             if unknown:
                 raise Invalid(f"kind: unknown kind '{unknown[0]}'; known kinds: "
                               f"{', '.join([*kinds.KINDS, *use_cases.ACCOUNT_KINDS])}")
-        with _notifier().uow() as uow:
-            return queries.list_notifications(uow.session, caller.user_id, unread_only=args["unread"],
-                                              start_pos=args["start_pos"], kinds=wanted).response()
+        return read(lambda session: queries.list_notifications(
+            session, caller.user_id, unread_only=args["unread"], start_pos=args["start_pos"], kinds=wanted)).response()
 
 
 @notifications.route("/unread_count")
@@ -49,8 +64,7 @@ class UnreadCount(MethodView):
     def get(self) -> Any:
         """How many of my notifications are unread."""
         caller = require_principal()
-        with _notifier().uow() as uow:
-            return {"unread_count": use_cases.unread_count(uow.session, caller.user_id)}
+        return {"unread_count": read(lambda session: use_cases.unread_count(session, caller.user_id))}
 
 
 @notifications.route("/read_all")
@@ -60,9 +74,7 @@ class ReadAll(MethodView):
         """Mark all my notifications read."""
         caller = require_principal()
         notifier = _notifier()
-        with notifier.uow() as uow:
-            use_cases.mark_all_read(uow, user_id=caller.user_id, now=notifier.clock())
-            uow.commit()
+        change(lambda uow: use_cases.mark_all_read(uow, user_id=caller.user_id, now=notifier.clock()))
         return success()
 
 
@@ -73,12 +85,8 @@ class ReadOne(MethodView):
         """Mark one of my notifications read."""
         caller = require_principal()
         notifier = _notifier()
-        with notifier.uow() as uow:
-            notification = use_cases.mark_read(uow, user_id=caller.user_id, notification_id=notification_id,
-                                               now=notifier.clock())
-            body = queries.notification_json(notification)
-            uow.commit()
-        return body
+        return change(lambda uow: queries.notification_json(use_cases.mark_read(
+            uow, user_id=caller.user_id, notification_id=notification_id, now=notifier.clock())))
 
 
 @notifications.route("/<string:notification_id>")
@@ -87,9 +95,8 @@ class OneNotification(MethodView):
     def delete(self, notification_id: str) -> Any:
         """Delete one of my notifications."""
         caller = require_principal()
-        with _notifier().uow() as uow:
-            use_cases.delete_notification(uow, user_id=caller.user_id, notification_id=notification_id)
-            uow.commit()
+        change(lambda uow: use_cases.delete_notification(uow, user_id=caller.user_id,
+                                                         notification_id=notification_id))
         return success()
 
 
@@ -103,21 +110,22 @@ class MySettings(MethodView):
     def get(self) -> Any:
         """My choice per kind of notification: in the app, and email (off, immediate or a digest)."""
         caller = require_principal()
-        with _notifier().uow() as uow:
-            return use_cases.settings_of(uow, user_id=caller.user_id, username=caller.username)
+        return _settings_of(caller)
 
     @settings.arguments(schemas.SettingsSchema)
     @settings.response(200, schemas.SettingsSchema)
     def put(self, args: dict[str, Any]) -> Any:
         """Change some of my choices (kinds left out keep theirs); ``time_zone`` times the digests."""
         caller = require_principal()
-        with _notifier().uow() as uow:
-            extra = {"time_zone": args["time_zone"]} if "time_zone" in args else {}
-            use_cases.change_settings(uow, user_id=caller.user_id, username=caller.username,
-                                      changes=args.get("kinds") or {}, **extra)
-            uow.commit()
-        with _notifier().uow() as uow:
-            return use_cases.settings_of(uow, user_id=caller.user_id, username=caller.username)
+        extra = {"time_zone": args["time_zone"]} if "time_zone" in args else {}
+        change(lambda uow: use_cases.change_settings(uow, user_id=caller.user_id, username=caller.username,
+                                                     changes=args.get("kinds") or {}, **extra))
+        return _settings_of(caller)
+
+
+def _settings_of(caller: Any) -> Any:
+    with _notifier().uow() as uow:  # read only: never committed
+        return use_cases.settings_of(uow, user_id=caller.user_id, username=caller.username)
 
 
 deliveries = Blueprint("deliveries", __name__, url_prefix="/me/deliveries",
@@ -131,13 +139,12 @@ class MyDeliveries(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """My deliveries, newest first: request, response status and first bytes, duration, attempts, error."""
         caller = require_principal()
-        with _notifier().uow() as uow:
-            return queries.list_deliveries(uow.session, caller.username, args["start_pos"]).response()
+        return read(lambda session: queries.list_deliveries(session, caller.username, args["start_pos"])).response()
 
 
-def _own_delivery(uow: Any, username: str, delivery_id: str) -> Any:
+def _own_delivery(session: Any, username: str, delivery_id: str) -> Any:
     from notifier.models import Delivery
-    found = uow.session.get(Delivery, delivery_id) if len(delivery_id) <= 36 else None
+    found = session.get(Delivery, delivery_id) if len(delivery_id) <= 36 else None
     if found is None or found.username != username:
         raise NotFound(f"Delivery '{delivery_id}' was not found")
     return found
@@ -149,8 +156,7 @@ class OneDelivery(MethodView):
     def get(self, delivery_id: str) -> Any:
         """One of my deliveries."""
         caller = require_principal()
-        with _notifier().uow() as uow:
-            return queries.delivery_json(_own_delivery(uow, caller.username, delivery_id))
+        return read(lambda session: queries.delivery_json(_own_delivery(session, caller.username, delivery_id)))
 
 
 @deliveries.route("/<string:delivery_id>/redeliver")
@@ -160,11 +166,9 @@ class Redeliver(MethodView):
         """Make a finished call again: same body and delivery id, a fresh set of attempts."""
         caller = require_principal()
         notifier = _notifier()
-        with notifier.uow() as uow:
-            copy = webhooks.redeliver(uow, username=caller.username, delivery_id=delivery_id, now=notifier.clock(),
-                                      max_attempts=notifier.settings.webhook_max_attempts)
-            uow.commit()
-            return queries.delivery_json(copy)
+        return change(lambda uow: queries.delivery_json(webhooks.redeliver(
+            uow, username=caller.username, delivery_id=delivery_id, now=notifier.clock(),
+            max_attempts=notifier.settings.webhook_max_attempts)))
 
 
 mastodon = Blueprint("mastodon", __name__, url_prefix="/me/mastodon",
@@ -178,11 +182,13 @@ class MyMastodon(MethodView):
         """My linked Mastodon account (the access token is never shown)."""
         from notifier.models import MastodonAccount
         caller = require_principal()
-        with _notifier().uow() as uow:
-            account = uow.session.get(MastodonAccount, caller.user_id)
+
+        def linked(session: Any) -> dict[str, Any]:
+            account = session.get(MastodonAccount, caller.user_id)
             if account is None:
                 raise NotFound("No Mastodon account is linked")
             return {"instance_url": account.instance_url, "linked": queries._time(account.linked_at)}
+        return read(linked)
 
     @mastodon.arguments(schemas.MastodonLinkSchema)
     @mastodon.response(200, schemas.MastodonLinkSchema)
@@ -190,22 +196,17 @@ class MyMastodon(MethodView):
         """Link my Mastodon account: the instance's URL and an access token with the write:statuses scope."""
         caller = require_principal()
         notifier = _notifier()
-        with notifier.uow() as uow:
-            account = webhooks.link_mastodon(uow, user_id=caller.user_id, username=caller.username,
-                                             instance_url=args["instance_url"], access_token=args["access_token"],
-                                             cipher=notifier.cipher, allow=notifier.settings.allow_list,
-                                             now=notifier.clock())
-            body = {"instance_url": account.instance_url, "linked": queries._time(account.linked_at)}
-            uow.commit()
-        return body
+        account = change(lambda uow: webhooks.link_mastodon(
+            uow, user_id=caller.user_id, username=caller.username, instance_url=args["instance_url"],
+            access_token=args["access_token"], cipher=notifier.cipher, allow=notifier.settings.allow_list,
+            now=notifier.clock()))
+        return {"instance_url": account.instance_url, "linked": queries._time(account.linked_at)}
 
     @mastodon.response(200, schemas.MessageSchema)
     def delete(self) -> Any:
         """Unlink my Mastodon account."""
         caller = require_principal()
-        with _notifier().uow() as uow:
-            webhooks.unlink_mastodon(uow, user_id=caller.user_id)
-            uow.commit()
+        change(lambda uow: webhooks.unlink_mastodon(uow, user_id=caller.user_id))
         return success()
 
 
@@ -219,8 +220,7 @@ class MyAnnouncements(MethodView):
     def get(self) -> Any:
         """The packages I announce."""
         caller = require_principal()
-        with _notifier().uow() as uow:
-            return queries.announcements_of(uow.session, caller.user_id)
+        return read(lambda session: queries.announcements_of(session, caller.user_id))
 
 
 @announcements.route("/<string:owner>/<string:repo>/<string:package>")
@@ -231,10 +231,9 @@ class PackageAnnouncements(MethodView):
         """Turn Mastodon announcements of a package I own on or off."""
         caller = require_principal()
         notifier = _notifier()
-        with notifier.uow() as uow:
-            enabled = webhooks.set_announcements(uow, principal=caller, owner=owner, repo=repo, package=package,
-                                                 enabled=args["mastodon"], now=notifier.clock())
-            uow.commit()
+        enabled = change(lambda uow: webhooks.set_announcements(
+            uow, principal=caller, owner=owner, repo=repo, package=package, enabled=args["mastodon"],
+            now=notifier.clock()))
         return {"owner": owner, "repo": repo, "package": package, "mastodon": enabled}
 
 
@@ -250,8 +249,7 @@ class AllNews(MethodView):
         if not caller.admin:
             from packyard.errors import Forbidden
             raise Forbidden("Only platform administrators may read the news queue")
-        with _notifier().uow() as uow:
-            return queries.list_news(uow.session)
+        return read(queries.list_news)
 
     @news.arguments(schemas.NewsArgs)
     @news.response(202, schemas.NewsSchema)
@@ -259,12 +257,8 @@ class AllNews(MethodView):
         """Send news to everyone who wants it (by email at a bounded rate, and in the app)."""
         caller = require_principal()
         notifier = _notifier()
-        with notifier.uow() as uow:
-            posted = digests.post_news(uow, principal=caller, subject=args["subject"], body=args["body"],
-                                       now=notifier.clock())
-            body = queries.news_json(posted)
-            uow.commit()
-        return body
+        return change(lambda uow: queries.news_json(digests.post_news(
+            uow, principal=caller, subject=args["subject"], body=args["body"], now=notifier.clock())))
 
 
 unsubscribe = Blueprint("unsubscribe", __name__, url_prefix="/notifications/unsubscribe",
@@ -289,8 +283,12 @@ def _kind_label(kind: str) -> str:
     return f"emails about {known.description}" if known else "these emails"
 
 
+HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+
+
 @unsubscribe.route("/<string:token>")
 class Unsubscribe(MethodView):
+    @unsubscribe.doc(responses={"200": {"description": "a page asking to confirm", **HTML_PAGE}})
     def get(self, token: str) -> Any:
         """A page that asks to confirm (a GET never unsubscribes: mail scanners follow links)."""
         _user_id, kind = _read_token(token)
@@ -301,12 +299,12 @@ class Unsubscribe(MethodView):
                               mimetype="text/html")
 
     @unsubscribe.response(200, schemas.MessageSchema)
+    @unsubscribe.doc(responses={"200": {"content": {  # a form posted from a browser gets a page
+        "application/json": {"schema": schemas.MessageSchema}, **HTML_PAGE["content"]}}})
     def post(self, token: str) -> Any:
         """Turn off exactly the kind of email the link came with (``List-Unsubscribe=One-Click``)."""
         user_id, kind = _read_token(token)
-        with _notifier().uow() as uow:
-            use_cases.unsubscribe(uow, user_id=user_id, kind=kind)
-            uow.commit()
+        change(lambda uow: use_cases.unsubscribe(uow, user_id=user_id, kind=kind))
         if flask.request.mimetype == "application/x-www-form-urlencoded" and "text/html" in (
                 flask.request.headers.get("Accept") or ""):
             return flask.Response(_PAGE.format(title="Unsubscribed", text=f"You will get no more "

@@ -281,3 +281,9 @@ def outbox_events(notifier):
         from packyard.events import parse_envelope
         return [parse_envelope(body.encode()) for body, t in rows if type_ is None or t == type_]
     return read
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_the_openapi_document(openapi_check):
+    """Every answer a test receives is checked against the service's OpenAPI document."""
+    return openapi_check

@@ -45,13 +45,26 @@ _RULE_PARAMETER = re.compile(r"<(?:[^<>:]+:)?([^<>:]+)>")
 
 
 def openapi_to_json_schema(schema: Any) -> Any:
-    """An OpenAPI 3.0 schema object as JSON Schema (draft 4): ``nullable: true`` admits ``null``."""
+    """An OpenAPI 3.0 schema object as JSON Schema (draft 4) for validating a response.
+
+    ``nullable: true`` admits ``null``; a ``writeOnly`` property (a request's secret, e.g. a
+    marshmallow ``load_only`` field) is not required in a response and must not appear in one.
+    """
     if isinstance(schema, list):
         return [openapi_to_json_schema(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
     converted = {key: openapi_to_json_schema(value) for key, value in schema.items()
                  if key not in ("nullable", "example", "examples", "readOnly", "writeOnly", "discriminator")}
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        write_only = [name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("writeOnly")]
+        for name in write_only:
+            converted["properties"][name] = {"not": {}}
+        if write_only and "required" in converted:
+            converted["required"] = [name for name in converted["required"] if name not in write_only]
+            if not converted["required"]:
+                del converted["required"]
     if schema.get("nullable") is True:
         kind = converted.get("type")
         if isinstance(kind, str):
