@@ -29,7 +29,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import pika
 
@@ -47,6 +47,7 @@ __all__ = ["Container", "alembic_ini", "entry_point", "main"]
 log = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class Container(Protocol):
     """What a service's ``bootstrap()`` returns, as far as the shared commands care.
 

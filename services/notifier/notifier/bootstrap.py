@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from notifier import config, consumers, models
@@ -16,26 +15,14 @@ from notifier.mail.tokens import MailTokenCipher
 from notifier.mail.transport import SmtpTransport, Transport
 from notifier.mail.unsubscribe import UnsubscribeSigner
 from notifier.webhooks import DeliverySender, SenderSettings
-from packyard.consumer import ConsumerQueue
-from packyard.db import UnitOfWork, utcnow
-from packyard.service import Platform
+from packyard.process import Loop
+from packyard.service import Platform, ServiceContainer
 
 
 @dataclass
-class Notifier:
+class Notifier(ServiceContainer):
     settings: config.Settings
-    platform: Platform
     cipher: MailTokenCipher
-    clock: Callable[[], datetime] = field(default=utcnow)
-
-    def uow(self) -> UnitOfWork:
-        return self.platform.uow()
-
-    @property
-    def consumer_queues(self) -> Sequence[ConsumerQueue]:
-        s = self.settings
-        return consumers.queues(consumers.Options(base_url=s.public_base_url, batch_size=s.fanout_batch_size,
-                                                  webhook_max_attempts=s.webhook_max_attempts))
 
     @property
     def base_url(self) -> str:
@@ -82,7 +69,7 @@ class Notifier:
                                 max_attempts=s.mail_max_attempts, retry_delay=s.mail_retry_delay,
                                 retry_max_delay=s.mail_retry_max_delay))
 
-    def worker_loops(self) -> list[Any]:
+    def worker_loops(self) -> list[Loop]:
         """Run by ``python -m notifier worker`` beside the consumers."""
         return [self.mail_sender(), self.delivery_sender(), self.digest_loop(), self.key_expiry_watcher()]
 
@@ -90,6 +77,9 @@ class Notifier:
 def bootstrap(settings: config.Settings | None = None, *,
               jwks_source: Callable[[], dict[str, Any]] | None = None) -> Notifier:
     settings = settings or config.load()
-    platform = Platform("notifier", settings, outbox=models.outbox, inbox=models.inbox,
-                        jwks_url=settings.jwks_url, jwks_source=jwks_source)
-    return Notifier(settings=settings, platform=platform, cipher=MailTokenCipher(settings.mail_token_key))
+    queues = consumers.queues(consumers.Options(base_url=settings.public_base_url,
+                                                batch_size=settings.fanout_batch_size,
+                                                webhook_max_attempts=settings.webhook_max_attempts))
+    return Notifier(settings=settings, consumer_queues=queues, cipher=MailTokenCipher(settings.mail_token_key),
+                    platform=Platform.of("notifier", settings, models, jwks_url=settings.jwks_url,
+                                         jwks_source=jwks_source))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from packyard.consumer import ConsumerQueue
-from packyard.db import UnitOfWork, utcnow
-from packyard.service import Platform
+from packyard.process import Loop
+from packyard.service import Platform, ServiceContainer
 from signing import config, consumers, models, use_cases
 from signing.catalog import CatalogClient
 from signing.signatures import Signer
@@ -43,17 +41,8 @@ class AutomaticSigning:
 
 
 @dataclass
-class Signing:
+class Signing(ServiceContainer):
     settings: config.Settings
-    platform: Platform
-    clock: Callable[[], datetime] = field(default=utcnow)
-
-    def uow(self) -> UnitOfWork:
-        return self.platform.uow()
-
-    @property
-    def consumer_queues(self) -> Sequence[ConsumerQueue]:
-        return consumers.QUEUES
 
     @cached_property
     def vault(self) -> KeyVault:
@@ -84,13 +73,13 @@ class Signing:
             uow.commit()
         log.info("platform signing key %s", key.fingerprint)
 
-    def worker_loops(self) -> list[Any]:
+    def worker_loops(self) -> list[Loop]:
         return [AutomaticSigning(self.signer, self.settings.signing_poll_interval)]
 
 
 def bootstrap(settings: config.Settings | None = None, *,
               jwks_source: Callable[[], dict[str, Any]] | None = None) -> Signing:
     settings = settings or config.load()
-    platform = Platform("signing", settings, outbox=models.outbox, inbox=models.inbox,
-                        jwks_url=settings.jwks_url, jwks_source=jwks_source)
-    return Signing(settings=settings, platform=platform)
+    return Signing(settings=settings, consumer_queues=consumers.QUEUES,
+                   platform=Platform.of("signing", settings, models, jwks_url=settings.jwks_url,
+                                        jwks_source=jwks_source))
