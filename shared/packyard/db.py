@@ -24,12 +24,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from packyard import context
 from packyard.events import CloudEvent, EventType
@@ -42,6 +42,8 @@ __all__ = [
     "UnitOfWork",
     "OUTBOX_CHANNEL",
     "utcnow",
+    "as_utc",
+    "release_name",
     "is_postgres",
     "is_sqlite",
     "ChannelListener",
@@ -68,6 +70,39 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+
+
+@overload
+def as_utc(moment: None) -> None: ...
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` with its time zone: SQLite hands timestamps back without one, and every
+    timestamp Packyard stores is UTC. Aware values (PostgreSQL's) and None pass unchanged."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def release_name(session: Session, name_column: InstrumentedAttribute[Any], name: str,
+                 id_column: InstrumentedAttribute[Any], owner_id: Any) -> None:
+    """Take the unique ``name`` away from any replica row but ``owner_id``'s.
+
+    For replicas of another service's named things (users, organizations): the publisher never
+    lets two live owners share a name, so another row holding it belongs to an owner whose
+    deletion has not reached this service yet (the name was reused). That row's name becomes
+    NULL, flushed at once, so the caller may give the name to ``owner_id``'s row in the same
+    transaction without breaking a unique constraint.
+    """
+    model = name_column.class_
+    holder = session.scalars(sa.select(model).where(name_column == name, id_column != owner_id)).first()
+    if holder is not None:
+        setattr(holder, name_column.key, None)
+        session.flush()
 
 
 def is_postgres(engine_or_conn: Engine | sa.Connection) -> bool:

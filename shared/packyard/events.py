@@ -37,6 +37,7 @@ __all__ = [
     "EnvelopeError",
     "parse_envelope",
     "format_time",
+    "event_time",
     "new_traceparent",
 ]
 
@@ -160,6 +161,20 @@ class _EnvelopeSchema(marshmallow.Schema):
     dataversion = marshmallow.fields.String(load_default="1")
     traceparent = marshmallow.fields.String(load_default=None, allow_none=True)
     data = marshmallow.fields.Dict(load_default=dict)
+
+
+def event_time(event: CloudEvent, fallback: datetime | None = None) -> datetime:
+    """When the publisher recorded ``event`` (its ``time``, in UTC when it names no zone).
+
+    Consumers order changes by it where the publisher carries no revision. A time that does not
+    parse gives ``fallback`` — the present moment when there is none — rather than failing the
+    delivery: the event's data still counts.
+    """
+    try:
+        moment = datetime.fromisoformat(str(event.time).replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return fallback if fallback is not None else datetime.now(timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def parse_envelope(body: bytes | str) -> CloudEvent:

@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import pika
@@ -51,7 +51,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from packyard import amqp, listen, metrics
-from packyard.db import OUTBOX_CHANNEL, ChannelListener, is_postgres, utcnow
+from packyard.db import OUTBOX_CHANNEL, ChannelListener, as_utc, is_postgres, utcnow
 from packyard.events import CONTENT_TYPE
 
 __all__ = ["Relay", "RelayConfig", "Publisher", "BatchPublisher", "BatchResult", "PikaPublisher", "OutboxMessage",
@@ -457,7 +457,7 @@ class Relay:
 
     @staticmethod
     def _messages(rows: Any) -> list[OutboxMessage]:
-        return [OutboxMessage(row.id, row.event_id, row.type, row.body, _aware(row.created_at),
+        return [OutboxMessage(row.id, row.event_id, row.type, row.body, as_utc(row.created_at),
                               _traceparent_of(row.body)) for row in rows]
 
     def run_once(self) -> int:
@@ -659,7 +659,7 @@ class Relay:
             sa.select(sa.func.count(), sa.func.min(table.c.created_at)).where(table.c.sent_at.is_(None))
         ).one()
         metrics.OUTBOX_BACKLOG.labels(self._service).set(count)
-        age = (self._clock() - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+        age = (self._clock() - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
         metrics.OUTBOX_OLDEST_AGE.labels(self._service).set(max(0.0, age))
 
     def _maybe_housekeep(self) -> None:
@@ -704,10 +704,6 @@ def _publish_one_by_one(publisher: Publisher, messages: list[OutboxMessage]) -> 
             break
         result.confirmed.append(message)
     return result
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _traceparent_of(body: str) -> str | None:

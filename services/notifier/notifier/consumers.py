@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any
 
 import marshmallow as ma
@@ -25,7 +25,7 @@ import marshmallow as ma
 from notifier import activity, fanout, subscriptions, use_cases, webhooks
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
-from packyard.events import CloudEvent
+from packyard.events import CloudEvent, event_time
 
 ACCOUNTS_QUEUE = "notifier.accounts"
 RELEASES_QUEUE = "notifier.releases"
@@ -319,14 +319,6 @@ class FanoutBatch(_Tolerant):
     batch = ma.fields.Integer(required=True)
     batches = ma.fields.Integer(required=True)
     recipients = ma.fields.Raw(required=True, validate=_user_ids)  # user ids, from the notifier itself
-
-
-def event_time(event: CloudEvent, fallback: datetime) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(event.time).replace("Z", "+00:00"))
-    except (TypeError, ValueError):
-        return fallback
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 HandlerFunc = Callable[[UnitOfWork, CloudEvent, dict[str, Any]], None]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,7 +23,7 @@ from notifier.models import (
     Setting,
 )
 from notifier.notify import choice_for
-from packyard.db import UnitOfWork, is_postgres
+from packyard.db import UnitOfWork, as_utc, is_postgres, release_name
 from packyard.errors import Invalid, NotFound
 
 # Email templates (rendered by notifier.mail.templates) and notification types.
@@ -45,26 +45,13 @@ class Preferences:
 
 # -- recipients -------------------------------------------------------------------------------
 
-def _release_username(session: Session, username: str, user_id: str) -> None:
-    """Take ``username`` away from a stale replica row.
-
-    Identity never lets two live accounts share a name, so another row holding it belongs to a
-    deleted account whose deletion event has not arrived yet (the name was reused).
-    """
-    holder = session.scalars(sa.select(Recipient).where(Recipient.username == username,
-                                                        Recipient.user_id != user_id)).first()
-    if holder is not None:
-        holder.username = None
-        session.flush()
-
-
 def _live_recipient(session: Session, user_id: str, username: str) -> Recipient | None:
     """The recipient ``user_id``, created when an event about them beats their registration;
     None when the account was deleted."""
     recipient = session.get(Recipient, user_id)
     if recipient is not None and recipient.deleted_at is not None:
         return None
-    _release_username(session, username, user_id)
+    release_name(session, Recipient.username, username, Recipient.user_id, user_id)
     if recipient is None:
         recipient = Recipient(user_id=user_id, username=username, show_email=False, release_alerts_email=True,
                               news_email=False, preferences_revision=0)
@@ -98,7 +85,7 @@ def change_email(uow: UnitOfWork, *, event_id: str, user_id: str, username: str,
     recipient = _live_recipient(uow.session, user_id, username)
     if recipient is None:
         return
-    newest = recipient.email_changed_at is None or changed_at >= _aware(recipient.email_changed_at)
+    newest = recipient.email_changed_at is None or changed_at >= as_utc(recipient.email_changed_at)
     if newest:
         if (recipient.email or "").lower() != email.lower():
             recipient.email_bounced_at = None  # a new address gets its chance
@@ -245,10 +232,6 @@ def queue_email(uow: UnitOfWork, *, event_id: str, user_id: str | None, recipien
     if is_postgres(session.get_bind()):
         # Delivered by PostgreSQL at commit (only if the commit succeeds): the sender wakes at once.
         session.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": MAIL_CHANNEL})
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # -- preferences --------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -45,7 +45,7 @@ from notifier.models import (
 )
 from notifier.notify import Notice, tell
 from packyard import netguard
-from packyard.db import UnitOfWork, is_postgres, utcnow
+from packyard.db import UnitOfWork, as_utc, is_postgres, utcnow
 from packyard.errors import Invalid, NotFound
 
 if TYPE_CHECKING:
@@ -56,12 +56,6 @@ log = logging.getLogger(__name__)
 DEACTIVATE_AFTER = 7  # consecutive failed releases (Bintray's rule)
 BINTRAY_HMAC_HEADER = "X-Bintray-Hook-Hmac"
 RELEASE_TARGET = "hook:"
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _wake(uow: UnitOfWork) -> None:
@@ -88,7 +82,7 @@ def register(uow: UnitOfWork, *, owner: str, repo: str, package: str, username: 
                             secret_ciphertext=secret_ciphertext, active=True, deleted=False,
                             consecutive_failures=0, registered_at=registered))
         return
-    if _aware(hook.registered_at) > registered:
+    if as_utc(hook.registered_at) > registered:
         return
     hook.url, hook.method, hook.registered_at = url, method, registered
     hook.secret_ciphertext = secret_ciphertext or hook.secret_ciphertext
@@ -103,7 +97,7 @@ def unregister(uow: UnitOfWork, *, owner: str, repo: str, package: str, username
         uow.session.add(Webhook(id=webhook_key(owner, repo, package, username), owner=owner, repo=repo,
                                 package=package, username=username, url="", method="post", active=False,
                                 deleted=True, consecutive_failures=0, registered_at=at))
-    elif at >= _aware(hook.registered_at):
+    elif at >= as_utc(hook.registered_at):
         hook.deleted, hook.active, hook.registered_at = True, False, at
 
 
@@ -112,7 +106,7 @@ def set_api_key(uow: UnitOfWork, *, username: str, key_ciphertext: str | None, a
     row = uow.session.get(ApiKey, username, with_for_update=True)
     if row is None:
         uow.session.add(ApiKey(username=username, key_ciphertext=key_ciphertext, changed_at=at))
-    elif at >= _aware(row.changed_at):
+    elif at >= as_utc(row.changed_at):
         row.key_ciphertext, row.changed_at = key_ciphertext, at
 
 

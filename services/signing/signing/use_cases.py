@@ -14,23 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from packyard.auth import Principal
-from packyard.db import UnitOfWork
+from packyard.db import UnitOfWork, release_name
 from packyard.errors import Forbidden, Invalid, NotFound
 from signing import events, gpg
 from signing.models import ORG, USER, GpgKey, Membership, PlatformKey, Subject
 from signing.vault import KeyVault
-
-
-def _release_name(session: Session, name: str, subject_id: str) -> None:
-    """Take ``name`` away from a stale replica row.
-
-    Identity never lets two live subjects share a name, so another row holding it belongs to a
-    subject whose deletion has not reached us yet (the name was reused).
-    """
-    holder = session.scalars(sa.select(Subject).where(Subject.name == name, Subject.id != subject_id)).first()
-    if holder is not None:
-        holder.name = None
-        session.flush()
 
 
 def record_subject(uow: UnitOfWork, *, subject_id: str, name: str, kind: str, revision: int = 0) -> None:
@@ -39,7 +27,7 @@ def record_subject(uow: UnitOfWork, *, subject_id: str, name: str, kind: str, re
     subject = session.get(Subject, subject_id)
     if subject is not None and (subject.deleted_at is not None or subject.revision > revision):
         return
-    _release_name(session, name, subject_id)
+    release_name(session, Subject.name, name, Subject.id, subject_id)
     if subject is None:
         session.add(Subject(id=subject_id, name=name, kind=kind, revision=revision))
     else:

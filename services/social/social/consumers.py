@@ -9,26 +9,18 @@ excluded); social never imports another service's code.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any
 
 import marshmallow as ma
 
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
-from packyard.events import CloudEvent
+from packyard.events import CloudEvent, event_time
 from social.use_cases import activity, replica
 
 NAME = ma.validate.Length(min=1, max=50)
 LONG_NAME = ma.validate.Length(min=1, max=100)
-
-
-def event_time(event: CloudEvent) -> datetime:
-    try:
-        moment = datetime.fromisoformat(event.time)
-    except (TypeError, ValueError):
-        return datetime.now(timezone.utc)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class _Tolerant(ma.Schema):

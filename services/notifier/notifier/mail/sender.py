@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -39,7 +39,7 @@ from notifier import metrics
 from notifier.mail.templates import CannotRender, Outgoing, Renderer
 from notifier.mail.transport import Connection, SendFailure, Transport
 from notifier.models import FAILED, MAIL_CHANNEL, PENDING, SENT, EmailDelivery, Recipient
-from packyard.db import ChannelListener, UnitOfWork, is_postgres, utcnow
+from packyard.db import ChannelListener, UnitOfWork, as_utc, is_postgres, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class MailSender:
                 row.next_attempt_at = now + timedelta(seconds=self._config.claim_timeout)
                 batch.append(Outgoing(id=row.id, claim_id=claim_id, recipient=row.recipient, template=row.template,
                                       context=dict(row.context or {}), token_ciphertext=row.token_ciphertext,
-                                      expires_at=_aware(row.expires_at), user_id=row.user_id))
+                                      expires_at=as_utc(row.expires_at), user_id=row.user_id))
             uow.commit()
         return batch
 
@@ -277,7 +277,3 @@ class MailSender:
             log.info("deleted %d finished email deliveries older than %s", deleted, self._config.retention)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

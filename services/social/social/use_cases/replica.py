@@ -15,23 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from packyard.db import UnitOfWork
+from packyard.db import UnitOfWork, release_name
 from social.models import (ActivityEntry, Block, Comment, ConversationState, Follow, Membership, Message, Org,
                            Package, Repo, RepoPermission, Review, Team, User, Version, Watch)
 from social.use_cases import activity, follows, watches
 from social.use_cases.common import Subject, find_subject
-
-
-def _release_username(session: Session, username: str, user_id: str) -> None:
-    """Take ``username`` away from a stale replica row.
-
-    Identity never lets two live accounts share a name, so another row holding it belongs to a
-    deleted account whose deletion event has not arrived yet (the name was reused).
-    """
-    holder = session.scalars(sa.select(User).where(User.username == username, User.id != user_id)).first()
-    if holder is not None:
-        holder.username = None
-        session.flush()
 
 
 def gravatar_id(email: str | None) -> str | None:
@@ -45,7 +33,7 @@ def record_registration(uow: UnitOfWork, *, user_id: str, username: str, registe
     user = session.get(User, user_id)
     if user is not None and user.deleted_at is not None:
         return  # the account was deleted before this registration reached us
-    _release_username(session, username, user_id)
+    release_name(session, User.username, username, User.id, user_id)
     if user is None:
         session.add(User(id=user_id, username=username, registered_at=registered, full_name=full_name,
                          gravatar_id=gravatar_id(email)))
