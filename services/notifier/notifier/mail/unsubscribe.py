@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import json
 
+from packyard.sealing import fernet_keys
+
 
 class BadToken(Exception):
     pass
@@ -27,7 +29,7 @@ def _unb64(text: str) -> bytes:
 
 class UnsubscribeSigner:
     def __init__(self, mail_token_key: str) -> None:
-        keys = [k.strip() for k in mail_token_key.split(",") if k.strip()]
+        keys = fernet_keys(mail_token_key, name="MAIL_TOKEN_KEY")
         self._keys = [hashlib.sha256(b"packyard-unsubscribe:" + k.encode()).digest() for k in keys]
 
     def _mac(self, key: bytes, payload: str) -> str:
