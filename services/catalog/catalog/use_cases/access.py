@@ -29,6 +29,12 @@ from packyard.auth import Principal
 from packyard.errors import Forbidden, NotFound
 
 NONE, READ, PUBLISH, ADMIN = 0, 1, 2, 3
+# Row locks a writer takes when it reads the row it is about to change (``lock=``): a concurrent
+# writer of the same row waits until this transaction ends, then reads the row as it was left — or
+# finds it deleted (404) — instead of failing its UPDATE on a row gone meanwhile (StaleDataError),
+# deleting it a second time or overwriting a change it never saw. FOR NO KEY UPDATE for a change,
+# which still lets rows referencing this one be inserted; FOR UPDATE for a delete.
+FOR_CHANGE, FOR_DELETE = "change", "delete"
 LEVELS = {"read": READ, "publish": PUBLISH, "admin": ADMIN}
 LEVEL_NAMES = {value: name for name, value in LEVELS.items()}
 ORG_ADMIN_ROLES = ("owner", "admin")
@@ -137,21 +143,56 @@ def level_on(session: Session, principal: Principal | None, repo: RepoLike) -> i
 
 
 def level_for(conn: sa.Connection, principal: Principal | None, repo: RepoLike) -> int:
-    """:func:`level_on` for reads working on a bare connection (anonymous callers cost no query)."""
+    """:func:`level_on` for reads working on a bare connection.
+
+    Anonymous callers cost no query. For a caller the token's claims decide first: its own
+    repositories (a name, once a user's, is never anybody else's) and those of organizations it
+    owns or administers cost no query either; otherwise one statement reads the repository's team
+    grants, and only a grant to one of the caller's teams of a subject the token does not place
+    them in needs :func:`level_on` and catalog's replica.
+    """
+    public = NONE if repo.private else READ
     if principal is None:
-        return NONE if repo.private else READ
+        return public
+    if principal.admin or repo.owner == principal.username:
+        return ADMIN
+    if principal.orgs is not None and principal.teams is not None:
+        role = principal.org_role(repo.owner)
+        if role in ORG_ADMIN_ROLES:
+            return ADMIN
+        prefix = repo.owner + "/"
+        mine = {t[len(prefix):] for t in principal.teams if t.startswith(prefix)}
+        if not mine:
+            return public
+        grants = dict(conn.execute(sa.select(RepoPermission.team, RepoPermission.permission)
+                                   .where(RepoPermission.repo_id == repo.id)).all())
+        granted = [LEVELS[grants[team]] for team in mine if team in grants]
+        if not granted:
+            return public
+        if role is not None:  # a member of the organization whose teams these are
+            return max(public, *granted)
     with Session(bind=conn) as session:
         return level_on(session, principal, repo)
 
 
-def find_repo(session: Session, owner: str, name: str) -> Repo | None:
-    return session.scalars(sa.select(Repo).where(Repo.owner == owner, Repo.name == name)).first()
+def locking(select: sa.Select, lock: str | None) -> sa.Select:
+    """``select`` taking the row lock of a writer (:data:`FOR_CHANGE`, :data:`FOR_DELETE`), or none."""
+    if lock is None:
+        return select
+    assert lock in (FOR_CHANGE, FOR_DELETE), lock
+    return select.with_for_update(key_share=lock == FOR_CHANGE).execution_options(populate_existing=True)
+
+
+def find_repo(session: Session, owner: str, name: str, *, lock: str | None = None) -> Repo | None:
+    return session.scalars(locking(sa.select(Repo).where(Repo.owner == owner, Repo.name == name), lock)).first()
 
 
 def repo_for(session: Session, principal: Principal | None, owner: str, name: str, needed: int = READ,
-             *, action: str = "") -> RepoAccess:
-    """The repository and the caller's level on it; 404 when they cannot read it, 403 below ``needed``."""
-    repo = find_repo(session, owner, name)
+             *, action: str = "", lock: str | None = None) -> RepoAccess:
+    """The repository and the caller's level on it; 404 when they cannot read it, 403 below ``needed``.
+
+    ``lock``: the repository's row is locked for a change or delete of it (see :data:`FOR_CHANGE`)."""
+    repo = find_repo(session, owner, name, lock=lock)
     if repo is None:
         raise NotFound(f"Repo '{name}' was not found")
     level = level_on(session, principal, repo)

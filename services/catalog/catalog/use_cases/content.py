@@ -17,7 +17,7 @@ from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
 from catalog.use_cases import signatures
 from catalog.use_cases import usage
-from catalog.use_cases.access import PUBLISH, repo_for
+from catalog.use_cases.access import FOR_DELETE, PUBLISH, locking, repo_for
 from catalog.use_cases.names import check_package_name, check_path, check_version_name
 from catalog.use_cases.packages import find_package
 from catalog.use_cases.versions import add_version, locate, version_event_ref
@@ -222,7 +222,9 @@ def delete_content(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pat
     check_path(path)
     session = uow.session
     found = repo_for(session, actor, owner, repo, PUBLISH, action="delete content").repo
-    file = session.scalars(sa.select(File).where(File.repo_id == found.id, File.path == path)).first()
+    # a concurrent delete of the same file waits for this one, then finds it gone (404, announced once)
+    file = session.scalars(locking(sa.select(File).where(File.repo_id == found.id, File.path == path),
+                                   FOR_DELETE)).first()
     if file is None:
         raise NotFound(f"File '{path}' was not found")
     if file.published_at is not None:

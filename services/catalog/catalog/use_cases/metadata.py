@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog.models import Package, Version
-from catalog.use_cases.access import PUBLISH
+from catalog.use_cases.access import FOR_CHANGE, PUBLISH
 from catalog.use_cases.versions import Located, locate
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
@@ -60,7 +60,7 @@ def set_attributes(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pac
                    attributes: list[dict[str, Any]], *, replace: bool, now: datetime) -> list[dict[str, Any]]:
     """Replace all attributes (``replace``) or update the ones named; return the resulting list."""
     target = _target(locate(uow.session, actor, owner, repo, package, version, PUBLISH,
-                            action="change attributes"))
+                            action="change attributes", lock=FOR_CHANGE))
     checked = [_check_attribute(a) for a in attributes]
     names = [a["name"] for a in checked]
     if len(names) != len(set(names)):
@@ -80,7 +80,7 @@ def delete_attributes(uow: UnitOfWork, actor: Principal, owner: str, repo: str, 
                       names: list[str] | None, now: datetime) -> None:
     """Remove the attributes named (all of them when ``names`` is empty)."""
     target = _target(locate(uow.session, actor, owner, repo, package, version, PUBLISH,
-                            action="change attributes"))
+                            action="change attributes", lock=FOR_CHANGE))
     keep = [a for a in (target.attributes or []) if names and a["name"] not in names]
     target.attributes = keep
     target.updated = now
@@ -93,7 +93,7 @@ def set_document(uow: UnitOfWork, actor: Principal, owner: str, repo: str, packa
                  field: str, document: dict[str, Any], now: datetime) -> tuple[Located, dict[str, Any]]:
     """Store a readme or release notes: ``{"bintray": {"syntax", "content"}}`` or ``{"github": {...}}``."""
     assert field in DOCUMENTS
-    found = locate(uow.session, actor, owner, repo, package, version, PUBLISH, action="edit it")
+    found = locate(uow.session, actor, owner, repo, package, version, PUBLISH, action="edit it", lock=FOR_CHANGE)
     target = _target(found)
     has_bintray, has_github = bool(document.get("bintray")), bool(document.get("github"))
     if has_bintray == has_github:
@@ -112,6 +112,7 @@ def set_document(uow: UnitOfWork, actor: Principal, owner: str, repo: str, packa
 def delete_document(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, version: str | None,
                     field: str, now: datetime) -> None:
     assert field in DOCUMENTS
-    target = _target(locate(uow.session, actor, owner, repo, package, version, PUBLISH, action="edit it"))
+    target = _target(locate(uow.session, actor, owner, repo, package, version, PUBLISH, action="edit it",
+                            lock=FOR_CHANGE))
     setattr(target, field, None)
     target.updated = now

@@ -13,7 +13,7 @@ import sqlalchemy.exc
 from catalog import events, licenses
 from catalog.models import Package, Repo
 from catalog.use_cases import usage
-from catalog.use_cases.access import PUBLISH, repo_for
+from catalog.use_cases.access import FOR_CHANGE, FOR_DELETE, PUBLISH, locking, repo_for
 from catalog.use_cases.names import check_package_name
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
@@ -33,8 +33,10 @@ def package_event_data(repo: Repo, package: Package) -> dict[str, Any]:
             "updated": package.updated, "revision": package.revision}
 
 
-def find_package(session: sa.orm.Session, repo: Repo, name: str) -> Package:
-    package = session.scalars(sa.select(Package).where(Package.repo_id == repo.id, Package.name == name)).first()
+def find_package(session: sa.orm.Session, repo: Repo, name: str, *, lock: str | None = None) -> Package:
+    """The repository's package ``name`` (404 when missing); ``lock``: see :data:`access.FOR_CHANGE`."""
+    package = session.scalars(locking(sa.select(Package).where(Package.repo_id == repo.id, Package.name == name),
+                                      lock)).first()
     if package is None:
         raise NotFound(f"Package '{name}' was not found")
     return package
@@ -104,11 +106,11 @@ def update_package(uow: UnitOfWork, actor: Principal, owner: str, repo_name: str
                    changes: dict[str, Any], now: datetime) -> tuple[Repo, Package]:
     session = uow.session
     repo = repo_for(session, actor, owner, repo_name, PUBLISH, action="update packages").repo
-    package = find_package(session, repo, name)
+    # concurrent updates wait for each other (distinct revisions); one deleted meanwhile answers 404
+    package = find_package(session, repo, name, lock=FOR_CHANGE)
     changes = {k: v for k, v in changes.items() if k in EDITABLE}
     if not changes:
         return repo, package
-    session.refresh(package, with_for_update=True)  # concurrent updates get distinct revisions
     merged = {key: changes.get(key, getattr(package, key)) for key in EDITABLE}
     merged["labels"] = merged["labels"] or []
     merged["custom_licenses"] = merged["custom_licenses"] or []
@@ -125,7 +127,7 @@ def update_package(uow: UnitOfWork, actor: Principal, owner: str, repo_name: str
 def delete_package(uow: UnitOfWork, actor: Principal, owner: str, repo_name: str, name: str) -> None:
     session = uow.session
     repo = repo_for(session, actor, owner, repo_name, PUBLISH, action="delete packages").repo
-    package = find_package(session, repo, name)
+    package = find_package(session, repo, name, lock=FOR_DELETE)  # a concurrent delete of it: 404
     session.execute(sa.delete(Package).where(Package.id == package.id))
     session.expunge(package)
     uow.publish(events.PACKAGE_DELETED, {"owner": owner, "repo": repo_name, "private": repo.private,

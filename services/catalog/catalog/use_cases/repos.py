@@ -14,7 +14,15 @@ from catalog import events
 from catalog.models import Repo, RepoPermission, Team
 from catalog.use_cases import signatures, subjects, usage
 from catalog.use_cases.access import (
-    ADMIN, LEVELS, ORG_ADMIN_ROLES, find_repo, live_subject, may_create_repo_in, repo_for,
+    ADMIN,
+    FOR_CHANGE,
+    FOR_DELETE,
+    LEVELS,
+    ORG_ADMIN_ROLES,
+    find_repo,
+    live_subject,
+    may_create_repo_in,
+    repo_for,
 )
 from catalog.use_cases.names import REPO_TYPES, check_repo_name
 from catalog.use_cases.revisions import next_revision
@@ -86,13 +94,13 @@ def update_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str, change
                 now: datetime) -> Repo:
     """Change the description, labels or signing flags (``admin``, or a team allowed to create repositories)."""
     session = uow.session
-    access = repo_for(session, actor, owner, name)
+    # concurrent updates wait for each other (distinct revisions); one deleted meanwhile answers 404
+    access = repo_for(session, actor, owner, name, lock=FOR_CHANGE)
     subject = live_subject(session, owner)
     if access.level < ADMIN and not (subject is not None and subject.kind == "org"
                                      and may_create_repo_in(session, actor, subject)):
         raise Forbidden(f"You do not have the 'admin' permission on repository '{owner}/{name}' needed to update it")
     repo = access.repo
-    session.refresh(repo, with_for_update=True)  # concurrent updates get distinct revisions
     allowed = {"desc", "labels", *GPG_FLAGS}
     changes = {k: v for k, v in changes.items() if k in allowed}
     merged = {flag: changes.get(flag, getattr(repo, flag)) for flag in GPG_FLAGS}
@@ -110,7 +118,7 @@ def update_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str, change
 
 
 def delete_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str) -> None:
-    repo = repo_for(uow.session, actor, owner, name, ADMIN, action="delete it").repo
+    repo = repo_for(uow.session, actor, owner, name, ADMIN, action="delete it", lock=FOR_DELETE).repo
     _delete(uow, repo)
 
 

@@ -12,7 +12,7 @@ import sqlalchemy.exc
 from catalog import events
 from catalog.models import Package, Repo, Version
 from catalog.use_cases import usage
-from catalog.use_cases.access import PUBLISH, READ, RepoAccess, repo_for
+from catalog.use_cases.access import FOR_CHANGE, FOR_DELETE, PUBLISH, READ, RepoAccess, locking, repo_for
 from catalog.use_cases.names import check_version_name
 from catalog.use_cases.packages import find_package
 from packyard.auth import Principal
@@ -36,24 +36,26 @@ class Located:
         return self.access.repo
 
 
-def find_version(session: sa.orm.Session, package: Package, name: str) -> Version:
+def find_version(session: sa.orm.Session, package: Package, name: str, *, lock: str | None = None) -> Version:
+    """The package's version ``name`` (404 when missing); ``lock``: see :data:`access.FOR_CHANGE`."""
     if name == LATEST:
-        version = session.scalars(sa.select(Version).where(Version.package_id == package.id,
-                                                           Version.published_at.is_not(None))
-                                  .order_by(Version.published_at.desc(), Version.id.desc()).limit(1)).first()
+        select = (sa.select(Version).where(Version.package_id == package.id, Version.published_at.is_not(None))
+                  .order_by(Version.published_at.desc(), Version.id.desc()).limit(1))
     else:
-        version = session.scalars(sa.select(Version).where(Version.package_id == package.id,
-                                                           Version.name == name)).first()
+        select = sa.select(Version).where(Version.package_id == package.id, Version.name == name)
+    version = session.scalars(locking(select, lock)).first()
     if version is None:
         raise NotFound(f"Version '{name}' was not found")
     return version
 
 
 def locate(session: sa.orm.Session, actor: Principal | None, owner: str, repo: str, package: str,
-           version: str | None = None, needed: int = READ, *, action: str = "") -> Located:
+           version: str | None = None, needed: int = READ, *, action: str = "", lock: str | None = None) -> Located:
+    """The package (and version) with the caller's access; ``lock`` locks the row of the version when one
+    is named, else of the package, for a change or delete of it (see :data:`access.FOR_CHANGE`)."""
     access = repo_for(session, actor, owner, repo, needed, action=action)
-    found = find_package(session, access.repo, package)
-    return Located(access, found, find_version(session, found, version) if version is not None else None)
+    found = find_package(session, access.repo, package, lock=lock if version is None else None)
+    return Located(access, found, find_version(session, found, version, lock=lock) if version is not None else None)
 
 
 def version_event_ref(repo: Repo, package: Package, version: Version) -> dict[str, Any]:
@@ -97,7 +99,7 @@ def create_version(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pac
 
 def update_version(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, name: str,
                    changes: dict[str, Any], now: datetime) -> Located:
-    found = locate(uow.session, actor, owner, repo, package, name, PUBLISH, action="update versions")
+    found = locate(uow.session, actor, owner, repo, package, name, PUBLISH, action="update versions", lock=FOR_CHANGE)
     version = found.version
     assert version is not None
     for key, value in changes.items():
@@ -112,7 +114,7 @@ def update_version(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pac
 
 
 def delete_version(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, name: str) -> None:
-    found = locate(uow.session, actor, owner, repo, package, name, PUBLISH, action="delete versions")
+    found = locate(uow.session, actor, owner, repo, package, name, PUBLISH, action="delete versions", lock=FOR_DELETE)
     version = found.version
     assert version is not None
     data = version_event_ref(found.repo, found.package, version)
