@@ -11,13 +11,16 @@ most one per ``min_refresh_interval``, so garbage tokens cannot hammer identity)
 identity is unreachable the keys already cached keep working, so a service keeps
 answering while identity is down.
 
-Read your own writes: identity mints a token per request, so it also says what identity knows
-of the caller at that instant — ``orgs`` (organization → role), ``teams`` (``"<subject>/<team>"``
-the caller is in) and ``managed_teams`` (the teams of the subjects the caller manages: their own,
-and their organizations' as owner or admin). :class:`Principal` exposes them; a service whose
-replica of identity's events lags trusts them for this caller (catalog does for repository
-creation, organization admin rights and team grants). A claim that is absent means "unknown"
-(``None``), never "member of nothing".
+Read your own writes: the token identity answers for a request says what identity knows of the
+caller at that instant (it mints a new one as soon as that changes) — ``orgs`` (organization →
+role), ``teams`` (``"<subject>/<team>"`` the caller is in) and ``managed_teams`` (the teams of the
+subjects the caller manages: their own, and their organizations' as owner or admin).
+:class:`Principal` exposes them; a service whose replica of identity's events lags trusts them for
+this caller (catalog does for repository creation, organization admin rights, team grants and
+reads). A claim that is absent means "unknown" (``None``), never "member of nothing".
+
+A token verified once is remembered until it expires (or its key leaves the JWKS): identity
+answers the same token for a caller as long as their claims hold, so its signature is checked once.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ import logging
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -74,7 +77,7 @@ class Principal:
     managed_teams: frozenset[str] | None = None
 
     @classmethod
-    def from_claims(cls, claims: dict[str, Any]) -> "Principal":
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
         return cls(
             username=claims["sub"],
             user_id=str(claims.get("uid", "")),
@@ -147,6 +150,10 @@ class JwksVerifier:
         self._fetched_at = 0.0
         self._attempted_at = 0.0
         self._lock = threading.Lock()
+        # token -> (principal, key id, expiry): identity answers a token again for the same caller
+        # while their claims hold, so its signature is checked once, not on every request
+        self._verified: OrderedDict[str, tuple[Principal, str, float]] = OrderedDict()
+        self._verified_size = 4096
 
     def _refresh(self, *, force: bool) -> None:
         with self._lock:
@@ -172,6 +179,10 @@ class JwksVerifier:
 
     def verify(self, token: str) -> Principal:
         """Return the principal of a valid access token; raise :class:`InvalidToken` otherwise."""
+        known = self._verified.get(token)
+        if known is not None and time.time() <= known[2] + self._leeway and known[1] in self._keys \
+                and time.monotonic() - self._fetched_at <= self._ttl:
+            return known[0]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -196,4 +207,9 @@ class JwksVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
-        return Principal.from_claims(claims)
+        principal = Principal.from_claims(claims)
+        with self._lock:
+            self._verified[token] = (principal, kid, float(claims["exp"]))
+            while len(self._verified) > self._verified_size:
+                self._verified.popitem(last=False)
+        return principal

@@ -1,3 +1,6 @@
+import time
+
+import jwt
 import pytest
 
 from packyard.auth import InvalidToken, JwksVerifier
@@ -73,3 +76,34 @@ def test_claims_become_the_principal():
         minter.token("root", "u-1", admin=True, method="password", auth_time=1700000000))
     assert (principal.username, principal.user_id, principal.admin, principal.method, principal.auth_time) == \
         ("root", "u-1", True, "password", 1700000000)
+
+
+def test_a_token_verified_once_is_not_verified_again_until_it_expires(monkeypatch):
+    minter = TokenMinter()
+    verifier = JwksVerifier(source=Source(minter), leeway=0)
+    token = minter.token("alice")
+    decoded = []
+    real_decode = jwt.decode
+    with monkeypatch.context() as patch:
+        patch.setattr(jwt, "decode", lambda *a, **kw: decoded.append(1) or real_decode(*a, **kw))
+        for _ in range(5):
+            assert verifier.verify(token).username == "alice"
+    assert len(decoded) == 1  # identity answers the same token again: its signature is checked once
+
+    soon = minter.token("bob", ttl=2)
+    assert verifier.verify(soon).username == "bob"
+    expiry = jwt.decode(soon, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expiry - time.time()) + 0.1)
+    with pytest.raises(InvalidToken):
+        verifier.verify(soon)  # remembered, but expired since
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_gone():
+    old, new = TokenMinter(), TokenMinter()
+    source = Source(old)
+    verifier = JwksVerifier(source=source, cache_ttl=0, min_refresh_interval=0)
+    token = old.token("alice")
+    assert verifier.verify(token).username == "alice"
+    source.minters = [new]  # identity dropped the key that signed it
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
