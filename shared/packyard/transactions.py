@@ -56,6 +56,10 @@ def change(
 
 
 def read(uow_factory: Callable[[], UnitOfWork], query: Callable[[Any], T]) -> T:
-    """Run ``query(session)`` in a unit of work that is never committed (it rolls back)."""
+    """Run ``query(session)`` in a unit of work that is never committed (it rolls back).
+
+    The rollback expires every object the session loaded: ``query`` returns plain data (the
+    answer's dicts, strings), not ORM objects to be read afterwards.
+    """
     with uow_factory() as uow:
         return query(uow.session)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from packyard import transactions
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
 from packyard.errors import NotFound, Unauthorized
@@ -35,10 +36,13 @@ def signing() -> Any:
 
 
 def change(action: Callable[[UnitOfWork], T]) -> T:
-    with signing().uow() as uow:
-        result = action(uow)
-        uow.commit()
-        return result
+    """Run a changing use case in one unit of work and commit it (state and events together)."""
+    return transactions.change(signing().uow, action)
+
+
+def read(query: Callable[[Any], T]) -> T:
+    """Run a query on a session that is never committed."""
+    return transactions.read(signing().uow, query)
 
 
 def _key_json(subject: Subject, key: GpgKey) -> dict[str, Any]:
@@ -67,12 +71,12 @@ class _KeyView(MethodView):
 
     def _get(self, org: str | None) -> Any:
         caller = require_principal()
-        with signing().uow() as uow:
+
+        def show(uow: UnitOfWork) -> dict[str, Any]:
             subject = _own(uow, caller, org)
-            key = use_cases.key_of(uow.session, subject)
-            result = _key_json(subject, key)
-            uow.commit()  # the caller's own user may have just been recorded from the token
-            return result
+            return _key_json(subject, use_cases.key_of(uow.session, subject))
+        # a change: the caller's own user may be recorded from the token on the way
+        return change(show)
 
     def _put(self, body: dict[str, Any], org: str | None) -> Any:
         caller = require_principal()
@@ -134,11 +138,12 @@ class OrgKey(_KeyView):
 
 
 def _public_key(name: str, kind: str) -> flask.Response:
-    with signing().uow() as uow:
-        subject = uow.session.scalars(sa.select(Subject).where(Subject.name == name)).first()
+    def find(session: Any) -> str:
+        subject = session.scalars(sa.select(Subject).where(Subject.name == name)).first()
         if subject is None or subject.kind != kind:
             raise NotFound(f"{'User' if kind == USER else 'Organization'} '{name}' was not found")
-        return _armored(use_cases.key_of(uow.session, subject).public_key)
+        return use_cases.key_of(session, subject).public_key
+    return _armored(read(find))
 
 
 @keys.route("/users/<user>/keys/gpg/public.key")
@@ -163,11 +168,10 @@ class PlatformPublicKey(MethodView):
     def get(self) -> Any:
         """Packyard's own public keys (every key in use; the newest signs), for files signed automatically
         in repositories with ``gpg_sign_files``."""
-        with signing().uow() as uow:
-            found = use_cases.platform_keys(uow.session)
-            if not found:
-                raise NotFound("Packyard has no platform key yet")
-            return _armored("\n".join(k.public_key.strip() for k in found) + "\n")
+        found = read(lambda session: [key.public_key.strip() for key in use_cases.platform_keys(session)])
+        if not found:
+            raise NotFound("Packyard has no platform key yet")
+        return _armored("\n".join(found) + "\n")
 
 
 # --- signing --------------------------------------------------------------------------------------
