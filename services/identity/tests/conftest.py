@@ -154,3 +154,9 @@ class Api:
 @pytest.fixture
 def api(client, identity):
     return Api(client, identity)
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_the_openapi_document(openapi_check):
+    """Every answer a test receives is checked against the service's OpenAPI document."""
+    return openapi_check

@@ -1,4 +1,4 @@
-"""Identity's HTTP API. Views parse, call one use case, and shape the answer; ``web.change`` commits."""
+"""Identity's HTTP API. Views parse, call one use case through ``web.change`` (which commits), and shape the answer."""
 
 from identity.api.accounts import auth
 from identity.api.internal import internal

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from identity import queries, schemas, use_cases
 from identity.api.web import change, client_address, ident, read
 from packyard.auth import Principal
-from packyard.web import require_principal, success
+from packyard.web import ErrorSchema, require_principal, success
 
 auth = Blueprint("auth", __name__, url_prefix="/auth", description="Sign up, log in, reset a forgotten password")
 
@@ -59,8 +59,8 @@ class Login(MethodView):
 @auth.route("/logout")
 class Logout(MethodView):
     @auth.response(200, schemas.MessageSchema)
-    @auth.alt_response(400, description="The credentials are an API key, not a login token")
-    @auth.alt_response(401, description="Not logged in")
+    @auth.alt_response(400, schema=ErrorSchema, description="The credentials are an API key, not a login token")
+    @auth.alt_response(401, schema=ErrorSchema, description="Not logged in")
     def post(self) -> Any:
         """Log out: the bearer token from ``/auth/login`` behind this request is refused from now on, everywhere.
 

@@ -28,7 +28,8 @@ class UserResource(MethodView):
 @users.route("/<string:username>/avatar")
 class UserAvatar(MethodView):
     @users.doc(responses={"200": {"description": "the avatar (PNG or JPEG); a generated identicon when none "
-                                                 "was uploaded", "content": {"image/png": {}, "image/jpeg": {}}}})
+                                                 "was uploaded", "content": {"image/png": {}, "image/jpeg": {}}},
+                          "304": {"description": "not modified: the avatar still has the ETag sent in If-None-Match"}})
     def get(self, username: str) -> Any:
         """A user's avatar."""
         image = read(lambda session: queries.get_avatar(session, username)) or ident().avatars.identicon(username)

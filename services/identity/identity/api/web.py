@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import flask
 
 from identity.use_cases import Rejected
+from packyard import transactions
 from packyard.db import UnitOfWork
 from packyard.web import require_principal
 
@@ -44,20 +45,12 @@ def change(action: Callable[[UnitOfWork], T]) -> T:
     A rejected password is committed too — only its failure record is in the unit of work —
     so throttling counts it; then the error answers.
     """
-    with ident().uow() as uow:
-        try:
-            result = action(uow)
-        except Rejected:
-            uow.commit()
-            raise
-        uow.commit()
-        return result
+    return transactions.change(ident().uow, action, commit_on=(Rejected,))
 
 
 def read(query: Callable[[Any], T]) -> T:
     """Run a query on a session that is never committed."""
-    with ident().uow() as uow:
-        return query(uow.session)
+    return transactions.read(ident().uow, query)
 
 
 def range_headers(start_pos: int, count: int, total: int) -> dict[str, str]:
