@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import pytest
-
 from packyard.testing import wait_for
 
 SERVICES = ("identity", "social", "catalog", "notifier", "signing")
