@@ -772,3 +772,26 @@ def test_owner_pages_work_without_javascript(browser_without_javascript, gw):
     browser.click("#team-delete", "org-team-delete-confirm-no-js")
     browser.click("#team-delete-confirm", "org-team-deleted-no-js")
     assert "is deleted" in browser.text(".flash")
+
+
+def test_a_team_of_ones_own_gets_a_permission_on_a_private_repository(browser, gw, member):
+    headers = gw.login(member)
+    friend = gw.signup(password=PASSWORD)
+    name = member["username"]
+    wait_for(lambda: gw.post(f"/repos/{name}/secret", json={"type": "generic", "private": True},
+                             headers=headers).status_code in (201, 409), timeout=30, message="the private repository")
+    assert gw.get(f"/repos/{name}/secret", headers=gw.login(friend)).status_code == 404
+    browser.open("/ui/settings/teams", "teams")
+    browser.fill({"name": "friends", "members": "nobody-by-this-name"})
+    browser.click("#team-create", "own-team-refused")
+    assert "nobody-by-this-name" in browser.error("members")
+    browser.fill({"members": friend["username"]})
+    browser.click("#team-create", "own-team")
+    assert browser.path == "/ui/settings/teams/friends"
+    from selenium.webdriver.support.select import Select
+    Select(browser.find("select[data-repo=secret]")).select_by_value("read")
+    browser.click("#team-save", "own-team-saved")
+    assert "is saved" in browser.text(".flash")
+    assert gw.get(f"/repos/{name}/secret", headers=gw.login(friend)).status_code == 200
+    browser.open("/ui/settings/teams", "teams-listed")
+    assert "friends" in browser.text("#own-teams")

@@ -163,3 +163,42 @@ def test_creating_a_team_keeps_what_was_typed_when_refused_and_opens_the_new_tea
     assert created.status_code == 303 and created.headers["Location"] == "/ui/settings/orgs/acme/teams/movers"
     assert _sent(stand_in, "POST", "/orgs/acme/teams")[-1] == {"name": "movers", "members": ["bob"],
                                                                "allow_repo_creation": False}
+
+
+def test_ones_own_teams_are_created_and_given_permissions_on_ones_own_repositories(logged_in, stand_in):
+    stand_in.on("GET", "/me/teams", body=[])
+    stand_in.on("GET", "/users/ann/teams", body={"teams": ["friends"]})
+    page = logged_in.get("/ui/settings/teams")
+    html = page.data.decode()
+    assert 'href="/ui/settings/teams/friends"' in html and 'name="allow_repo_creation"' not in html
+    stand_in.on("POST", "/users/ann/teams", status=201, body={"name": "helpers"})
+    created = logged_in.post("/ui/settings/teams", data={"name": "helpers", "members": "bob",
+                                                         "csrf_token": csrf_of(page.data)})
+    assert created.status_code == 303 and created.headers["Location"] == "/ui/settings/teams/helpers"
+    assert _sent(stand_in, "POST", "/users/ann/teams") == [{"name": "helpers", "members": ["bob"],
+                                                            "allow_repo_creation": False}]
+    stand_in.on("GET", "/users/ann/teams/helpers", body={"name": "helpers", "members": ["bob"],
+                                                         "permitted_repos": {}, "allow_repo_creation": False})
+    stand_in.on("GET", "/repos/ann", body=[{"name": "tools", "owner": "ann"}])
+    stand_in.on("GET", "/repos/ann/tools/permissions", body=[])
+    team = logged_in.get("/ui/settings/teams/helpers")
+    assert team.status_code == 200 and 'action="/ui/settings/teams/helpers"' in team.data.decode()
+    stand_in.on("PATCH", "/users/ann/teams/helpers", body={"name": "helpers"})
+    stand_in.on("PUT", "/repos/ann/tools/permissions", body={"message": "success"})
+    saved = logged_in.post("/ui/settings/teams/helpers", data={
+        "members": "bob", "perm:tools": "read", "was:tools": "", "csrf_token": csrf_of(team.data)})
+    assert saved.status_code == 303
+    assert _sent(stand_in, "PATCH", "/users/ann/teams/helpers") == [{"members": ["bob"]}]
+    assert _sent(stand_in, "PUT", "/repos/ann/tools/permissions") == [{"team": "helpers", "permission": "read"}]
+
+
+def test_a_refusal_naming_what_was_typed_goes_to_the_field_it_is_about(logged_in, stand_in):
+    # "name" in the refused username must not send identity's "No such user" to the team's name.
+    stand_in.on("GET", "/me/teams", body=[])
+    stand_in.on("GET", "/users/ann/teams", body={"teams": []})
+    page = logged_in.get("/ui/settings/teams")
+    stand_in.on("POST", "/users/ann/teams", status=400, body={"message": "No such user: nobody-by-this-name"})
+    refused = logged_in.post("/ui/settings/teams", data={"name": "friends", "members": "bob nobody-by-this-name",
+                                                         "csrf_token": csrf_of(page.data)})
+    html = refused.data.decode()
+    assert 'id="e-members">No such user: nobody-by-this-name.' in html and 'id="e-name"' not in html

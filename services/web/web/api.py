@@ -50,11 +50,13 @@ class Answer:
         return int(raw) if raw and raw.isdigit() else None
 
     def field_errors(self, fields: tuple[str, ...], aliases: dict[str, str] | None = None,
-                     ) -> tuple[dict[str, str], str]:
+                     typed: tuple[str, ...] = ()) -> tuple[dict[str, str], str]:
         """Split the API's message into per-field messages and what is left for the form.
 
         Validation failures read ``Invalid request: email: Not a valid email address.; password: …``;
-        other refusals (``That username is taken``) go to the field they name, if any.
+        other refusals (``That username is taken``) go to the field they name, if any. What the visitor
+        ``typed`` is left out of that search: in ``No such user: my-name`` it is the user, not the name, that
+        is refused.
         """
         errors: dict[str, str] = {}
         rest: list[str] = []
@@ -71,6 +73,8 @@ class Answer:
                     rest.append(part)
             return errors, "; ".join(rest)
         lowered = message.lower()
+        for text in sorted(typed, key=len, reverse=True):
+            lowered = lowered.replace(text.lower(), " ")
         candidates = [(name.replace("_", " "), name) for name in fields] + list((aliases or {}).items())
         for words, name in candidates:
             if name in fields and re.search(rf"\b{re.escape(words)}\b", lowered):

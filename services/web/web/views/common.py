@@ -118,7 +118,9 @@ class Form:
         return cls(fields, values, aliases)
 
     def refuse(self, answer: Answer) -> "Form":
-        errors, message = answer.field_errors(self.fields, self.aliases)
+        typed = tuple({word for value in self.values.values() if isinstance(value, str)
+                       for word in value.replace(",", " ").split() if len(word) >= 3})
+        errors, message = answer.field_errors(self.fields, self.aliases, typed)
         self.errors = {name: _sentence(text) for name, text in errors.items()}
         self.message = _sentence(message) if message else ""
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import flask
@@ -136,11 +137,39 @@ def leave_org(org: str) -> Any:
     return _done(f"You left {org}.", "/ui/settings/orgs")
 
 
-# -- an organization's teams ---------------------------------------------------------------------
+# -- teams: an organization's, and one's own ----------------------------------------------------------
 
 TEAM_FIELDS = ("name", "members", "allow_repo_creation")
 TEAM_ALIASES = {"team": "name", "user": "members", "members": "members"}
 PERMISSIONS = ("read", "publish", "admin")
+
+
+@dataclass(frozen=True)
+class Teams:
+    """Whose teams: an organization's (its admins manage them) or the visitor's own (for their repositories)."""
+
+    owner: str
+    org: bool
+
+    @property
+    def api(self) -> str:
+        return f"/{'orgs' if self.org else 'users'}/{q(self.owner)}/teams"
+
+    @property
+    def page(self) -> str:
+        return f"/ui/settings/orgs/{q(self.owner)}/teams" if self.org else "/ui/settings/teams"
+
+    def context(self) -> dict[str, Any]:
+        return ({"org": self.owner, "org_tab": "teams"} if self.org else {}) | {
+            "owner": self.owner, "teams_page": self.page}
+
+
+def _org_teams(org: str) -> Teams:
+    return Teams(org, True)
+
+
+def _my_teams() -> Teams:
+    return Teams(visitor().username or "", False)
 
 
 def _usernames(text: str) -> list[str]:
@@ -152,43 +181,51 @@ def _forbidden(answer: Any) -> Any:
     return render("error.html", title="Not possible", message=answer.message), 403
 
 
+def _create_team(teams: Teams) -> tuple[Any, Form | None]:
+    """Create a team from the posted form: the redirect to it, or the refused form."""
+    form = Form.posted(TEAM_FIELDS, aliases=TEAM_ALIASES)
+    form.values["allow_repo_creation"] = "allow_repo_creation" in flask.request.form
+    answer = call("POST", teams.api, json={
+        "name": form.value("name").strip(), "members": _usernames(form.value("members")),
+        "allow_repo_creation": teams.org and form.values["allow_repo_creation"]})
+    if answer.status == 201:
+        return _done(f"The team {answer.data['name']} is created.", f"{teams.page}/{q(answer.data['name'])}"), None
+    return None, form.refuse(answer)
+
+
 @blp.route("/orgs/<org>/teams", methods=["GET", "POST"])
 @login_required
 def org_teams(org: str) -> Any:
     """The organization's teams and the form to create one (its owners and admins)."""
-    form = Form(TEAM_FIELDS)
-    status = 200
+    teams, form, status = _org_teams(org), Form(TEAM_FIELDS), 200
     if flask.request.method == "POST":
-        form = Form.posted(TEAM_FIELDS, aliases=TEAM_ALIASES)
-        form.values["allow_repo_creation"] = "allow_repo_creation" in flask.request.form
-        answer = call("POST", f"/orgs/{q(org)}/teams", json={
-            "name": form.value("name").strip(), "members": _usernames(form.value("members")),
-            "allow_repo_creation": form.values["allow_repo_creation"]})
-        if answer.status == 201:
-            return _done(f"The team {answer.data['name']} is created.",
-                         f"/ui/settings/orgs/{q(org)}/teams/{q(answer.data['name'])}")
-        form.refuse(answer)
-        status = 400
-    teams = load({"teams": ("GET", f"/orgs/{q(org)}/teams")})["teams"]
-    if teams.status == 403:
-        return _forbidden(teams)
-    if teams.status == 404:
+        done, refused = _create_team(teams)
+        if done is not None:
+            return done
+        form, status = refused or form, 400
+    found = load({"teams": ("GET", teams.api)})["teams"]
+    if found.status == 403:
+        return _forbidden(found)
+    if found.status == 404:
         flask.abort(404)
-    return _settings("org_teams.html", "orgs", org=org, org_tab="teams", teams=section(teams), form=form), status
+    return _settings("org_teams.html", "orgs", teams=section(found), form=form, **teams.context()), status
 
 
-def _team_page(org: str, team: str, form: Form | None = None, status: int = 200, confirming: bool = False) -> Any:
-    """A team's members, its right to create repositories, and its permission on each of the organization's
-    repositories (catalog's ``/repos/:org/:repo/permissions``)."""
-    answers = load({"team": ("GET", f"/orgs/{q(org)}/teams/{q(team)}"), "repos": ("GET", f"/repos/{q(org)}")})
+def _team_page(teams: Teams, team: str, form: Form | None = None, status: int = 200,
+               confirming: bool = False) -> Any:
+    """A team's members, its right to create repositories, and its permission on each of the owner's
+    repositories (catalog's ``/repos/:owner/:repo/permissions``)."""
+    owner = q(teams.owner)
+    answers = load({"team": ("GET", f"{teams.api}/{q(team)}"), "repos": ("GET", f"/repos/{owner}")})
     found = answers["team"]
     if found.status == 403:
         return _forbidden(found)
     if found.status == 404:
-        return render("error.html", title="No such team", message=found.message or f"{org} has no team {team}."), 404
+        return render("error.html", title="No such team",
+                      message=found.message or f"{teams.owner} has no team {team}."), 404
     repos = section(answers["repos"])
     names = [r["name"] for r in repos["data"] or [] if isinstance(r, dict) and r.get("name")][:100]
-    grants = load({name: ("GET", f"/repos/{q(org)}/{q(name)}/permissions") for name in names}, header=False)
+    grants = load({name: ("GET", f"/repos/{owner}/{q(name)}/permissions") for name in names}, header=False)
     permissions: dict[str, str | None] = {}  # repository -> this team's permission; missing when unknown
     for name in names:
         granted = grants[name]
@@ -198,36 +235,32 @@ def _team_page(org: str, team: str, form: Form | None = None, status: int = 200,
         data = found.data or {}
         form = Form(TEAM_FIELDS, {"members": "\n".join(data.get("members") or []),
                                   "allow_repo_creation": data.get("allow_repo_creation")})
-        for name, permission in permissions.items():
-            form.values[f"perm:{name}"] = permission or ""
-    return _settings("org_team.html", "orgs", org=org, org_tab="teams", team=team, found=section(found),
+    return _settings("team.html", "orgs" if teams.org else "teams", team=team, found=section(found),
                      repos=repos, names=names, permissions=permissions, form=form, confirming=confirming,
-                     permission_levels=PERMISSIONS), status
+                     permission_levels=PERMISSIONS, **teams.context()), status
 
 
-@blp.route("/orgs/<org>/teams/<team>", methods=["GET", "POST"])
-@login_required
-def org_team(org: str, team: str) -> Any:
-    if flask.request.method == "GET":
-        return _team_page(org, team)
+def _save_team(teams: Teams, team: str) -> Any:
     posted = flask.request.form
     form = Form.posted(("members",), aliases=TEAM_ALIASES)
     form.fields = TEAM_FIELDS
     form.values["allow_repo_creation"] = "allow_repo_creation" in posted
     changes = {key[len("perm:"):]: posted.get(key, "") for key in posted if key.startswith("perm:")}
     form.values.update({f"perm:{repo}": wanted for repo, wanted in changes.items()})
-    answer = call("PATCH", f"/orgs/{q(org)}/teams/{q(team)}", json={
-        "members": _usernames(form.value("members")), "allow_repo_creation": form.values["allow_repo_creation"]})
+    change: dict[str, Any] = {"members": _usernames(form.value("members"))}
+    if teams.org:  # only an organization's teams may be let create repositories (in the organization)
+        change["allow_repo_creation"] = form.values["allow_repo_creation"]
+    answer = call("PATCH", f"{teams.api}/{q(team)}", json=change)
     if not answer.ok:
         if answer.status == 404:
-            return _team_page(org, team)
-        return _team_page(org, team, form.refuse(answer), 400)
+            return _team_page(teams, team)
+        return _team_page(teams, team, form.refuse(answer), 400)
     # Only the permissions the person changed: each select is sent with the value it was shown with.
     refused: list[str] = []
     for repo, wanted in changes.items():
         if wanted == posted.get(f"was:{repo}", "") or (wanted and wanted not in PERMISSIONS):
             continue
-        base = f"/repos/{q(org)}/{q(repo)}/permissions"
+        base = f"/repos/{q(teams.owner)}/{q(repo)}/permissions"
         granted = (call("PUT", base, json={"team": team, "permission": wanted}) if wanted
                    else call("DELETE", f"{base}/{q(team)}"))
         if not granted.ok and not (not wanted and granted.status == 404):
@@ -235,28 +268,58 @@ def org_team(org: str, team: str) -> Any:
     if refused:
         form.message = ("The members are saved, but not every permission: " + "; ".join(refused)
                         + (" " if refused[-1].endswith(".") else ". ") + "Send the form again to retry.")
-        return _team_page(org, team, form, 400)
-    return _done(f"The team {team} is saved.", f"/ui/settings/orgs/{q(org)}/teams/{q(team)}")
+        return _team_page(teams, team, form, 400)
+    return _done(f"The team {team} is saved.", f"{teams.page}/{q(team)}")
+
+
+def _delete_team(teams: Teams, team: str) -> Any:
+    """Delete a team, after a confirmation (its repository permissions go with it)."""
+    if flask.request.form.get("confirm") != team:
+        return _team_page(teams, team, confirming=True)
+    answer = call("DELETE", f"{teams.api}/{q(team)}")
+    if not answer.ok:
+        visitor().flash(answer.message, "error")
+        return flask.redirect(f"{teams.page}/{q(team)}", 303)
+    return _done(f"The team {team} is deleted.", teams.page)
+
+
+@blp.route("/orgs/<org>/teams/<team>", methods=["GET", "POST"])
+@login_required
+def org_team(org: str, team: str) -> Any:
+    return _save_team(_org_teams(org), team) if flask.request.method == "POST" else _team_page(_org_teams(org), team)
 
 
 @blp.post("/orgs/<org>/teams/<team>/delete")
 @login_required
 def delete_org_team(org: str, team: str) -> Any:
-    """Delete a team, after a confirmation (its repository permissions go with it)."""
-    if flask.request.form.get("confirm") != team:
-        return _team_page(org, team, confirming=True)
-    answer = call("DELETE", f"/orgs/{q(org)}/teams/{q(team)}")
-    if not answer.ok:
-        visitor().flash(answer.message, "error")
-        return flask.redirect(f"/ui/settings/orgs/{q(org)}/teams/{q(team)}", 303)
-    return _done(f"The team {team} is deleted.", f"/ui/settings/orgs/{q(org)}/teams")
+    return _delete_team(_org_teams(org), team)
 
 
-@blp.get("/teams")
+@blp.route("/teams", methods=["GET", "POST"])
 @login_required
 def teams() -> Any:
-    answers = load({"teams": ("GET", "/me/teams")})
-    return _settings("teams.html", "teams", teams=section(answers["teams"]))
+    """The teams I am in, and my own teams (for my repositories) with the form to create one."""
+    mine, form, status = _my_teams(), Form(TEAM_FIELDS), 200
+    if flask.request.method == "POST":
+        done, refused = _create_team(mine)
+        if done is not None:
+            return done
+        form, status = refused or form, 400
+    answers = load({"teams": ("GET", "/me/teams"), "own": ("GET", mine.api)})
+    return _settings("teams.html", "teams", teams=section(answers["teams"]), own=section(answers["own"]),
+                     form=form, **mine.context()), status
+
+
+@blp.route("/teams/<team>", methods=["GET", "POST"])
+@login_required
+def my_team(team: str) -> Any:
+    return _save_team(_my_teams(), team) if flask.request.method == "POST" else _team_page(_my_teams(), team)
+
+
+@blp.post("/teams/<team>/delete")
+@login_required
+def delete_my_team(team: str) -> Any:
+    return _delete_team(_my_teams(), team)
 
 
 @blp.get("/products")
