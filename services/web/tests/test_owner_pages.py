@@ -202,3 +202,19 @@ def test_a_refusal_naming_what_was_typed_goes_to_the_field_it_is_about(logged_in
                                                          "csrf_token": csrf_of(page.data)})
     html = refused.data.decode()
     assert 'id="e-members">No such user: nobody-by-this-name.' in html and 'id="e-name"' not in html
+
+
+def test_the_package_page_finds_my_watch_beyond_the_first_page_of_my_watches(logged_in, stand_in):
+    _package(stand_in, [])
+    watches = [{"owner": "x", "repo": "r", "package": f"p{i}", "filter": {"kind": "all"}} for i in range(120)]
+    watches.insert(101, {"owner": "ann", "repo": "tools", "package": "saw", "filter": {"kind": "major"}})
+
+    def page(request: dict) -> tuple:
+        start = int(request["query"].partition("start_pos=")[2] or 0)
+        return 200, watches[start:start + 50], {"X-RangeLimit-Total": str(len(watches))}, 0
+
+    stand_in.routes[("GET", "/me/watches")] = page
+    html = logged_in.get("/ui/packages/ann/tools/saw").data.decode()
+    assert 'id="watch-state">You watch this package (major).' in html
+    assert sorted(r["query"] for r in stand_in.requests if r["path"] == "/me/watches") == [
+        "start_pos=0", "start_pos=100", "start_pos=50"]

@@ -59,7 +59,18 @@ def _package_answers(subject: str, repo: str, package: str) -> dict[str, Any]:
     if visitor().token:
         calls["watches"] = ("GET", "/me/watches", {"params": {"start_pos": 0}})
     answers = load(calls)
-    answers["watch"] = _my_watch(answers.pop("watches", None), subject, repo, package)
+    watches = answers.pop("watches", None)
+    answers["watch"] = _my_watch(watches, subject, repo, package)
+    if answers["watch"] is not None and answers["watch"].status == 404 and watches is not None:
+        # social has no read of one watch: look in the further pages of mine (50 each), all at once
+        shown, total = len(watches.data or []), watches.total or 0
+        if shown and total > shown:
+            pages = load({str(start): ("GET", "/me/watches", {"params": {"start_pos": start}})
+                          for start in range(shown, min(total, 2000), shown)}, header=False)
+            found = _my_watch(Answer(200, [w for page in pages.values() if page.ok for w in page.data or []]),
+                              subject, repo, package)
+            failed = next((page for page in pages.values() if not page.ok), None)
+            answers["watch"] = found if found.ok else failed or found
     return answers
 
 
