@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 from packyard.config import ConfigError, env, load_settings
 from packyard.service import BaseSettings
+from signing import vault
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(BaseSettings):
     jwks_url: str = env("JWKS_URL", help="identity's JWKS document, the keys that verify access tokens")
     secret_key: str = env("SIGNING_SECRET_KEY", secret=True,
-                          help="at least 32 random characters; encrypts the stored private GPG keys at rest")
+                          help="at least 32 random characters; encrypts the stored private GPG keys at rest. "
+                               "While rotating: several, comma-separated, the newest first (then run "
+                               "`python -m signing reseal-keys`)")
     catalog_url: str = env("CATALOG_INTERNAL_URL", default="http://127.0.0.1:8103",
                            help="catalog's API inside the cluster (its /internal/signing endpoints), never the gateway")
     catalog_timeout: float = env("CATALOG_TIMEOUT", default=30.0,
@@ -38,8 +41,10 @@ class Settings(BaseSettings):
 
 
 def check(settings: Settings) -> Settings:
-    if len(settings.secret_key) < 32:
-        raise ConfigError("SIGNING_SECRET_KEY must be at least 32 characters long")
+    secrets = vault.secrets_of(settings.secret_key)
+    if not secrets or any(len(secret) < vault.MIN_SECRET_LENGTH for secret in secrets):
+        raise ConfigError(f"SIGNING_SECRET_KEY must be at least {vault.MIN_SECRET_LENGTH} characters long "
+                          "(while rotating: such secrets separated by commas, the newest first)")
     if not settings.catalog_url.startswith(("http://", "https://")):
         raise ConfigError("CATALOG_INTERNAL_URL must be an http(s) URL")
     if settings.signing_concurrency < 1:
