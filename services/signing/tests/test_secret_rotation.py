@@ -5,15 +5,15 @@ import argparse
 
 import pytest
 import sqlalchemy as sa
+
+from packyard.config import ConfigError
+from packyard.testing import SERVICE_TOKEN
+from packyard.testing.service import containers
 from signing import commands
 from signing.bootstrap import bootstrap
 from signing.config import Settings, check
 from signing.models import GpgKey, PlatformKey
 from signing.vault import KeyVault, SecretMismatch
-
-from packyard.config import ConfigError
-from packyard.testing import SERVICE_TOKEN
-from packyard.testing.service import containers
 
 OLD = "an-old-signing-secret-of-at-least-32-chars"
 NEW = "a-new-signing-secret-of-at-least-32-chars!"
