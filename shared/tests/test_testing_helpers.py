@@ -68,3 +68,34 @@ def test_a_local_broker_is_administered_without_its_management_api(rabbitmq, mon
         rabbitmq.delete_user(name)
         rabbitmq.delete_vhost(name)
         rabbitmq.vhosts.remove(name)
+
+
+def test_the_tcp_proxy_keeps_a_quiet_connection_open():
+    """A broker sends nothing to an idle consumer for a while: the proxy must not take that for a failure."""
+    import socket
+    import threading
+    import time
+
+    from packyard.testing import TcpProxy
+
+    server = socket.create_server(("127.0.0.1", 0))
+    speak = threading.Event()
+
+    def quiet_then_speak():
+        conn, _ = server.accept()
+        speak.wait(10)
+        conn.sendall(b"still here")
+        conn.close()
+
+    threading.Thread(target=quiet_then_speak, daemon=True).start()
+    proxy = TcpProxy("127.0.0.1", server.getsockname()[1])
+    proxy.connect_timeout = 0.2
+    try:
+        client = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+        time.sleep(1.0)  # quiet for five times the proxy's connect timeout (the fault itself, not a wait)
+        speak.set()
+        assert client.recv(100) == b"still here"
+        client.close()
+    finally:
+        proxy.close()
+        server.close()

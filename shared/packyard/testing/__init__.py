@@ -63,8 +63,11 @@ class TcpProxy:
     """Forward ``127.0.0.1:<port>`` to ``target``; :meth:`cut` makes the target unreachable.
 
     While cut, existing connections are closed and new ones are refused at once, as when a
-    broker host goes away; :meth:`restore` lets connections through again.
+    broker host goes away; :meth:`restore` lets connections through again. A connection that
+    stays quiet (a consumer waiting for messages) is kept however long it is idle.
     """
+
+    connect_timeout = 5.0  # seconds to reach the target; not a limit on idleness afterwards
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -96,10 +99,11 @@ class TcpProxy:
                 client.close()
                 continue
             try:
-                upstream = socket.create_connection(self.target, timeout=5)
+                upstream = socket.create_connection(self.target, timeout=self.connect_timeout)
             except OSError:
                 client.close()
                 continue
+            upstream.settimeout(None)  # the timeout was for connecting: a quiet target is not a dead one
             with self._lock:
                 self._conns += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
