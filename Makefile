@@ -1,6 +1,7 @@
 # Packyard — one command to run, one to test.
 #   make run    start the whole platform locally (gateway on http://127.0.0.1:8080)
-#   make test   the whole test suite against PostgreSQL and RabbitMQ
+#   make test   the whole test suite against PostgreSQL and RabbitMQ (the fast layer first)
+#   make test-unit  the fast layer alone: use-case and consumer tests that need no server (seconds)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +15,7 @@ STAMP := $(VENV)/.installed
 export PACKYARD_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export PACKYARD_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: install run test test-env test-fast lint bench clean
+.PHONY: install run test test-env test-unit test-fast lint bench clean
 
 $(STAMP): shared/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml) requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,9 +39,17 @@ run: install
 test-env:
 	bash scripts/test-env.sh
 
-test: test-env
+# The fast layer: every tests/unit directory (SQLite and fakes; packyard.testing.unit fails a test there
+# that asks for a server). `make test` runs it first, then the integration suite without it.
+UNIT_TESTS := shared/tests/unit $(wildcard services/*/tests/unit)
+
+test-unit:
 	$(MAKE) --no-print-directory install
-	$(BIN)/pytest
+	$(BIN)/pytest -q $(UNIT_TESTS)
+
+test: test-env
+	$(MAKE) --no-print-directory test-unit
+	PYTEST_ADDOPTS="--ignore-glob=*/tests/unit" $(BIN)/pytest
 
 test-fast: test-env
 	$(MAKE) --no-print-directory install

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import contextlib
-import itertools
-import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -15,18 +12,13 @@ from notifier.config import Settings
 from notifier.consumers import ACCOUNTS_QUEUE
 from notifier.models import EmailDelivery, metadata
 from packyard.events import CloudEvent
-from packyard.migrations import upgrade
-from packyard.testing import SERVICE_TOKEN, TokenMinter, publish_event, running
+from packyard.testing import SERVICE_TOKEN, TokenMinter
+from packyard.testing.events import IdentityEvents
+from packyard.testing.service import containers, deliverer, postgres_database, running_worker
 
-_numbers = itertools.count(1)
 BASE_URL = "https://packyard.example.org"
 
-
-@pytest.fixture
-def database_url(create_database):
-    url = create_database(f"notifier{next(_numbers)}")
-    upgrade(ALEMBIC_INI, url)
-    return url
+database_url = postgres_database(ALEMBIC_INI, "notifier")
 
 
 @pytest.fixture
@@ -42,22 +34,12 @@ def minter():
 @pytest.fixture
 def make_notifier(database_url, mail_key, minter):
     """``make_notifier(**settings)`` → a notifier container on this test's database."""
-    made = []
-
-    def make(**overrides):
-        values = dict(database_url=database_url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
-                      jwks_url="http://identity.invalid/jwks", service_token=SERVICE_TOKEN,
-                      mail_token_key=mail_key, public_base_url=BASE_URL, mail_from="Packyard <noreply@example.org>",
-                      smtp_host="127.0.0.1", smtp_port=1, smtp_timeout=5.0, mail_poll_interval=0.1,
-                      mail_retry_delay=0.05, mail_retry_max_delay=0.2)
-        values.update(overrides)
-        container = bootstrap(Settings(**values), jwks_source=minter.jwks)
-        made.append(container)
-        return container
-
-    yield make
-    for container in made:
-        container.platform.engine.dispose()
+    values = dict(database_url=database_url, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F",
+                  jwks_url="http://identity.invalid/jwks", service_token=SERVICE_TOKEN,
+                  mail_token_key=mail_key, public_base_url=BASE_URL, mail_from="Packyard <noreply@example.org>",
+                  smtp_host="127.0.0.1", smtp_port=1, smtp_timeout=5.0, mail_poll_interval=0.1,
+                  mail_retry_delay=0.05, mail_retry_max_delay=0.2)
+    yield from containers(lambda **overrides: bootstrap(Settings(**{**values, **overrides}), jwks_source=minter.jwks))
 
 
 @pytest.fixture
@@ -70,63 +52,17 @@ def client(notifier):
     return create_app(notifier).test_client()
 
 
-class Identity:
-    """Builds identity's events as they travel on the bus (CloudEvents from ``/identity``)."""
-
-    def __init__(self, mail_key):
-        self.fernet = Fernet(mail_key.encode())
-
-    @staticmethod
-    def user_id(username):
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, username))
-
-    @staticmethod
-    def event(type_, data, event_id=None, time=None):
-        extra = {"id": event_id} if event_id else {}
-        if time:
-            extra["time"] = time
-        return CloudEvent(type=type_, source="/identity", data=data, subject=data.get("username"), **extra)
-
-    def registered(self, username, email=None, **extra):
-        return self.event("identity.user.registered", {
-            "user_id": self.user_id(username), "username": username, "email": email or f"{username}@example.com",
-            "full_name": username.title(), "registered": "2026-11-25T10:00:00.123Z", **extra})
-
-    def email_changed(self, username, email, previous_email, time=None):
-        return self.event("identity.user.email_changed", {
-            "user_id": self.user_id(username), "username": username, "email": email,
-            "previous_email": previous_email}, time=time)
-
-    def preferences_changed(self, username, revision, release_alerts_email=True, news_email=False,
-                            show_email=False):
-        return self.event("identity.user.preferences_changed", {
-            "user_id": self.user_id(username), "username": username, "show_email": show_email,
-            "release_alerts_email": release_alerts_email, "news_email": news_email, "revision": revision})
-
-    def password_reset_requested(self, username, token, expires_at="2999-01-01T00:00:00.000Z", email=None):
-        return self.event("identity.user.password_reset_requested", {
-            "user_id": self.user_id(username), "username": username, "email": email or f"{username}@example.com",
-            "token_ciphertext": self.fernet.encrypt(token.encode()).decode(), "expires_at": expires_at})
-
-    def deleted(self, username):
-        return self.event("identity.user.deleted", {"user_id": self.user_id(username), "username": username})
-
-    @staticmethod
-    def publish(amqp_url, event):
-        """Publish to ``identity.events`` the way identity's relay does."""
-        publish_event(amqp_url, event)
-
-
 @pytest.fixture
 def identity(mail_key):
-    return Identity(mail_key)
+    """Identity's events as they travel on the bus, built from the contract (packyard.testing.events);
+    secrets sealed with this test's ``MAIL_TOKEN_KEY``."""
+    return IdentityEvents(mail_key=mail_key)
 
 
 @pytest.fixture
 def deliver(notifier):
     """Hand an event to the notifier's consumer as the worker would (without a broker); returns the outcome."""
-    runner = notifier.platform.consumer(notifier.consumer_queues)
-    return lambda event: runner.process(ACCOUNTS_QUEUE, event.to_json().encode())
+    return deliverer(notifier, ACCOUNTS_QUEUE)
 
 
 @pytest.fixture
@@ -171,14 +107,10 @@ def send_due(notifier):
     return run
 
 
-@pytest.fixture
-def running_worker(make_notifier, fresh_amqp_url, smtp_sink):
+@pytest.fixture(name="running_worker")
+def _running_worker(make_notifier, fresh_amqp_url, smtp_sink):
     """A real worker — consumers and mail sender — on a RabbitMQ vhost of this test's own."""
-    container = make_notifier(amqp_url=fresh_amqp_url, smtp_port=smtp_sink.port)
-    with contextlib.ExitStack() as stack:
-        for loop in container.worker_loops():
-            stack.enter_context(running(loop))
-        stack.enter_context(running(container.platform.consumer(container.consumer_queues)))
+    with running_worker(make_notifier(amqp_url=fresh_amqp_url, smtp_port=smtp_sink.port), loops=True) as container:
         yield container
 
 
@@ -187,6 +119,7 @@ class Others:
 
     def __init__(self, mail_key):
         self.fernet = Fernet(mail_key.encode())
+        self.identity = IdentityEvents(mail_key=mail_key)
 
     @staticmethod
     def event(type_, data, event_id=None, time=None):
@@ -225,13 +158,10 @@ class Others:
         return self.event("catalog.webhook.registered", data)
 
     def api_key_issued(self, username, key, time=None):
-        return self.event("identity.api_key.issued", {
-            "user_id": Identity.user_id(username), "username": username,
-            "api_key_ciphertext": self.fernet.encrypt(key.encode()).decode()}, time=time)
+        return self.identity.api_key_issued(username, key, time=time)
 
     def api_key_revoked(self, username, time=None):
-        return self.event("identity.api_key.revoked", {"user_id": Identity.user_id(username), "username": username},
-                          time=time)
+        return self.identity.api_key_revoked(username, time=time)
 
 
 @pytest.fixture
@@ -242,15 +172,7 @@ def others(mail_key):
 @pytest.fixture
 def handle(notifier):
     """``handle(event)`` → the consumer's outcome, on whichever notifier queue takes that event type."""
-    queues = notifier.consumer_queues
-    runner = notifier.platform.consumer(queues)
-
-    def run(event):
-        for queue in queues:
-            if queue.handler_for(event.type) is not None:
-                return runner.process(queue.name, event.to_json().encode())
-        raise AssertionError(f"no notifier queue takes {event.type}")
-    return run
+    return deliverer(notifier)
 
 
 @pytest.fixture

@@ -1,0 +1,6 @@
+"""The fast layer of signing's tests: the suite's fixtures on SQLite, no server (packyard.testing.unit)."""
+
+from packyard.testing.unit import no_servers, sqlite_database  # noqa: F401 - no_servers: an autouse fixture
+from signing.__main__ import ALEMBIC_INI
+
+database_url = sqlite_database(ALEMBIC_INI)
