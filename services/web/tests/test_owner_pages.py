@@ -218,3 +218,11 @@ def test_the_package_page_finds_my_watch_beyond_the_first_page_of_my_watches(log
     assert 'id="watch-state">You watch this package (major).' in html
     assert sorted(r["query"] for r in stand_in.requests if r["path"] == "/me/watches") == [
         "start_pos=0", "start_pos=100", "start_pos=50"]
+
+
+def test_the_gpg_page_of_an_organization_signing_does_not_know_says_so(logged_in, stand_in):
+    stand_in.on("GET", "/orgs/nowhere/keys/gpg", status=404, body={"message": "Organization 'nowhere' was not found"})
+    page = logged_in.get("/ui/settings/orgs/nowhere/gpg")
+    html = page.data.decode()
+    assert page.status_code == 404 and "Organization &#39;nowhere&#39; was not found" in html
+    assert 'id="gpg-update"' not in html

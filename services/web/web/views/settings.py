@@ -419,6 +419,8 @@ def _gpg_page(api_path: str, page: str, tab: str, **context: Any) -> Any:
         key = load({"key": ("GET", api_path)})["key"]
         if key.status == 403:  # not an owner or admin of the organization
             return render("error.html", title="Not possible", message=key.message), 403
+        if key.status == 404 and "has no GPG key" not in key.message:  # no such organization (yet, for signing)
+            return render("error.html", title="Not found", message=key.message), 404
         return _settings("gpg.html", tab, key=section(key), form=form, confirming=confirming, page=page,
                          **context), status
 
