@@ -295,6 +295,11 @@ class MessageSchema(ma.Schema):
     message = ma.fields.String()
 
 
+class UploadedSchema(MessageSchema):
+    signed = ma.fields.Boolean(metadata={"description": "with X-GPG-PASSPHRASE: whether the file was signed"})
+    signing_error = ma.fields.String(metadata={"description": "with X-GPG-PASSPHRASE: why it was not signed"})
+
+
 class RepoRefSchema(ma.Schema):
     name = ma.fields.String()
     owner = ma.fields.String()
@@ -510,3 +515,41 @@ class PopularPackageSchema(ma.Schema):
     repo = ma.fields.String()
     package = ma.fields.String()
     downloads = ma.fields.Integer()
+
+
+# -- for the signing service (/internal/signing/...) ---------------------------------------------
+
+class FileToSignSchema(ma.Schema):
+    path = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+    sha1 = ma.fields.String(required=True)
+    sha256 = ma.fields.String(required=True)
+    published = ma.fields.Boolean(required=True)
+
+
+class VersionToSignSchema(ma.Schema):
+    owner = ma.fields.String(required=True)
+    repo = ma.fields.String(required=True)
+    package = ma.fields.String(required=True)
+    version = ma.fields.String(required=True)
+    private = ma.fields.Boolean(required=True)
+    owner_type = ma.fields.String(required=True, metadata={"description": "user or org"})
+    files = ma.fields.List(ma.fields.Nested(FileToSignSchema), required=True)
+
+
+class FileOfVersionToSignSchema(FileToSignSchema):
+    owner = ma.fields.String(required=True)
+    repo = ma.fields.String(required=True)
+    signature_fingerprint = ma.fields.String(required=True, allow_none=True)
+    package = ma.fields.String(required=True)
+    version = ma.fields.String(required=True)
+    private = ma.fields.Boolean(required=True)
+    owner_type = ma.fields.String(required=True, metadata={"description": "user or org"})
+
+
+class StoredSignatureSchema(ma.Schema):
+    path = ma.fields.String(required=True, metadata={"description": "the signed file"})
+    signature_path = ma.fields.String(required=True, metadata={"description": "the signature, <path>.asc"})
+    size = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True)
+    published = ma.fields.Boolean(required=True)

@@ -202,3 +202,9 @@ def alice(api):
     api.create_repo("alice", "main", headers)
     api.create_package("alice", "main", "tool", headers)
     return headers
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_the_openapi_document(openapi_check):
+    """Every answer a test receives is checked against the service's OpenAPI document."""
+    return openapi_check

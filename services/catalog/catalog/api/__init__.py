@@ -1,4 +1,5 @@
-"""Catalog's HTTP API (Bintray-compatible). Views parse, call one use case, and shape the answer.
+"""Catalog's HTTP API (Bintray-compatible). Views parse, call one use case through :func:`change`
+(which commits) or one query, and shape the answer; they never commit.
 
 The Bintray JSON shapes are built by :mod:`catalog.queries` in the key order real clients saw and
 returned as they are; the response schemas document them in the OpenAPI document.
@@ -6,18 +7,30 @@ returned as they are; the response schemas document them in the OpenAPI document
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import flask
 import marshmallow as ma
 
 from catalog.bootstrap import Catalog
+from packyard import transactions
+from packyard.db import UnitOfWork
 from packyard.errors import Invalid
 from packyard.paging import Page
+
+T = TypeVar("T")
 
 
 def catalog() -> Catalog:
     return flask.current_app.extensions["catalog"]
+
+
+def change(action: Callable[[UnitOfWork], T]) -> T:
+    """Run a changing use case in one unit of work and commit it (state and events together).
+
+    The answer is built inside ``action``, from the rows the use case changed, before the commit."""
+    return transactions.change(catalog().uow, action)
 
 
 ATTRIBUTE_VALUES = {"name": "attribute_values", "in": "query", "schema": {"type": "boolean"},

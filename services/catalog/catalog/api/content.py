@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from prometheus_client import Counter
 
 from catalog import schemas
-from catalog.api import catalog
+from catalog.api import catalog, change
 from catalog.use_cases import content
 from packyard.errors import Invalid
 from packyard.web import require_principal, success
@@ -93,7 +93,7 @@ def parse_upload(query: dict[str, Any], subject: str, repo: str, rest: str, head
 @blp.route("/content/<subject>/<repo>/<path:rest>")
 class Content(MethodView):
     @blp.arguments(schemas.UploadQuery, location="query")
-    @blp.alt_response(201, schema=schemas.MessageSchema, success=True)
+    @blp.response(201, schemas.UploadedSchema)
     @blp.doc(**UPLOAD_DOC)
     def put(self, query: dict[str, Any], subject: str, repo: str, rest: str) -> Any:
         """Upload a file."""
@@ -121,27 +121,23 @@ class Content(MethodView):
             return answer, 201
         return success(), 201
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, rest: str) -> Any:
         """Delete a file (``publish`` on the repository)."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            content.delete_content(uow, actor, subject, repo, rest)
-            uow.commit()
+        change(lambda uow: content.delete_content(uow, actor, subject, repo, rest))
         return success()
 
 
 @blp.route("/content/<subject>/<repo>/<package>/<version>/publish")
 class Publish(MethodView):
     @blp.arguments(schemas.PublishSchema(), required=False)
-    @blp.alt_response(200, schema=schemas.PublishedSchema, success=True)
+    @blp.response(200, schemas.PublishedSchema)
     def post(self, body: dict[str, Any], subject: str, repo: str, package: str, version: str) -> Any:
         """Publish every unpublished file of the version (or discard them: ``{"discard": true}``)."""
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            count = content.publish_version(uow, actor, subject, repo, package, version,
-                                            discard=bool((body or {}).get("discard")), now=cat.clock(),
-                                            base_url=cat.settings.public_base_url)
-            uow.commit()
+        count = change(lambda uow: content.publish_version(uow, actor, subject, repo, package, version,
+                                                           discard=bool((body or {}).get("discard")),
+                                                           now=cat.clock(), base_url=cat.settings.public_base_url))
         return {"files": count}

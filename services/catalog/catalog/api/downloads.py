@@ -32,7 +32,7 @@ from catalog.downloads import DOWNLOADS, country_of
 from catalog.storage import blob_key
 from catalog.use_cases.downloads import Download, Moved, public_download, resolve_download
 from packyard.errors import NotFound
-from packyard.web import current_principal
+from packyard.web import ErrorSchema, current_principal
 
 blp = Blueprint("downloads", __name__, description="Downloads")
 
@@ -77,11 +77,17 @@ def _is_a_download(download: Download) -> bool:
     return start == 0 and (stop is None or stop >= download.size)
 
 
+ERROR_BODY = {"content": {"application/json": {"schema": ErrorSchema}}}
+
+
 @blp.route("/dl/<subject>/<repo>/<path:file_path>")
 class DownloadFile(MethodView):
     @blp.doc(responses={"200": {"description": "the file (Range and conditional requests supported)"},
+                        "206": {"description": "the part of the file a Range asked for"},
                         "301": {"description": "the package moved: its file is at Location now"},
-                        "401": {"description": "credentials needed"}, "404": {"description": "not found"}})
+                        "304": {"description": "not modified: the file still has the ETag (or date) the request sent"},
+                        "401": {"description": "credentials needed", **ERROR_BODY},
+                        "404": {"description": "not found", **ERROR_BODY}})
     def get(self, subject: str, repo: str, file_path: str) -> Any:
         """Download a file (anonymous for published files of public repositories, and of packages linked into them)."""
         cat = catalog()

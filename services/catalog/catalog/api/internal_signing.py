@@ -9,7 +9,8 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from catalog.api import catalog
+from catalog import schemas
+from catalog.api import catalog, change
 from catalog.use_cases import signatures
 from packyard.web import current_principal
 
@@ -27,6 +28,7 @@ def _actor(session: Any) -> Any:
 @blp.route("/internal/signing/versions/<subject>/<repo>/<package>/<version>")
 class VersionToSign(MethodView):
     @blp.doc(parameters=[ACTOR])
+    @blp.response(200, schemas.VersionToSignSchema)
     def get(self, subject: str, repo: str, package: str, version: str) -> Any:
         """A version's files (path, size, checksums, published) and whether its repository is private."""
         with catalog().uow() as uow:
@@ -36,6 +38,7 @@ class VersionToSign(MethodView):
 @blp.route("/internal/signing/files/<subject>/<repo>/<path:file_path>")
 class FileToSign(MethodView):
     @blp.doc(parameters=[ACTOR])
+    @blp.response(200, schemas.FileOfVersionToSignSchema)
     def get(self, subject: str, repo: str, file_path: str) -> Any:
         """One file's metadata, with its package and version."""
         with catalog().uow() as uow:
@@ -44,6 +47,9 @@ class FileToSign(MethodView):
 
 @blp.route("/internal/signing/content/<subject>/<repo>/<path:file_path>")
 class ContentToSign(MethodView):
+    @blp.doc(responses={"200": {"description": "the file's bytes (X-Checksum-Sha2: their SHA-256)",
+                                "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                     "format": "binary"}}}}})
     def get(self, subject: str, repo: str, file_path: str) -> Any:
         """The file's bytes, streamed from the blob store."""
         cat = catalog()
@@ -58,15 +64,13 @@ class ContentToSign(MethodView):
 
 @blp.route("/internal/signing/signatures/<subject>/<repo>/<path:file_path>")
 class Signature(MethodView):
+    @blp.response(200, schemas.StoredSignatureSchema)
     def put(self, subject: str, repo: str, file_path: str) -> Any:
         """Store the armored detached signature (the body) as ``<file_path>.asc`` of the same version,
         replacing an older one; record the key (``X-Signing-Fingerprint``) and time on the file."""
         cat = catalog()
-        with cat.uow() as uow:
-            stored = signatures.store_signature(
-                uow, cat.storage, owner=subject, repo=repo, path=file_path, body=flask.request.stream,
-                fingerprint=flask.request.headers.get("X-Signing-Fingerprint", ""),
-                actor=flask.request.headers.get("X-Signing-Actor"), token=current_principal(), now=cat.clock(),
-                base_url=cat.settings.public_base_url)
-            uow.commit()
-        return stored
+        return change(lambda uow: signatures.store_signature(
+            uow, cat.storage, owner=subject, repo=repo, path=file_path, body=flask.request.stream,
+            fingerprint=flask.request.headers.get("X-Signing-Fingerprint", ""),
+            actor=flask.request.headers.get("X-Signing-Actor"), token=current_principal(), now=cat.clock(),
+            base_url=cat.settings.public_base_url))

@@ -9,9 +9,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalog import schemas
-from catalog.api import catalog, paged
+from catalog.api import catalog, change, paged
 from catalog.queries import inclusion as inclusion_queries
 from catalog.use_cases import inclusion, links
+from packyard.db import UnitOfWork
 from packyard.paging import RANGE_HEADERS
 from packyard.web import require_principal, success
 
@@ -21,48 +22,45 @@ blp = Blueprint("links", __name__, description="Links of packages into other rep
 @blp.route("/repository/<subject>/<repo>/links/<source_subject>/<source_repo>/<source_package>")
 class PackageLink(MethodView):
     @blp.arguments(schemas.LinkSchema(), required=False)
-    @blp.alt_response(201, schema=schemas.MessageSchema, success=True)
+    @blp.response(201, schemas.MessageSchema)
     def put(self, body: dict[str, Any], subject: str, repo: str, source_subject: str, source_repo: str,
             source_package: str) -> Any:
         """Show a package in this repository (``admin`` on it); its published files download through it too."""
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            links.link_package(uow, actor, subject, repo, source_subject, source_repo, source_package,
-                               (body or {}).get("path_prefix"), cat.clock())
-            uow.commit()
+        change(lambda uow: links.link_package(uow, actor, subject, repo, source_subject, source_repo, source_package,
+                                              (body or {}).get("path_prefix"), cat.clock()))
         return success(), 201
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, source_subject: str, source_repo: str, source_package: str) -> Any:
         """Stop showing a linked package in this repository."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            links.unlink_package(uow, actor, subject, repo, source_subject, source_repo, source_package)
-            uow.commit()
+        change(lambda uow: links.unlink_package(uow, actor, subject, repo, source_subject, source_repo,
+                                                source_package))
         return success()
 
 
 @blp.route("/packages/<subject>/<repo>/<package>/inclusion_requests")
 class PackageInclusionRequests(MethodView):
     @blp.arguments(schemas.InclusionRequestSchema)
-    @blp.alt_response(201, schema=schemas.InclusionRequestOutSchema, success=True)
+    @blp.response(201, schemas.InclusionRequestOutSchema)
     def post(self, body: dict[str, Any], subject: str, repo: str, package: str) -> Any:
         """Ask the administrators of ``target`` (``<subject>/<repository>``) to include this package."""
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
+
+        def ask(uow: UnitOfWork) -> dict[str, Any]:
             request = inclusion.request_inclusion(uow, actor, subject, repo, package, body["target"], body["message"],
                                                   body["path_prefix"], cat.clock())
-            answer = inclusion_queries.get_request(uow.session, actor, request.id)
-            uow.commit()
-        return answer, 201
+            return inclusion_queries.get_request(uow.session, actor, request.id)
+        return change(ask), 201
 
 
 @blp.route("/me/inclusion_requests")
 class MyInclusionRequests(MethodView):
     @blp.arguments(schemas.InclusionListQuery, location="query")
-    @blp.alt_response(200, schema=schemas.InclusionRequestOutSchema(many=True), success=True, headers=RANGE_HEADERS)
+    @blp.response(200, schemas.InclusionRequestOutSchema(many=True), headers=RANGE_HEADERS)
     def get(self, query: dict[str, Any]) -> Any:
         """The inclusion requests the caller made, newest first."""
         actor = require_principal()
@@ -73,7 +71,7 @@ class MyInclusionRequests(MethodView):
 @blp.route("/repos/<subject>/<repo>/inclusion_requests")
 class RepoInclusionRequests(MethodView):
     @blp.arguments(schemas.InclusionListQuery, location="query")
-    @blp.alt_response(200, schema=schemas.InclusionRequestOutSchema(many=True), success=True, headers=RANGE_HEADERS)
+    @blp.response(200, schemas.InclusionRequestOutSchema(many=True), headers=RANGE_HEADERS)
     def get(self, query: dict[str, Any], subject: str, repo: str) -> Any:
         """Requests to include packages in this repository (its administrators), newest first."""
         actor = require_principal()
@@ -84,7 +82,7 @@ class RepoInclusionRequests(MethodView):
 
 @blp.route("/inclusion_requests/<int(max=2147483647):request_id>")
 class InclusionRequestResource(MethodView):
-    @blp.alt_response(200, schema=schemas.InclusionRequestOutSchema, success=True)
+    @blp.response(200, schemas.InclusionRequestOutSchema)
     def get(self, request_id: int) -> Any:
         """One request (its requester, the package's publishers and the repository's administrators)."""
         actor = require_principal()
@@ -98,12 +96,12 @@ class _Decide(MethodView):
     def _decide(self, body: dict[str, Any] | None, request_id: int) -> Any:
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
+
+        def decide(uow: UnitOfWork) -> dict[str, Any]:
             inclusion.decide_inclusion(uow, actor, request_id, approve=self.approve,
                                        reason=(body or {}).get("reason"), now=cat.clock())
-            answer = inclusion_queries.get_request(uow.session, actor, request_id)
-            uow.commit()
-        return answer
+            return inclusion_queries.get_request(uow.session, actor, request_id)
+        return change(decide)
 
 
 @blp.route("/inclusion_requests/<int(max=2147483647):request_id>/approve")
@@ -111,7 +109,7 @@ class ApproveInclusion(_Decide):
     approve = True
 
     @blp.arguments(schemas.ReasonSchema(), required=False)
-    @blp.alt_response(200, schema=schemas.InclusionRequestOutSchema, success=True)
+    @blp.response(200, schemas.InclusionRequestOutSchema)
     def post(self, body: dict[str, Any], request_id: int) -> Any:
         """Approve a pending request: the package is linked into the repository."""
         return self._decide(body, request_id)
@@ -122,7 +120,7 @@ class RejectInclusion(_Decide):
     approve = False
 
     @blp.arguments(schemas.ReasonSchema(), required=False)
-    @blp.alt_response(200, schema=schemas.InclusionRequestOutSchema, success=True)
+    @blp.response(200, schemas.InclusionRequestOutSchema)
     def post(self, body: dict[str, Any], request_id: int) -> Any:
         """Reject a pending request, optionally saying why."""
         return self._decide(body, request_id)

@@ -10,9 +10,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalog import queries, schemas
-from catalog.api import ATTRIBUTE_VALUES, catalog, paged, query_args
+from catalog.api import ATTRIBUTE_VALUES, catalog, change, paged, query_args
 from packyard.paging import RANGE_HEADERS
 from catalog.use_cases import metadata, packages
+from packyard.db import UnitOfWork
 from packyard.errors import NotFound
 from packyard.web import current_principal, require_principal, success
 
@@ -27,16 +28,17 @@ class Packages(MethodView):
         """Create a package (``publish`` on the repository; licenses and VCS URL mandatory in public ones)."""
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
+
+        def create(uow: UnitOfWork) -> dict[str, Any]:
             found_repo, package = packages.create_package(uow, actor, subject, repo, body, cat.clock())
-            answer = queries.package_json(found_repo.owner, found_repo.name, package, [], None, publisher=True)
-            uow.commit()
-        return answer, 201
+            return queries.package_json(found_repo.owner, found_repo.name, package, [], None, publisher=True)
+        return change(create), 201
 
 
 @blp.route("/packages/<subject>/<repo>/<package>")
 class PackageResource(MethodView):
-    @blp.doc(parameters=[ATTRIBUTE_VALUES])
+    @blp.doc(parameters=[ATTRIBUTE_VALUES],
+             responses={"301": {"description": "the package moved to another owner: it is at Location now"}})
     @blp.alt_response(200, schema=schemas.PackageSchema, success=True)
     def get(self, subject: str, repo: str, package: str) -> Any:
         """A package (HEAD answers 200 or 404; a package that moved to another owner answers 301 to where it is)."""
@@ -61,19 +63,17 @@ class PackageResource(MethodView):
         """Update a package's information."""
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            packages.update_package(uow, actor, subject, repo, package, body, cat.clock())
-            answer = queries.get_package(uow.session.connection(), actor, subject, repo, package)
-            uow.commit()
-        return answer
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+        def update(uow: UnitOfWork) -> Any:
+            packages.update_package(uow, actor, subject, repo, package, body, cat.clock())
+            return queries.get_package(uow.session.connection(), actor, subject, repo, package)
+        return change(update)
+
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, package: str) -> Any:
         """Delete a package with its versions and files."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            packages.delete_package(uow, actor, subject, repo, package)
-            uow.commit()
+        change(lambda uow: packages.delete_package(uow, actor, subject, repo, package))
         return success()
 
 
@@ -101,19 +101,15 @@ class AttributesView(MethodView):
              *, replace: bool) -> Any:
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            result = metadata.set_attributes(uow, actor, subject, repo, package, version, attributes,
-                                             replace=replace, now=cat.clock())
-            uow.commit()
-        return flask.jsonify(result)
+        return flask.jsonify(change(lambda uow: metadata.set_attributes(
+            uow, actor, subject, repo, package, version, attributes, replace=replace, now=cat.clock())))
 
     def _delete(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str | None) -> Any:
         actor = require_principal()
         names = [n.strip() for n in (query["names"] or "").split(",") if n.strip()]
         cat = catalog()
-        with cat.uow() as uow:
-            metadata.delete_attributes(uow, actor, subject, repo, package, version, names, cat.clock())
-            uow.commit()
+        change(lambda uow: metadata.delete_attributes(uow, actor, subject, repo, package, version, names,
+                                                      cat.clock()))
         return success()
 
 
@@ -138,7 +134,7 @@ class PackageAttributes(AttributesView):
         return self._set(attributes, subject, repo, package, None, replace=False)
 
     @blp.arguments(schemas.AttributeNamesQuery, location="query")
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, query: dict[str, Any], subject: str, repo: str, package: str) -> Any:
         """Remove the attributes named (all without ``names``)."""
         return self._delete(query, subject, repo, package, None)
@@ -158,19 +154,14 @@ class DocumentView(MethodView):
     def _set(self, body: dict[str, Any], subject: str, repo: str, package: str, version: str | None) -> Any:
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            found, stored = metadata.set_document(uow, actor, subject, repo, package, version, self.field, body,
-                                                  cat.clock())
-            answer = queries.document_json(found, stored)
-            uow.commit()
-        return answer
+        return change(lambda uow: queries.document_json(*metadata.set_document(
+            uow, actor, subject, repo, package, version, self.field, body, cat.clock())))
 
     def _delete(self, subject: str, repo: str, package: str, version: str | None) -> Any:
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            metadata.delete_document(uow, actor, subject, repo, package, version, self.field, cat.clock())
-            uow.commit()
+        change(lambda uow: metadata.delete_document(uow, actor, subject, repo, package, version, self.field,
+                                                    cat.clock()))
         return success()
 
 
@@ -190,7 +181,7 @@ class PackageReadme(DocumentView):
         """Set the readme: ``{"bintray": {"syntax", "content"}}`` or ``{"github": {"github_repo"}}``."""
         return self._set(body, subject, repo, package, None)
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, package: str) -> Any:
         """Remove the readme."""
         return self._delete(subject, repo, package, None)
@@ -212,7 +203,7 @@ class PackageReleaseNotes(DocumentView):
         """Set the release notes."""
         return self._set(body, subject, repo, package, None)
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, package: str) -> Any:
         """Remove the release notes."""
         return self._delete(subject, repo, package, None)

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalog import queries, schemas
-from catalog.api import catalog, paged
+from catalog.api import catalog, change, paged
 from packyard.paging import RANGE_HEADERS
 from catalog.use_cases import repos
 from packyard.errors import Invalid
@@ -44,14 +44,11 @@ class RepoResource(MethodView):
         if name != repo:
             raise Invalid(f"The repository name in the body ('{name}') differs from the URL ('{repo}')")
         cat = catalog()
-        with cat.uow() as uow:
-            created = repos.create_repo(uow, actor, subject, repos.NewRepo(
-                name=repo, type=body["type"], private=body["private"], desc=body["desc"],
-                labels=body["labels"] or [], gpg_sign_metadata=body["gpg_sign_metadata"],
-                gpg_sign_files=body["gpg_sign_files"], gpg_use_owner_key=body["gpg_use_owner_key"]), cat.clock())
-            answer = queries.repo_json(uow.session, created, 0)
-            uow.commit()
-        return answer, 201
+        new = repos.NewRepo(name=repo, type=body["type"], private=body["private"], desc=body["desc"],
+                            labels=body["labels"] or [], gpg_sign_metadata=body["gpg_sign_metadata"],
+                            gpg_sign_files=body["gpg_sign_files"], gpg_use_owner_key=body["gpg_use_owner_key"])
+        return change(lambda uow: queries.repo_json(uow.session, repos.create_repo(uow, actor, subject, new,
+                                                                                  cat.clock()), 0)), 201
 
     @blp.arguments(schemas.RepoUpdateSchema)
     @blp.alt_response(200, schema=schemas.RepoSchema, success=True)
@@ -59,19 +56,14 @@ class RepoResource(MethodView):
         """Update a repository's description, labels or signing flags."""
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            updated = repos.update_repo(uow, actor, subject, repo, body, cat.clock())
-            answer = queries.repo_json(uow.session, updated)
-            uow.commit()
-        return answer
+        return change(lambda uow: queries.repo_json(uow.session, repos.update_repo(uow, actor, subject, repo, body,
+                                                                                  cat.clock())))
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str) -> Any:
         """Delete a repository with everything in it."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            repos.delete_repo(uow, actor, subject, repo)
-            uow.commit()
+        change(lambda uow: repos.delete_repo(uow, actor, subject, repo))
         return success()
 
 
@@ -96,13 +88,11 @@ class RepoPermissions(MethodView):
             return flask.jsonify(queries.list_permissions(session, actor, subject, repo))
 
     @blp.arguments(schemas.PermissionSchema)
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def put(self, body: dict[str, Any], subject: str, repo: str) -> Any:
         """Grant a team of the repository's owner ``read``, ``publish`` or ``admin``."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            repos.set_team_permission(uow, actor, subject, repo, body["team"], body["permission"])
-            uow.commit()
+        change(lambda uow: repos.set_team_permission(uow, actor, subject, repo, body["team"], body["permission"]))
         return success()
 
 
@@ -115,13 +105,11 @@ class RepoTeamPermission(MethodView):
         with catalog().reader() as session:
             return queries.get_permission(session, actor, subject, repo, team)
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, team: str) -> Any:
         """Take a team's permission away."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            repos.delete_team_permission(uow, actor, subject, repo, team)
-            uow.commit()
+        change(lambda uow: repos.delete_team_permission(uow, actor, subject, repo, team))
         return success()
 
 

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalog import queries, schemas
-from catalog.api import catalog
+from catalog.api import catalog, change
 from catalog.api.packages import AttributesView, DocumentView
 from catalog.use_cases import versions
 from packyard.web import current_principal, require_principal, success
@@ -25,11 +25,8 @@ class Versions(MethodView):
         """Create a version (names ending with -SNAPSHOT are refused)."""
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            found = versions.create_version(uow, actor, subject, repo, package, body, cat.clock())
-            answer = queries.version_json(found)
-            uow.commit()
-        return answer, 201
+        return change(lambda uow: queries.version_json(versions.create_version(uow, actor, subject, repo, package,
+                                                                              body, cat.clock()))), 201
 
 
 @blp.route("/packages/<subject>/<repo>/<package>/versions/<version>")
@@ -50,19 +47,14 @@ class VersionResource(MethodView):
         """Update a version's information."""
         actor = require_principal()
         cat = catalog()
-        with cat.uow() as uow:
-            found = versions.update_version(uow, actor, subject, repo, package, version, body, cat.clock())
-            answer = queries.version_json(found)
-            uow.commit()
-        return answer
+        return change(lambda uow: queries.version_json(versions.update_version(uow, actor, subject, repo, package,
+                                                                              version, body, cat.clock())))
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, package: str, version: str) -> Any:
         """Delete a version with its files."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            versions.delete_version(uow, actor, subject, repo, package, version)
-            uow.commit()
+        change(lambda uow: versions.delete_version(uow, actor, subject, repo, package, version))
         return success()
 
 
@@ -98,7 +90,7 @@ class VersionAttributes(AttributesView):
         return self._set(attributes, subject, repo, package, version, replace=False)
 
     @blp.arguments(schemas.AttributeNamesQuery, location="query")
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, query: dict[str, Any], subject: str, repo: str, package: str, version: str) -> Any:
         """Remove the attributes named (all without ``names``)."""
         return self._delete(query, subject, repo, package, version)
@@ -120,7 +112,7 @@ class VersionReleaseNotes(DocumentView):
         """Set the release notes (carried by ``catalog.version.released``)."""
         return self._set(body, subject, repo, package, version)
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, package: str, version: str) -> Any:
         """Remove the release notes."""
         return self._delete(subject, repo, package, version)

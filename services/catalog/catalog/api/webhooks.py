@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalog import schemas
-from catalog.api import catalog
+from catalog.api import catalog, change
 from catalog.queries.webhooks import list_webhooks
 from catalog.use_cases import webhooks
 from packyard.web import require_principal, success
@@ -45,7 +45,7 @@ class RepoWebhooks(MethodView):
 @blp.route("/webhooks/<subject>/<repo>/<package>")
 class PackageWebhook(MethodView):
     @blp.arguments(schemas.WebhookSchema)
-    @blp.alt_response(201, schema=schemas.WebhookRegisteredSchema, success=True, headers=LIMIT_HEADERS)
+    @blp.response(201, schemas.WebhookRegisteredSchema, headers=LIMIT_HEADERS)
     def post(self, body: dict[str, Any], subject: str, repo: str, package: str) -> Any:
         """Register (or replace) your webhook for the package's releases; ``%r`` and ``%p`` in the URL are
         replaced by the repository's and package's names. The answer shows the webhook's signing ``secret``
@@ -53,34 +53,28 @@ class PackageWebhook(MethodView):
         actor = require_principal()
         cat = catalog()
         policy = cat.webhook_policy()
-        with cat.uow() as uow:
-            registered = webhooks.register(uow, actor, subject, repo, package, body["url"], body["method"],
-                                           cat.clock(), policy=policy)
-            uow.commit()
+        registered = change(lambda uow: webhooks.register(uow, actor, subject, repo, package, body["url"],
+                                                          body["method"], cat.clock(), policy=policy))
         return ({**success(), "secret": registered.secret}, 201,
                 webhooks.limit_headers(policy.limit, registered.remaining))
 
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def delete(self, subject: str, repo: str, package: str) -> Any:
         """Delete your webhook for the package."""
         actor = require_principal()
-        with catalog().uow() as uow:
-            webhooks.delete(uow, actor, subject, repo, package)
-            uow.commit()
+        change(lambda uow: webhooks.delete(uow, actor, subject, repo, package))
         return success()
 
 
 @blp.route("/webhooks/<subject>/<repo>/<package>/<version>")
 class TestWebhook(MethodView):
     @blp.arguments(schemas.WebhookTestSchema(), required=False)
-    @blp.alt_response(200, schema=schemas.MessageSchema, success=True)
+    @blp.response(200, schemas.MessageSchema)
     def post(self, body: dict[str, Any], subject: str, repo: str, package: str, version: str) -> Any:
         """Test call of your webhook (or of the ``url`` given) for this release; the notifier makes it."""
         actor = require_principal()
         body = body or {}
         cat = catalog()
-        with cat.uow() as uow:
-            webhooks.request_test(uow, actor, subject, repo, package, version, body.get("url"), body.get("method"),
-                                  allow=cat.settings.webhook_allowed_targets)
-            uow.commit()
+        change(lambda uow: webhooks.request_test(uow, actor, subject, repo, package, version, body.get("url"),
+                                                 body.get("method"), allow=cat.settings.webhook_allowed_targets))
         return success()
