@@ -36,7 +36,7 @@ from cryptography.fernet import Fernet, InvalidToken as FernetInvalid
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from identity.models import SigningKey
@@ -182,8 +182,10 @@ class KeyRing:
         self._loaded_at = 0.0
         return kid
 
-    def _load(self, session: Session) -> None:
-        rows = session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))
+    def _load(self, session: Session | Connection) -> None:
+        # Core columns, so a bare connection (the gateway's authentication) serves as well as a session
+        rows = session.execute(select(SigningKey.kid, SigningKey.private_key, SigningKey.public_jwk,
+                                      SigningKey.created_at).where(SigningKey.retired_at.is_(None))
                                .order_by(SigningKey.created_at.desc())).all()
         keys = []
         for row in rows:
@@ -195,12 +197,12 @@ class KeyRing:
         self._jwks = {"keys": [k.public_jwk for k in keys]}
         self._loaded_at = time.monotonic()
 
-    def refresh(self, session: Session, *, force: bool = False) -> None:
+    def refresh(self, session: Session | Connection, *, force: bool = False) -> None:
         with self._lock:
             if force or time.monotonic() - self._loaded_at > self._ttl:
                 self._load(session)
 
-    def _refresh_for_unknown_kid(self, session: Session) -> None:
+    def _refresh_for_unknown_kid(self, session: Session | Connection) -> None:
         with self._lock:
             now = time.monotonic()
             if now - self._forced_at < self._min_refresh:
@@ -208,7 +210,7 @@ class KeyRing:
             self._forced_at = now
             self._load(session)
 
-    def current(self, session: Session) -> _Key:
+    def current(self, session: Session | Connection) -> _Key:
         self.refresh(session)
         if not self._keys:
             self.refresh(session, force=True)
@@ -216,11 +218,11 @@ class KeyRing:
             raise RuntimeError("no token signing key: run `python -m identity migrate`")
         return self._keys[0]
 
-    def jwks(self, session: Session) -> dict[str, Any]:
+    def jwks(self, session: Session | Connection) -> dict[str, Any]:
         self.refresh(session)
         return self._jwks
 
-    def public_key(self, session: Session, kid: str) -> Any:
+    def public_key(self, session: Session | Connection, kid: str) -> Any:
         self.refresh(session)
         for key in self._keys:
             if key.kid == kid:
@@ -240,11 +242,11 @@ class Tokens:
         self.access_ttl = access_ttl
         self.login_ttl = login_ttl
 
-    def _sign(self, session: Session, claims: dict[str, Any]) -> str:
+    def _sign(self, session: Session | Connection, claims: dict[str, Any]) -> str:
         key = self.keyring.current(session)
         return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
-    def issue_access(self, session: Session, *, user_id: str, username: str, admin: bool, method: str,
+    def issue_access(self, session: Session | Connection, *, user_id: str, username: str, admin: bool, method: str,
                      auth_time: int | None, now: float, memberships: dict[str, Any] | None = None,
                      login: tuple[str, int] | None = None) -> str:
         """An access token; ``memberships`` (``orgs``, ``teams``, ``managed_teams``) become claims that
@@ -259,13 +261,14 @@ class Tokens:
         claims.update(memberships or {})
         return self._sign(session, claims)
 
-    def issue_login(self, session: Session, *, user_id: str, username: str, generation: int, now: float) -> str:
+    def issue_login(self, session: Session | Connection, *, user_id: str, username: str, generation: int,
+                    now: float) -> str:
         claims = {"iss": ISSUER, "aud": LOGIN_AUDIENCE, "sub": username, "uid": user_id, "gen": generation,
                   "iat": int(now),
                   "auth_time": int(now), "exp": int(now) + self.login_ttl, "jti": secrets.token_hex(8)}
         return self._sign(session, claims)
 
-    def verify_login(self, session: Session, token: str) -> dict[str, Any] | None:
+    def verify_login(self, session: Session | Connection, token: str) -> dict[str, Any] | None:
         """The claims of a valid login token, or None."""
         try:
             header = jwt.get_unverified_header(token)
