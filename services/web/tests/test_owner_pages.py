@@ -226,3 +226,13 @@ def test_the_gpg_page_of_an_organization_signing_does_not_know_says_so(logged_in
     html = page.data.decode()
     assert page.status_code == 404 and "Organization &#39;nowhere&#39; was not found" in html
     assert 'id="gpg-update"' not in html
+
+
+def test_words_typed_that_the_api_does_not_quote_still_name_the_field(logged_in, stand_in):
+    # Typed "not a key": the refusal of the public key still goes beside the public key.
+    stand_in.on("GET", "/me/keys/gpg", status=404, body={"message": "'ann' has no GPG key"})
+    page = logged_in.get("/ui/settings/gpg")
+    stand_in.on("PUT", "/me/keys/gpg", status=400,
+                body={"message": "The public key could not be read: not a key, no valid OpenPGP data found"})
+    refused = logged_in.post("/ui/settings/gpg", data={"public_key": "not a key", "csrf_token": csrf_of(page.data)})
+    assert 'id="e-public_key">The public key could not be read' in refused.data.decode()

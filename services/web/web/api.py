@@ -55,8 +55,8 @@ class Answer:
 
         Validation failures read ``Invalid request: email: Not a valid email address.; password: …``;
         other refusals (``That username is taken``) go to the field they name, if any. What the visitor
-        ``typed`` is left out of that search: in ``No such user: my-name`` it is the user, not the name, that
-        is refused.
+        ``typed``, where the API quotes it (after a colon, or in quotes), is left out of that search: in
+        ``No such user: my-name`` it is the user, not the name, that is refused.
         """
         errors: dict[str, str] = {}
         rest: list[str] = []
@@ -72,15 +72,22 @@ class Answer:
                 else:
                     rest.append(part)
             return errors, "; ".join(rest)
-        lowered = message.lower()
-        for text in sorted(typed, key=len, reverse=True):
-            lowered = lowered.replace(text.lower(), " ")
+        lowered = _without_typed(message.lower(), typed)
         candidates = [(name.replace("_", " "), name) for name in fields] + list((aliases or {}).items())
         for words, name in candidates:
             if name in fields and re.search(rf"\b{re.escape(words)}\b", lowered):
                 errors[name] = message
                 return errors, ""
         return errors, message
+
+
+def _without_typed(message: str, typed: tuple[str, ...]) -> str:
+    """``message`` without the typed words it quotes: anywhere after its first ``": "``, in quotes before."""
+    head, sep, tail = message.partition(": ")
+    for text in sorted((t.lower() for t in typed), key=len, reverse=True):
+        head = head.replace(f"'{text}'", "''")
+        tail = tail.replace(text, " ")
+    return head + sep + tail
 
 
 class Api:
