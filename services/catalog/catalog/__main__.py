@@ -1,22 +1,13 @@
 """``python -m catalog migrate|worker|relay|gc-blobs``."""
 
-from __future__ import annotations
-
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
 from catalog.bootstrap import bootstrap
 from catalog.commands import COMMANDS
-from packyard.cli import main
+from packyard.cli import alembic_ini, entry_point
 
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
-
-
-def run(argv: Sequence[str] | None = None) -> int:
-    return main("catalog", bootstrap=bootstrap, alembic_ini=ALEMBIC_INI, commands=COMMANDS,
-                argv=argv)
-
+ALEMBIC_INI = alembic_ini(__file__)
+run = entry_point("catalog", bootstrap=bootstrap, alembic_ini=ALEMBIC_INI, commands=COMMANDS)
 
 if __name__ == "__main__":
     sys.exit(run())

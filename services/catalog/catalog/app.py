@@ -7,8 +7,8 @@ import flask
 from catalog.api import blueprints
 from catalog.bootstrap import Catalog, bootstrap
 from packyard.config import exit_on_config_error
-from packyard.logs import configure_logging
-from packyard.web import ReadinessCheck, create_api
+from packyard.service import create_service_app
+from packyard.web import ReadinessCheck
 
 # JSON bodies stay small; the upload view lifts the limit for its own streamed body (MAX_UPLOAD_BYTES).
 JSON_BODY_LIMIT = 1024 * 1024
@@ -16,16 +16,9 @@ JSON_BODY_LIMIT = 1024 * 1024
 
 def create_app(container: Catalog | None = None) -> flask.Flask:
     catalog = container or exit_on_config_error(bootstrap)
-    configure_logging("catalog", catalog.settings.log_level)
-    app, api = create_api(__name__, service="catalog", verifier=catalog.platform.verifier,
-                          service_token=catalog.settings.service_token,
-                          readiness=[*catalog.platform.api_readiness(),
-                                     ReadinessCheck("blob_storage", catalog.storage.check)],
-                          max_content_length=JSON_BODY_LIMIT,
-                          description="Repositories, packages, versions, files and downloads (Bintray API).")
-    app.extensions["catalog"] = catalog
-    for blueprint in blueprints():
-        api.register_blueprint(blueprint)
+    app = create_service_app(__name__, catalog, blueprints(), max_content_length=JSON_BODY_LIMIT,
+                             readiness=[ReadinessCheck("blob_storage", catalog.storage.check)],
+                             description="Repositories, packages, versions, files and downloads (Bintray API).")
     if catalog.settings.download_mode == "sendfile":
         catalog.downloads.start()  # flushed every DOWNLOAD_FLUSH_INTERVAL and at exit; behind a gateway the
         # worker counts downloads from the gateway's log instead

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from catalog import config, consumers, models
@@ -21,20 +19,16 @@ from catalog.signing_client import SigningClient
 from catalog.storage import FileSystemStorage
 from catalog.use_cases import usage, webhooks
 from catalog.use_cases.rollups import roll_up
-from packyard.consumer import ConsumerQueue
-from packyard.db import UnitOfWork, is_postgres, utcnow
-from packyard.service import Platform
+from packyard.db import is_postgres
+from packyard.process import Loop
+from packyard.sealing import Sealer
+from packyard.service import Platform, ServiceContainer
 
 
 @dataclass
-class Catalog:
+class Catalog(ServiceContainer):
     settings: config.Settings
-    platform: Platform
     storage: FileSystemStorage
-    clock: Callable[[], datetime] = field(default=utcnow)
-
-    def uow(self) -> UnitOfWork:
-        return self.platform.uow()
 
     @contextmanager
     def read_connection(self) -> Iterator[sa.Connection]:
@@ -54,10 +48,6 @@ class Catalog:
         """A session on a :meth:`read_connection`, for read models that use the ORM."""
         with self.read_connection() as conn, Session(bind=conn) as session:
             yield session
-
-    @property
-    def consumer_queues(self) -> Sequence[ConsumerQueue]:
-        return consumers.QUEUES
 
     @cached_property
     def downloads(self) -> DownloadCounter:
@@ -82,22 +72,22 @@ class Catalog:
     def reconcile_usage(self) -> int:
         return usage.reconcile(self.uow)
 
-    def worker_loops(self) -> list[Periodic]:
+    def worker_loops(self) -> list[Loop]:
         """What the worker runs beside its consumers: daily roll-ups, storage usage checks, and the download log
         behind a gateway."""
-        loops = [Periodic("download-rollups", self.roll_up_downloads, self.settings.rollup_interval),
-                 Periodic("usage-reconcile", self.reconcile_usage, self.settings.usage_reconcile_interval)]
+        loops: list[Loop] = [Periodic("download-rollups", self.roll_up_downloads, self.settings.rollup_interval),
+                             Periodic("usage-reconcile", self.reconcile_usage, self.settings.usage_reconcile_interval)]
         if self.settings.download_mode == "accel":
             loops.append(Periodic("download-log", self.download_log.run_once, self.settings.download_log_interval))
         return loops
 
     @cached_property
-    def _sealer(self) -> Fernet:
-        return Fernet(self.settings.mail_token_key.encode())
+    def _sealer(self) -> Sealer:
+        return Sealer(self.settings.mail_token_key)
 
     def seal(self, secret: str) -> str:
-        """A secret sealed for the notifier (Fernet with ``MAIL_TOKEN_KEY``)."""
-        return self._sealer.encrypt(secret.encode()).decode()
+        """A secret sealed for the notifier (Fernet with the newest key of ``MAIL_TOKEN_KEY``)."""
+        return self._sealer.seal(secret)
 
     def upload_limits(self) -> usage.Limits:
         settings = self.settings
@@ -112,12 +102,13 @@ class Catalog:
         """Write pending download counts and release connections (tests; the API does it at exit)."""
         if "downloads" in self.__dict__:
             self.downloads.stop()
-        self.platform.engine.dispose()
+        super().close()
 
 
 def bootstrap(settings: config.Settings | None = None, *,
               jwks_source: Callable[[], dict[str, Any]] | None = None) -> Catalog:
     settings = config.validate(settings) if settings is not None else config.load()
-    platform = Platform("catalog", settings, outbox=models.outbox, inbox=models.inbox,
-                        jwks_url=settings.jwks_url, jwks_source=jwks_source)
-    return Catalog(settings=settings, platform=platform, storage=FileSystemStorage(settings.blob_storage_path))
+    return Catalog(settings=settings, consumer_queues=consumers.QUEUES,
+                   storage=FileSystemStorage(settings.blob_storage_path),
+                   platform=Platform.of("catalog", settings, models, jwks_url=settings.jwks_url,
+                                        jwks_source=jwks_source))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
 from dataclasses import dataclass
 
 from packyard.config import ConfigError, env, load_settings
+from packyard.sealing import fernet_keys
 from packyard.service import BaseSettings
 
 DOWNLOAD_MODES = ("accel", "sendfile")
@@ -68,20 +67,11 @@ class Settings(BaseSettings):
              "a loopback, private, link-local or internal address is refused")
     mail_token_key: str = env("MAIL_TOKEN_KEY", secret=True,
                               help="a Fernet key (32 url-safe base64 bytes) shared with identity and the notifier; "
-                                   "seals the webhook secrets that travel to the notifier in events")
+                                   "seals the webhook secrets that travel to the notifier in events (with the "
+                                   "first key); several comma-separated (newest first) while rotating")
     signing_url: str = env("SIGNING_INTERNAL_URL", default="http://127.0.0.1:8105",
                            help="the signing service's API inside the cluster: uploads carrying X-GPG-PASSPHRASE "
                                 "are signed through its internal endpoint, the passphrase never stored")
-
-
-def _check_fernet_key(value: str) -> None:
-    try:
-        decoded = base64.urlsafe_b64decode(value.encode())
-    except (binascii.Error, ValueError):
-        decoded = b""
-    if len(decoded) != 32:
-        raise ConfigError("MAIL_TOKEN_KEY must be a Fernet key: 32 bytes in url-safe base64 "
-                          "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
 
 
 _HOST_NAME = re.compile(r"\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?", re.IGNORECASE)
@@ -101,7 +91,7 @@ def _check_allowed_target(entry: str) -> None:
 
 
 def validate(settings: Settings) -> Settings:
-    _check_fernet_key(settings.mail_token_key)
+    fernet_keys(settings.mail_token_key, name="MAIL_TOKEN_KEY")
     for entry in settings.webhook_allowed_targets:
         _check_allowed_target(entry)
     if settings.download_mode not in DOWNLOAD_MODES:

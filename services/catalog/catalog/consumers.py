@@ -9,7 +9,6 @@ given unit of work and never commit: the consumer runner commits them with the i
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 import marshmallow as ma
@@ -17,16 +16,7 @@ import marshmallow as ma
 from catalog.use_cases import counters, signatures, subjects, webhooks
 from packyard.consumer import ConsumerQueue, Handler
 from packyard.db import UnitOfWork
-from packyard.events import CloudEvent
-
-
-def event_time(event: CloudEvent) -> datetime:
-    """When the publisher recorded the event (tie-breaker where identity carries no revision)."""
-    try:
-        moment = datetime.fromisoformat(event.time)
-    except ValueError:
-        return datetime.now(timezone.utc)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+from packyard.events import CloudEvent, event_time
 
 
 def _clip(full_name: str | None) -> str | None:

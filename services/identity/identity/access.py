@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,11 +12,6 @@ from packyard.auth import Principal
 from packyard.errors import Forbidden, NotFound, Unauthorized
 
 MANAGERS = ("owner", "admin")
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; every one stored here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def user_by_name(session: Session, username: str) -> User | None:

@@ -7,18 +7,9 @@ import flask
 from identity.api import BLUEPRINTS
 from identity.bootstrap import Identity, bootstrap
 from packyard.config import exit_on_config_error
-from packyard.logs import configure_logging
-from packyard.web import create_api
+from packyard.service import create_service_app
 
 
 def create_app(container: Identity | None = None) -> flask.Flask:
-    ident = container or exit_on_config_error(bootstrap)
-    configure_logging("identity", ident.settings.log_level)
-    app, api = create_api(__name__, service="identity", verifier=ident.platform.verifier,
-                          service_token=ident.settings.service_token,
-                          readiness=ident.platform.api_readiness(),
-                          description="Accounts, credentials, organizations and teams.")
-    app.extensions["identity"] = ident
-    for blueprint in BLUEPRINTS:
-        api.register_blueprint(blueprint)
-    return app
+    return create_service_app(__name__, container or exit_on_config_error(bootstrap), BLUEPRINTS,
+                              description="Accounts, credentials, organizations and teams.")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +13,14 @@ from identity import config, consumers, models
 from identity.avatars import Avatars
 from identity.credentials import ApiKeyVault, KeyRing, Passwords, ResetTokens, Tokens, derive_key
 from identity.use_cases import ThrottlePolicy
-from packyard.consumer import ConsumerQueue
-from packyard.db import UnitOfWork, utcnow
-from packyard.service import Platform
+from packyard.db import utcnow
+from packyard.sealing import fernet_keys
+from packyard.service import Platform, ServiceContainer
 
 
 @dataclass
-class Identity:
+class Identity(ServiceContainer):
     settings: config.Settings
-    platform: Platform
     passwords: Passwords
     vault: ApiKeyVault
     keyring: KeyRing
@@ -29,14 +28,6 @@ class Identity:
     resets: ResetTokens
     throttle: ThrottlePolicy
     avatars: Avatars
-    clock: Callable[[], datetime] = field(default=utcnow)
-
-    def uow(self) -> UnitOfWork:
-        return self.platform.uow()
-
-    @property
-    def consumer_queues(self) -> Sequence[ConsumerQueue]:
-        return consumers.QUEUES
 
     def after_migrate(self) -> None:
         from identity.commands import ensure_signing_key
@@ -57,18 +48,18 @@ def bootstrap(settings: config.Settings | None = None, *, passwords: Passwords |
     settings = config.check(settings or config.load())
     keyring = KeyRing(settings.secret_key)
     ident: Identity
-    platform = Platform("identity", settings, outbox=models.outbox, inbox=models.inbox,
-                        jwks_source=lambda: ident.jwks())
+    platform = Platform.of("identity", settings, models, jwks_source=lambda: ident.jwks())
     ident = Identity(
         settings=settings,
         platform=platform,
+        consumer_queues=consumers.QUEUES,
         passwords=passwords or Passwords(argon2.PasswordHasher(memory_cost=settings.password_hash_memory_kib,
                                                                type=argon2.Type.ID),
                                          max_concurrent=settings.password_hash_concurrency),
         vault=ApiKeyVault(settings.secret_key),
         keyring=keyring,
         tokens=Tokens(keyring, access_ttl=settings.access_token_ttl, login_ttl=settings.login_token_ttl),
-        resets=ResetTokens(settings.secret_key, settings.mail_token_key),
+        resets=ResetTokens(settings.secret_key, fernet_keys(settings.mail_token_key)[0]),  # seals with the newest
         throttle=ThrottlePolicy(max_failures_per_user=settings.login_max_failures_per_user,
                                 max_failures_per_address=settings.login_max_failures_per_address,
                                 max_lockout=settings.login_max_lockout,

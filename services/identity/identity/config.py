@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from packyard.config import ConfigError, env, load_settings
+from packyard.sealing import fernet_keys
 from packyard.service import BaseSettings
 
 
@@ -16,7 +15,8 @@ class Settings(BaseSettings):
                           help="at least 32 random characters; encrypts API keys and signing keys at rest")
     mail_token_key: str = env("MAIL_TOKEN_KEY", secret=True,
                               help="a Fernet key (32 url-safe base64 bytes) shared with the notifier only; "
-                                   "encrypts the password-reset tokens that travel in events")
+                                   "encrypts the password-reset tokens that travel in events (with the "
+                                   "first key); several comma-separated (newest first) while rotating")
     access_token_ttl: int = env("ACCESS_TOKEN_TTL", default=300,
                                 help="seconds an access token forwarded by the gateway stays valid")
     login_token_ttl: int = env("LOGIN_TOKEN_TTL", default=3600, help="seconds a login bearer token stays valid")
@@ -45,21 +45,11 @@ class Settings(BaseSettings):
                                     "the client address used for login throttling is read accordingly")
 
 
-def _check_fernet_key(value: str) -> None:
-    try:
-        decoded = base64.urlsafe_b64decode(value.encode())
-    except (binascii.Error, ValueError):
-        decoded = b""
-    if len(decoded) != 32:
-        raise ConfigError("MAIL_TOKEN_KEY must be a Fernet key: 32 bytes in url-safe base64 "
-                          "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
-
-
 def check(settings: Settings) -> Settings:
     """Refuse settings that would start a weak or broken identity service."""
     if len(settings.secret_key) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters long")
-    _check_fernet_key(settings.mail_token_key)
+    fernet_keys(settings.mail_token_key, name="MAIL_TOKEN_KEY")
     if settings.password_hash_concurrency < 1 or settings.password_hash_memory_kib < 8:
         raise ConfigError("PASSWORD_HASH_CONCURRENCY must be at least 1 and PASSWORD_HASH_MEMORY_KIB at least 8")
     if settings.trusted_proxies < 0:

@@ -8,17 +8,16 @@ twice: each handler applies an event only when it is newer than what it already 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 
-from identity.access import as_utc
 from identity.models import Org, SubjectRepo, TeamPermission, User
 from packyard.consumer import ConsumerQueue, Handler
-from packyard.db import UnitOfWork
-from packyard.events import CloudEvent
+from packyard.db import UnitOfWork, as_utc
+from packyard.events import CloudEvent, event_time
 
 
 class RepoEvent(ma.Schema):
@@ -62,13 +61,6 @@ class UsageEvent(ma.Schema):
     revision = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
 
 
-def _event_time(event: CloudEvent) -> datetime:
-    try:
-        return as_utc(datetime.fromisoformat(event.time))
-    except (TypeError, ValueError):
-        return datetime.now(timezone.utc)
-
-
 def _is_newer(row: SubjectRepo, revision: int | None, moment: datetime) -> bool:
     """Catalog's revision orders events when both sides have one; the event time otherwise."""
     if revision is not None and row.revision is not None:
@@ -77,7 +69,7 @@ def _is_newer(row: SubjectRepo, revision: int | None, moment: datetime) -> bool:
 
 
 def _apply_repo(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any], *, deleted: bool) -> None:
-    moment = _event_time(event)
+    moment = event_time(event)
     row = uow.session.get(SubjectRepo, (data["owner"], data["repo"]))
     if row is None:
         uow.session.add(SubjectRepo(subject=data["owner"], repo=data["repo"], private=data["private"],

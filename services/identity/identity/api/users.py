@@ -9,7 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from identity import queries, schemas
-from identity.api.web import ident, range_headers, read
+from identity.api.web import ident, read
+from packyard.paging import RANGE_HEADERS, Page
 from packyard.web import current_principal
 
 users = Blueprint("users", __name__, url_prefix="/users", description="Users (Bintray API)")
@@ -43,9 +44,9 @@ class UserAvatar(MethodView):
 @search.route("/users")
 class SearchUsers(MethodView):
     @search.arguments(schemas.SearchUsersArgs, location="query")
-    @search.response(200, schemas.UserSchema(many=True))
+    @search.response(200, schemas.UserSchema(many=True), headers=RANGE_HEADERS)
     def get(self, args: dict[str, Any]) -> Any:
         """Users whose username or full name contains ``name`` (Bintray, ``start_pos`` pagination)."""
         viewer = current_principal()
         found, total = read(lambda session: queries.search_users(session, args["name"], args["start_pos"], viewer))
-        return found, range_headers(args["start_pos"], len(found), total)
+        return Page(found, total, args["start_pos"]).response()

@@ -51,9 +51,3 @@ def change(action: Callable[[UnitOfWork], T]) -> T:
 def read(query: Callable[[Any], T]) -> T:
     """Run a query on a session that is never committed."""
     return transactions.read(ident().uow, query)
-
-
-def range_headers(start_pos: int, count: int, total: int) -> dict[str, str]:
-    """Bintray's pagination headers (``EndPos`` inclusive)."""
-    return {"X-RangeLimit-Total": str(total), "X-RangeLimit-StartPos": str(start_pos),
-            "X-RangeLimit-EndPos": str(start_pos + count - 1 if count else start_pos)}

@@ -15,7 +15,7 @@ import sqlalchemy.exc
 import sqlalchemy.orm
 
 from identity import events
-from identity.access import MANAGERS, as_utc, caller, user_by_name
+from identity.access import MANAGERS, caller, user_by_name
 from identity.credentials import ApiKeyVault, Passwords, ResetTokens, Tokens
 from identity.models import (ApiKey, Org, OrgMember, PasswordReset, RevokedLogin, SubjectRepo, Team, TeamMember,
                              User)
@@ -26,7 +26,7 @@ from identity.use_cases.common import (
 )
 from identity.use_cases.orgs import leave_all_orgs, sole_owned_orgs
 from identity.use_cases.teams import forget_team_member, publish_team_deleted
-from packyard.db import UnitOfWork
+from packyard.db import UnitOfWork, as_utc
 from packyard.errors import Conflict, Invalid, Unauthorized
 
 log = logging.getLogger(__name__)

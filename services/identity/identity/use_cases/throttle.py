@@ -39,9 +39,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from identity.access import as_utc
 from identity.models import LoginThrottle
-from packyard.db import UnitOfWork
+from packyard.db import UnitOfWork, as_utc
 from packyard.errors import TooManyRequests
 
 log = logging.getLogger(__name__)
