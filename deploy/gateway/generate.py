@@ -89,10 +89,12 @@ map $pk_token $pk_authorization {
     default "Bearer $pk_token";
 }
 
-# Anonymous, unconditional reads under /dl/ take the fast path (nginx serves public files itself).
+# Unconditional reads under /dl/ take the fast path (nginx serves public files itself): anonymous
+# ones at once, those with credentials once identity has authenticated them.
 map "$http_authorization|$http_if_none_match|$http_if_modified_since|$request_method" $pk_dl_fast {
-    "~^\|\|\|(GET|HEAD)$" 1;
-    default               0;
+    "~^\|\|\|(GET|HEAD)$"      /_dl_public;
+    "~^[^|]+\|\|\|(GET|HEAD)$" /_dl_authenticated;
+    default                    "";
 }
 
 # Headers of a file served on the fast path; empty (so not sent) when nothing was served.
@@ -226,6 +228,16 @@ server {
         access_log ${DOWNLOAD_LOG_DIR}/downloads-$hostname-$pk_log_day.log pk_download_fast;
     }
 
+    # Downloads with credentials, fast path: identity authenticates them first (the server's
+    # auth_request, so revoked credentials are refused here as everywhere), then they go on as
+    # anonymous ones do — a public file from the blob store, anything else to catalog's /dl/ with
+    # the caller's token.
+    location = /_dl_authenticated {
+        internal;
+        root ${BLOB_STORAGE_PATH};
+        try_files /.authenticated /_dl_public;
+    }
+
     location = /_dl_decide {
         internal;
         auth_request off;
@@ -241,8 +253,8 @@ server {
         proxy_cache_valid 200 403 2s;
     }
 
-    # Everything else under /dl/ (credentials, private or unpublished files, conditional
-    # requests, redirects of moved packages) is catalog's own decision.
+    # Everything else under /dl/ (private or unpublished files, conditional requests, redirects
+    # of moved packages) is catalog's own decision, with the caller's token when there is one.
     location @catalog_dl {
         proxy_buffering on;
         proxy_pass http://catalog$request_uri;
@@ -322,7 +334,7 @@ def render(services: list[str], routes: list[dict]) -> str:
         if route.get("upload"):
             lines += ["        client_max_body_size 0;", "        proxy_request_buffering off;"]
         if route.get("download"):
-            lines += ["        if ($pk_dl_fast) {", "            rewrite ^ /_dl_public last;", "        }",
+            lines += ["        if ($pk_dl_fast) {", "            rewrite ^ $pk_dl_fast last;", "        }",
                       "        proxy_buffering on;"]
         lines += [f"        proxy_pass http://{route['service']};", "    }", ""]
         out.append("\n".join(lines))

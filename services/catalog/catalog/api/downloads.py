@@ -3,9 +3,10 @@
 Catalog decides who may download what and never pushes the bytes through Python. In ``accel``
 mode (behind the gateway):
 
-* anonymous, unconditional downloads first ask ``/internal/downloads/decision``; when the path is
-  a public file the gateway serves the blob itself and caches the answer for
-  ``DOWNLOAD_DECISION_TTL`` seconds, so the hottest files cost no Python request at all;
+* unconditional downloads (anonymous ones, and those with credentials once identity has
+  authenticated them) first ask ``/internal/downloads/decision``; when the path is a public file
+  the gateway serves the blob itself and caches the answer for ``DOWNLOAD_DECISION_TTL`` seconds,
+  so the hottest files cost catalog no Python request at all;
 * everything else reaches ``/dl/`` here, which answers with no body and ``X-Accel-Redirect`` into
   the blob store (nginx then serves it, with Range support), or 401/404, or a redirect;
 * the gateway logs every download it served and the worker counts them from that log
@@ -128,7 +129,7 @@ class DownloadDecision(MethodView):
              responses={"200": {"description": "a public file: the gateway may send the blob named by X-Packyard-Blob"},
                         "403": {"description": "not a public download: let catalog's own /dl/ handler answer"}})
     def get(self) -> Any:
-        """The gateway's question for an anonymous, unconditional download: may it serve the file itself?
+        """The gateway's question for an unconditional download: may it serve the file itself (a public file)?
 
         Never routed publicly. Both answers carry ``X-Accel-Expires``: how long the gateway may reuse them.
         """
