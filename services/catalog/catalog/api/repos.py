@@ -80,12 +80,12 @@ class RepoPackages(MethodView):
 
 @blp.route("/repos/<subject>/<repo>/permissions")
 class RepoPermissions(MethodView):
-    @blp.alt_response(200, schema=schemas.TeamPermissionSchema(many=True), success=True)
+    @blp.response(200, schemas.TeamPermissionSchema(many=True))
     def get(self, subject: str, repo: str) -> Any:
         """The teams' permissions on a repository (repository admins)."""
         actor = require_principal()
         with catalog().reader() as session:
-            return flask.jsonify(queries.list_permissions(session, actor, subject, repo))
+            return queries.list_permissions(session, actor, subject, repo)
 
     @blp.arguments(schemas.PermissionSchema)
     @blp.response(200, schemas.MessageSchema)
@@ -98,7 +98,7 @@ class RepoPermissions(MethodView):
 
 @blp.route("/repos/<subject>/<repo>/permissions/<team>")
 class RepoTeamPermission(MethodView):
-    @blp.alt_response(200, schema=schemas.TeamPermissionSchema, success=True)
+    @blp.response(200, schemas.TeamPermissionSchema)
     def get(self, subject: str, repo: str, team: str) -> Any:
         """One team's permission on a repository."""
         actor = require_principal()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -24,22 +23,22 @@ LIMIT_HEADERS = {
 
 @blp.route("/webhooks/<subject>")
 class SubjectWebhooks(MethodView):
-    @blp.alt_response(200, schema=schemas.WebhookOutSchema(many=True), success=True)
+    @blp.response(200, schemas.WebhookOutSchema(many=True))
     def get(self, subject: str) -> Any:
         """Your webhooks on a subject's repositories you may publish to."""
         actor = require_principal()
         with catalog().reader() as session:
-            return flask.jsonify(list_webhooks(session, actor, subject))
+            return list_webhooks(session, actor, subject)
 
 
 @blp.route("/webhooks/<subject>/<repo>")
 class RepoWebhooks(MethodView):
-    @blp.alt_response(200, schema=schemas.WebhookOutSchema(many=True), success=True)
+    @blp.response(200, schemas.WebhookOutSchema(many=True))
     def get(self, subject: str, repo: str) -> Any:
         """Your webhooks on a repository you may publish to."""
         actor = require_principal()
         with catalog().reader() as session:
-            return flask.jsonify(list_webhooks(session, actor, subject, repo))
+            return list_webhooks(session, actor, subject, repo)
 
 
 @blp.route("/webhooks/<subject>/<repo>/<package>")
