@@ -12,13 +12,14 @@
 4. the catalog API worker's memory growth while a 500 MiB file uploads (goal: under 64 MiB).
 
     .venv/bin/python bench/catalog_bench.py [--seconds 10] [--connections 16] [--upload-mib 500]
-        [--profile DIR]
+        [--rounds 1] [--profile DIR]
 
 Starts the whole platform (as `make run` does) on PostgreSQL databases and a RabbitMQ vhost of
 its own, the bare Flask app under the same gunicorn settings, and a second nginx with the same
 settings for the two baselines. Load comes from `wrk` (Debian package `wrk`; installed with
-apt when running as root). Prints one JSON document with every figure. ``--upload-mib 0`` skips
-the upload. ``--profile DIR`` then samples identity's and catalog's API workers with `py-spy`
+apt when running as root). Prints one JSON document with every figure. ``--rounds N`` measures
+each read N times, interleaved, and keeps the medians (for a shared machine). ``--upload-mib 0``
+skips the upload. ``--profile DIR`` then samples identity's and catalog's API workers with `py-spy`
 (``pip install py-spy``) under API-key load and writes their collapsed stacks and a summary of
 the hottest functions to DIR (not measured: the sampler slows what it samples).
 """
@@ -32,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,6 +100,19 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     return {"requests_per_second": round(rps, 1), "errors": int(non2xx.group(1)) if non2xx else 0,
             "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 2) if p99 else None}
+
+
+def median_of(rounds: list[dict]) -> dict:
+    """The median of each figure of several wrk runs (the rounds' own figures kept when there are several)."""
+    def median(key: str) -> float | None:
+        values = [r[key] for r in rounds if r[key] is not None]
+        return round(statistics.median(values), 2) if values else None
+
+    summary = {"requests_per_second": median("requests_per_second"), "errors": sum(r["errors"] for r in rounds),
+               "p99_ms": median("p99_ms")}
+    if len(rounds) > 1:
+        summary["rounds"] = [[r["requests_per_second"], r["p99_ms"]] for r in rounds]
+    return summary
 
 
 def rss_kib(pid: int) -> int:
@@ -172,6 +187,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--upload-mib", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every figure this many times, interleaved, and keep the medians")
     parser.add_argument("--profile", metavar="DIR", help="sample identity's and catalog's API workers with py-spy")
     args = parser.parse_args()
     ensure_wrk()
@@ -284,7 +301,13 @@ def main() -> None:
             "download_nginx_direct": (static_url, None)}
         for url, headers in runs.values():  # warm every path
             wrk(url, 2, args.connections, headers)
-        figures = {name: wrk(url, args.seconds, args.connections, headers) for name, (url, headers) in runs.items()}
+        # Rounds of every measurement one after the other, medians kept: on a shared machine the load
+        # changes over a run, and interleaving spreads it over the figures that are compared.
+        measured: dict[str, list[dict]] = {name: [] for name in runs}
+        for _ in range(args.rounds):
+            for name, (url, headers) in runs.items():
+                measured[name].append(wrk(url, args.seconds, args.connections, headers))
+        figures = {name: median_of(rounds) for name, rounds in measured.items()}
 
         def fraction(name: str, of: str) -> float:
             return round(figures[name]["requests_per_second"] / figures[of]["requests_per_second"], 3)
@@ -309,8 +332,7 @@ def main() -> None:
             "nginx_direct": figures["download_nginx_direct"],
             "fraction": fraction("download_anonymous", "download_nginx_direct"),
             "api_key_fraction": fraction("download_apikey", "download_nginx_direct"), "goal": ">= 0.5"}
-        results["load_average"] = os.getloadavg()
-        print(json.dumps(results, indent=2), flush=True)
+        results["load_average"] = [round(load, 1) for load in os.getloadavg()]
         if args.profile:
             results["profile"] = profile(platform, Path(args.profile), package_url, basic, args)
 
