@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from packyard.testing import SERVICE_TOKEN, TokenMinter
 from packyard.testing.events import IdentityEvents
-from packyard.testing.service import containers, deliverer, postgres_database, running_worker
+from packyard.testing.service import postgres_database, service_fixtures
 from signing.__main__ import ALEMBIC_INI
 from signing.app import create_app
 from signing.bootstrap import bootstrap
@@ -27,22 +27,11 @@ def minter():
     return TokenMinter()
 
 
-@pytest.fixture
-def make_signing(database_url, minter):
-    """``make_signing(amqp_url=..., **settings)`` → a signing container on this test's database."""
-    yield from containers(lambda amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F", **extra: bootstrap(
-        Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks",
-                 service_token=SERVICE_TOKEN, secret_key=SECRET_KEY, **extra), jwks_source=minter.jwks))
-
-
-@pytest.fixture
-def signing(make_signing):
-    return make_signing()
-
-
-@pytest.fixture
-def client(signing):
-    return create_app(signing).test_client()
+def build(database_url, minter, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F", **extra):
+    """What ``make_signing(amqp_url=..., **settings)`` builds: a signing container on this test's database."""
+    settings = Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks",
+                        service_token=SERVICE_TOKEN, secret_key=SECRET_KEY, **extra)
+    return bootstrap(settings, jwks_source=minter.jwks)
 
 
 @pytest.fixture
@@ -61,17 +50,9 @@ def identity():
     return IdentityEvents()
 
 
-@pytest.fixture
-def deliver(signing):
-    """Hand an event to signing's consumer as the worker would (without a broker); returns the outcome."""
-    return deliverer(signing, QUEUE)
-
-
-@pytest.fixture(name="running_worker")
-def _running_worker(make_signing, fresh_amqp_url):
-    """A real worker consuming from a RabbitMQ vhost of this test's own; yields that vhost's URL."""
-    with running_worker(make_signing(amqp_url=fresh_amqp_url)):
-        yield fresh_amqp_url
+# make_signing, a container, its test client, deliver(event) → the outcome on QUEUE without a broker, and
+# running_worker → a RabbitMQ vhost a worker consumes from (packyard.testing.service)
+make_signing, signing, client, deliver, running_worker = service_fixtures("signing", build, create_app, queue=QUEUE)
 
 
 class Keys:

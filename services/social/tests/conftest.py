@@ -7,7 +7,7 @@ import pytest
 from packyard.events import CloudEvent
 from packyard.testing import SERVICE_TOKEN, TokenMinter
 from packyard.testing.events import IdentityEvents
-from packyard.testing.service import containers, deliverer, postgres_database, running_worker
+from packyard.testing.service import postgres_database, service_fixtures
 from social.__main__ import ALEMBIC_INI
 from social.app import create_app
 from social.bootstrap import bootstrap
@@ -23,22 +23,10 @@ def minter():
     return TokenMinter()
 
 
-@pytest.fixture
-def make_social(database_url, minter):
-    """``make_social(amqp_url=...)`` → a social container on this test's database."""
-    yield from containers(lambda amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F", **extra: bootstrap(
-        Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks",
-                 service_token=SERVICE_TOKEN, **extra), jwks_source=minter.jwks))
-
-
-@pytest.fixture
-def social(make_social):
-    return make_social()
-
-
-@pytest.fixture
-def client(social):
-    return create_app(social).test_client()
+def build(database_url, minter, amqp_url="amqp://guest:guest@127.0.0.1:5672/%2F", **extra):
+    """What ``make_social(amqp_url=..., **settings)`` builds: a social container on this test's database."""
+    return bootstrap(Settings(database_url=database_url, amqp_url=amqp_url, jwks_url="http://identity.invalid/jwks",
+                              service_token=SERVICE_TOKEN, **extra), jwks_source=minter.jwks)
 
 
 @pytest.fixture
@@ -47,17 +35,9 @@ def identity():
     return IdentityEvents()
 
 
-@pytest.fixture
-def deliver(social):
-    """Hand an event to social's consumer as the worker would (without a broker); returns the outcome."""
-    return deliverer(social, QUEUE)
-
-
-@pytest.fixture(name="running_worker")
-def _running_worker(make_social, fresh_amqp_url):
-    """A real worker consuming from a RabbitMQ vhost of this test's own; yields that vhost's URL."""
-    with running_worker(make_social(amqp_url=fresh_amqp_url)):
-        yield fresh_amqp_url
+# make_social, a container, its test client, deliver(event) → the outcome on QUEUE without a broker, and
+# running_worker → a RabbitMQ vhost a worker consumes from (packyard.testing.service)
+make_social, social, client, deliver, running_worker = service_fixtures("social", build, create_app, queue=QUEUE)
 
 
 def uid(name):

@@ -7,7 +7,9 @@
 * :func:`deliverer` — hand an event to a container's consumers as the worker would, without a
   broker, and get the outcome;
 * :func:`running_worker` — the container's consumers (and, if asked, its worker loops) running
-  on threads for the length of a block, against a real broker.
+  on threads for the length of a block, against a real broker;
+* :func:`service_fixtures` — the ``make_<service>``, ``<service>``, ``client``, ``deliver`` and
+  ``running_worker`` fixtures of a suite, from the function that builds its container.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from packyard.migrations import upgrade
 from packyard.service import ServiceContainer
 from packyard.testing import running
 
-__all__ = ["containers", "deliverer", "postgres_database", "running_worker"]
+__all__ = ["containers", "deliverer", "postgres_database", "running_worker", "service_fixtures"]
 
 C = TypeVar("C", bound=ServiceContainer)
 
@@ -81,3 +83,39 @@ def running_worker(container: ServiceContainer, *, loops: bool = False) -> Itera
                 stack.enter_context(running(loop))
         stack.enter_context(running(container.consumer()))
         yield container
+
+
+def service_fixtures(service: str, build: Callable[..., Any], create_app: Callable[[Any], Any], *,
+                     queue: str | None = None) -> tuple[Any, Any, Any, Any, Any]:
+    """``make_social, social, client, deliver, running_worker = service_fixtures("social", build, create_app)``.
+
+    ``make_<service>(**kwargs)`` is ``build(database_url, minter, **kwargs)`` (the suite's
+    ``database_url`` and ``minter`` fixtures), each container closed after the test;
+    ``<service>`` is one made with the defaults; ``client`` a test client of its app;
+    ``deliver(event)`` hands an event to its consumers without a broker (:func:`deliverer`, on
+    ``queue`` when given); ``running_worker`` runs the consumers of a container made with
+    ``amqp_url`` a RabbitMQ vhost of the test's own, and yields that URL.
+    """
+
+    @pytest.fixture(name=f"make_{service}")
+    def make(database_url: str, minter: Any) -> Iterator[Callable[..., Any]]:
+        yield from containers(lambda **kwargs: build(database_url, minter, **kwargs))
+
+    @pytest.fixture(name=service)
+    def container(request: pytest.FixtureRequest) -> Any:
+        return request.getfixturevalue(f"make_{service}")()
+
+    @pytest.fixture(name="client")
+    def client(request: pytest.FixtureRequest) -> Any:
+        return create_app(request.getfixturevalue(service)).test_client()
+
+    @pytest.fixture(name="deliver")
+    def deliver(request: pytest.FixtureRequest) -> Callable[[CloudEvent], str]:
+        return deliverer(request.getfixturevalue(service), queue)
+
+    @pytest.fixture(name="running_worker")
+    def worker(request: pytest.FixtureRequest, fresh_amqp_url: str) -> Iterator[str]:
+        with running_worker(request.getfixturevalue(f"make_{service}")(amqp_url=fresh_amqp_url)):
+            yield fresh_amqp_url
+
+    return make, container, client, deliver, worker
