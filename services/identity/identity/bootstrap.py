@@ -14,7 +14,6 @@ from identity.avatars import Avatars
 from identity.credentials import ApiKeyVault, KeyRing, Passwords, ResetTokens, Tokens, derive_key
 from identity.use_cases import ThrottlePolicy
 from packyard.db import utcnow
-from packyard.sealing import fernet_keys
 from packyard.service import Platform, ServiceContainer
 
 
@@ -59,7 +58,7 @@ def bootstrap(settings: config.Settings | None = None, *, passwords: Passwords |
         vault=ApiKeyVault(settings.secret_key),
         keyring=keyring,
         tokens=Tokens(keyring, access_ttl=settings.access_token_ttl, login_ttl=settings.login_token_ttl),
-        resets=ResetTokens(settings.secret_key, fernet_keys(settings.mail_token_key)[0]),  # seals with the newest
+        resets=ResetTokens(settings.secret_key, settings.mail_token_key),
         throttle=ThrottlePolicy(max_failures_per_user=settings.login_max_failures_per_user,
                                 max_failures_per_address=settings.login_max_failures_per_address,
                                 max_lockout=settings.login_max_lockout,

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from identity.models import SigningKey
 from packyard.auth import ACCESS_AUDIENCE, ALGORITHM, ISSUER
 from packyard.errors import DomainError
+from packyard.sealing import Sealer
 
 LOGIN_AUDIENCE = "packyard-login"
 
@@ -127,7 +128,7 @@ class ResetTokens:
 
     def __init__(self, secret_key: str, mail_token_key: str) -> None:
         self._digest_key = derive_key(secret_key, "password-reset-digest")
-        self._mail = Fernet(mail_token_key.encode())
+        self._mail = Sealer(mail_token_key)  # ``MAIL_TOKEN_KEY``: the newest of its keys seals
 
     @staticmethod
     def generate() -> str:
@@ -137,7 +138,7 @@ class ResetTokens:
         return hmac.new(self._digest_key, token.encode(), hashlib.sha256).hexdigest()
 
     def encrypt_for_mail(self, token: str) -> str:
-        return self._mail.encrypt(token.encode()).decode()
+        return self._mail.seal(token)
 
 
 @dataclass(frozen=True)
