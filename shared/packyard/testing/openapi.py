@@ -139,8 +139,8 @@ class ResponseCheck:
 
     def _document(self, app: flask.Flask) -> _Document | None:
         if app not in self._documents:
-            apis = app.extensions.get("flask-smorest", {}).get("apis", {})
-            api = next(iter(apis.values()), {}).get("ext_obj") if apis else None
+            apis: dict[str, dict[str, Any]] = app.extensions.get("flask-smorest", {}).get("apis", {})
+            api = next(iter(apis.values())).get("ext_obj") if apis else None
             self._documents[app] = _Document(api.spec.to_dict()) if api is not None else None
         return self._documents[app]
 
