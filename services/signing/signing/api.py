@@ -84,9 +84,7 @@ class _KeyView(MethodView):
 
         def store(uow: UnitOfWork) -> dict[str, Any]:
             subject = _own(uow, caller, org)
-            key = use_cases.store_key(uow, s.vault, subject, body["public_key"], body["private_key"], now=s.clock(),
-                                      **s.gpg_options)
-            return _key_json(subject, key)
+            return _key_json(subject, s.store_key(uow, subject, body["public_key"], body["private_key"]))
         return change(store)
 
     def _delete(self, body: dict[str, Any], org: str | None) -> Any:

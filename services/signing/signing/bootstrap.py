@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from packyard.db import UnitOfWork
 from packyard.process import Loop
 from packyard.service import Platform, ServiceContainer
 from signing import config, consumers, models, use_cases
 from signing.catalog import CatalogClient
+from signing.models import GpgKey, Subject
 from signing.signatures import Signer
 from signing.vault import KeyVault
 
@@ -63,6 +65,12 @@ class Signing(ServiceContainer):
     @property
     def gpg_options(self) -> dict[str, Any]:
         return {"gpg_root": self.settings.gnupghome_root, "gpg_binary": self.settings.gpg_binary}
+
+    # -- use cases with this deployment's collaborators bound (views pass only the request's data) --
+    def store_key(self, uow: UnitOfWork, subject: Subject, public_key: str, private_key: str | None) -> GpgKey:
+        """:func:`signing.use_cases.store_key` with the key vault, gpg and the clock of this container."""
+        return use_cases.store_key(uow, self.vault, subject, public_key, private_key, now=self.clock(),
+                                   **self.gpg_options)
 
     def after_migrate(self) -> None:
         """The platform key: imported from ``PLATFORM_GPG_KEY`` when new, generated when there is none."""

@@ -321,11 +321,9 @@ class Messages(MethodView):
         """Send a direct message ``{"to", "body", "subject"?}``. 403 when the recipient blocked you, 413 when
         too long, 429 with ``Retry-After`` past the hourly limits."""
         principal = require_principal()
-        settings = _social().settings
-        return change(lambda uow: queries.message_json(uow.session, messages.send(
-            uow, principal, args["to"], args["subject"], args["body"],
-            new_conversations_per_hour=settings.new_conversations_per_hour,
-            messages_per_hour=settings.messages_per_hour, max_chars=settings.message_max_chars)))
+        social = _social()
+        return change(lambda uow: queries.message_json(uow.session, social.send_message(
+            uow, principal, args["to"], args["subject"], args["body"])))
 
 
 @me.route("/conversations")
