@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from packyard.events import CloudEvent, event_time
 from packyard.sealing import Sealer, Unsealable, fernet_keys
 from packyard.service import BaseSettings, Platform, ServiceContainer
 
-MOMENT = datetime(2026, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -75,9 +75,9 @@ def test_a_consumer_tells_the_time_by_the_containers_clock_even_when_replaced_la
 
 
 def test_the_outbox_is_dated_by_the_containers_clock(demo):
-    from packyard.events import EventType
-
     import marshmallow as ma
+
+    from packyard.events import EventType
 
     class Data(ma.Schema):
         id = ma.fields.String(required=True)

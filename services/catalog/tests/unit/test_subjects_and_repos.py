@@ -1,6 +1,6 @@
 """Catalog's replica of identity's subjects and its repository use cases, on SQLite."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from catalog.models import Subject
 from packyard.consumer import Outcome
@@ -28,6 +28,6 @@ def test_a_registered_user_creates_a_repository_and_its_event_is_written(api, al
 
 def test_a_repository_is_dated_by_the_containers_clock(api, catalog):
     headers = api.user("bob")
-    catalog.clock = lambda: datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    catalog.clock = lambda: datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
     repo = api.create_repo("bob", "main", headers)
     assert repo["created"].startswith("2026-03-04T05:06:07")

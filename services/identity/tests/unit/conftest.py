@@ -2,6 +2,7 @@
 
 import argon2
 import pytest
+
 from identity.__main__ import ALEMBIC_INI
 from identity.bootstrap import bootstrap
 from identity.commands import ensure_signing_key

@@ -2,6 +2,7 @@
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
+
 from identity import config
 from packyard.config import ConfigError
 
@@ -35,6 +36,7 @@ def outbox_data(ident, type_):
     import json
 
     import sqlalchemy as sa
+
     from identity.models import outbox
 
     with ident.platform.engine.connect() as conn:

@@ -1,6 +1,7 @@
 """The fast layer of the notifier's tests: the suite's fixtures on SQLite, mail through a fake transport."""
 
 import pytest
+
 from notifier.__main__ import ALEMBIC_INI
 from packyard.testing.unit import no_servers, sqlite_database  # noqa: F401 - no_servers: an autouse fixture
 

@@ -1,9 +1,10 @@
 """The notifier's consumers of identity's accounts, on SQLite: recipients, their emails, the clock, the keys."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+
 from notifier.models import Recipient
 from packyard.consumer import Outcome
 from packyard.testing.events import IdentityEvents
@@ -38,13 +39,13 @@ def test_a_later_address_change_wins_over_an_earlier_one_arriving_late(deliver, 
 
 
 def test_a_deletion_is_dated_by_the_containers_clock(deliver, identity, notifier):
-    moment = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
     notifier.clock = lambda: moment
     deliver(identity.registered("alice"))
     assert deliver(identity.deleted("alice")) == Outcome.PROCESSED
     with notifier.uow() as uow:
         recipient = uow.session.get(Recipient, identity.user_id("alice"))
-        assert recipient.deleted_at.replace(tzinfo=timezone.utc) == moment
+        assert recipient.deleted_at.replace(tzinfo=UTC) == moment
 
 
 def test_a_reset_link_sealed_with_the_previous_key_is_still_mailed_during_a_rotation(make_notifier, transport):
@@ -56,5 +57,6 @@ def test_a_reset_link_sealed_with_the_previous_key_is_still_mailed_during_a_rota
         queue = next(q.name for q in notifier.consumer_queues if q.handler_for(event.type))
         assert runner.process(queue, event.to_json().encode()) == Outcome.PROCESSED
     _send_all(notifier, transport)
-    bodies = [part.get_content() for m in transport.sent for part in m.walk() if part.get_content_type() == "text/plain"]
+    bodies = [part.get_content() for message in transport.sent for part in message.walk()
+              if part.get_content_type() == "text/plain"]
     assert any("reset-token-1" in body for body in bodies)

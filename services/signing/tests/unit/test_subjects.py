@@ -1,8 +1,9 @@
 """Signing's replica of identity's users and organizations, on SQLite."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
+
 from packyard.consumer import Outcome
 from signing.models import Subject
 
@@ -22,10 +23,10 @@ def test_a_name_reused_by_a_new_organization_is_taken_from_the_stale_one(deliver
 
 
 def test_a_forgotten_user_is_dated_by_the_containers_clock(deliver, identity, signing):
-    moment = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
     signing.clock = lambda: moment
     deliver(identity.registered("alice"))
     deliver(identity.deleted("alice"))
     with signing.uow() as uow:
         deleted_at = uow.session.scalar(sa.select(Subject.deleted_at).where(Subject.id == identity.user_id("alice")))
-    assert deleted_at.replace(tzinfo=timezone.utc) == moment
+    assert deleted_at.replace(tzinfo=UTC) == moment

@@ -1,15 +1,16 @@
 """Social's consumers of identity's accounts, on SQLite: the replica, the activity log, redeliveries."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
+
 from packyard.consumer import Outcome
 from packyard.db import as_utc
 from social.models import ActivityEntry, User
 
-MOMENT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def _users(social):
