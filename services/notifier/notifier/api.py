@@ -18,7 +18,6 @@ from packyard.errors import Invalid, NotFound
 from packyard.paging import RANGE_HEADERS
 from packyard.web import require_principal, success
 
-
 T = TypeVar("T")
 
 
@@ -166,9 +165,8 @@ class Redeliver(MethodView):
         """Make a finished call again: same body and delivery id, a fresh set of attempts."""
         caller = require_principal()
         notifier = _notifier()
-        return change(lambda uow: queries.delivery_json(webhooks.redeliver(
-            uow, username=caller.username, delivery_id=delivery_id, now=notifier.clock(),
-            max_attempts=notifier.settings.webhook_max_attempts)))
+        return change(lambda uow: queries.delivery_json(notifier.redeliver(uow, username=caller.username,
+                                                                           delivery_id=delivery_id)))
 
 
 mastodon = Blueprint("mastodon", __name__, url_prefix="/me/mastodon",
@@ -196,10 +194,9 @@ class MyMastodon(MethodView):
         """Link my Mastodon account: the instance's URL and an access token with the write:statuses scope."""
         caller = require_principal()
         notifier = _notifier()
-        account = change(lambda uow: webhooks.link_mastodon(
+        account = change(lambda uow: notifier.link_mastodon(
             uow, user_id=caller.user_id, username=caller.username, instance_url=args["instance_url"],
-            access_token=args["access_token"], cipher=notifier.cipher, allow=notifier.settings.allow_list,
-            now=notifier.clock()))
+            access_token=args["access_token"]))
         return {"instance_url": account.instance_url, "linked": queries._time(account.linked_at)}
 
     @mastodon.response(200, schemas.MessageSchema)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from notifier import config, consumers, models
+from notifier import config, consumers, models, webhooks
 from notifier.activity import KeyExpiryWatcher
 from notifier.digests import DigestAndNewsLoop
 from notifier.mail.sender import MailSender, SenderConfig
@@ -14,7 +14,9 @@ from notifier.mail.templates import Renderer
 from notifier.mail.tokens import MailTokenCipher
 from notifier.mail.transport import SmtpTransport, Transport
 from notifier.mail.unsubscribe import UnsubscribeSigner
+from notifier.models import Delivery, MastodonAccount
 from notifier.webhooks import DeliverySender, SenderSettings
+from packyard.db import UnitOfWork
 from packyard.process import Loop
 from packyard.service import Platform, ServiceContainer
 
@@ -27,6 +29,19 @@ class Notifier(ServiceContainer):
     @property
     def base_url(self) -> str:
         return self.settings.public_base_url.rstrip("/")
+
+    # -- use cases with this deployment's collaborators bound (views pass only the request's data) --
+    def redeliver(self, uow: UnitOfWork, *, username: str, delivery_id: str) -> Delivery:
+        """:func:`notifier.webhooks.redeliver` with the clock and the attempts of the settings."""
+        return webhooks.redeliver(uow, username=username, delivery_id=delivery_id, now=self.clock(),
+                                  max_attempts=self.settings.webhook_max_attempts)
+
+    def link_mastodon(self, uow: UnitOfWork, *, user_id: str, username: str, instance_url: str,
+                      access_token: str) -> MastodonAccount:
+        """:func:`notifier.webhooks.link_mastodon` with the token cipher, the allowed targets and the clock."""
+        return webhooks.link_mastodon(uow, user_id=user_id, username=username, instance_url=instance_url,
+                                      access_token=access_token, cipher=self.cipher,
+                                      allow=self.settings.allow_list, now=self.clock())
 
     def unsubscribe_signer(self) -> UnsubscribeSigner:
         return UnsubscribeSigner(self.settings.mail_token_key)
