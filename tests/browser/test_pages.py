@@ -557,8 +557,8 @@ def test_an_organizations_admin_adds_replaces_and_clears_its_gpg_key(browser, gw
     org = _org(gw, member)
     headers = gw.login(member)
     # Signing learns of the organization from identity's events.
-    wait_for(lambda: gw.get(f"/orgs/{org}/keys/gpg", headers=headers).status_code == 404, timeout=30,
-             message="the organization known to signing")
+    wait_for(lambda: "has no GPG key" in gw.get(f"/orgs/{org}/keys/gpg", headers=headers).json()["message"],
+             timeout=60, message="the organization known to signing")
     public, private, fingerprint = _gpg_key_pair(tmp_path, f"{org}@example.com")
     browser.open(f"/ui/orgs/{org}", "org")
     browser.click("#org-gpg", "org-gpg-none")
