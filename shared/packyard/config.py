@@ -96,7 +96,8 @@ def _convert(raw: str, annotation: Any, name: str) -> Any:
         try:
             return annotation(raw)
         except ValueError:
-            raise ConfigError(f"{name} must be {'an integer' if annotation is int else 'a number'}, got {raw!r}") from None
+            kind = "an integer" if annotation is int else "a number"
+            raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
     if origin is tuple:
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     raise TypeError(f"unsupported settings type {annotation!r} for {name}")

@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, overload
 
 import sqlalchemy as sa
@@ -69,7 +69,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @overload
@@ -85,7 +85,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
     timestamp Packyard stores is UTC. Aware values (PostgreSQL's) and None pass unchanged."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 def release_name(session: Session, name_column: InstrumentedAttribute[Any], name: str,
@@ -239,7 +239,7 @@ class UnitOfWork:
         self._committed = False
 
     # -- context management -------------------------------------------------------------
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self.published = []
         self._committed = False

@@ -25,7 +25,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow
@@ -53,8 +53,8 @@ class EnvelopeError(ValueError):
 def format_time(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds and ``Z`` (the Bintray timestamp format)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -120,7 +120,7 @@ class CloudEvent:
     data: dict[str, Any]
     subject: str | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    time: str = field(default_factory=lambda: format_time(datetime.now(timezone.utc)))
+    time: str = field(default_factory=lambda: format_time(datetime.now(UTC)))
     dataversion: str = "1"
     traceparent: str | None = None
     specversion: str = "1.0"
@@ -173,8 +173,8 @@ def event_time(event: CloudEvent, fallback: datetime | None = None) -> datetime:
     try:
         moment = datetime.fromisoformat(str(event.time).replace("Z", "+00:00"))
     except (TypeError, ValueError):
-        return fallback if fallback is not None else datetime.now(timezone.utc)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return fallback if fallback is not None else datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_envelope(body: bytes | str) -> CloudEvent:
@@ -198,7 +198,7 @@ def parse_envelope(body: bytes | str) -> CloudEvent:
         data=loaded["data"],
         subject=loaded.get("subject"),
         id=loaded["id"],
-        time=loaded.get("time") or format_time(datetime.now(timezone.utc)),
+        time=loaded.get("time") or format_time(datetime.now(UTC)),
         dataversion=loaded.get("dataversion") or "1",
         traceparent=traceparent,
         datacontenttype=loaded.get("datacontenttype") or "application/json",

@@ -98,7 +98,7 @@ class Doorbell:
         self.address = address
 
     @classmethod
-    def bind(cls, url: sa.URL | str, table: str = "outbox") -> "Doorbell | None":
+    def bind(cls, url: sa.URL | str, table: str = "outbox") -> Doorbell | None:
         address = doorbell_address(url, table)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
@@ -152,7 +152,7 @@ class Doorbell:
                 except OSError:
                     pass
 
-    def __enter__(self) -> "Doorbell":
+    def __enter__(self) -> Doorbell:
         return self
 
     def __exit__(self, *_exc: Any) -> None:

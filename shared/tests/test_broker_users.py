@@ -22,7 +22,6 @@ from packyard.relay import PikaPublisher, Relay, RelayConfig
 from packyard.testing import wait_for
 
 
-
 class ThingData(ma.Schema):
     name = ma.fields.String(required=True)
 

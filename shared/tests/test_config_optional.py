@@ -12,7 +12,7 @@ from packyard.config import env, load_settings
 class Settings:
     smtp_password: str | None = env("SMTP_PASSWORD", secret=True, default=None)
     timeout: float | None = env("TIMEOUT", default=None)
-    retries: Optional[int] = env("RETRIES", default=None)  # noqa: UP007 - the older spelling works too
+    retries: Optional[int] = env("RETRIES", default=None)  # noqa: UP045 - the older spelling works too
 
 
 def test_an_optional_value_is_none_when_unset_and_converted_when_set():

@@ -46,7 +46,7 @@ def _history(root: Path, revisions: list[str]) -> Path:
     (root / "migrations" / "versions").mkdir(parents=True)
     (root / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
     (root / "migrations" / "env.py").write_text(ENV)
-    for down, rev in zip([None, *revisions], revisions):
+    for down, rev in zip([None, *revisions], revisions, strict=False):
         (root / "migrations" / "versions" / f"{rev}.py").write_text(REVISION.format(rev=rev, down=down))
     return root / "alembic.ini"
 

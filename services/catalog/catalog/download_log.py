@@ -32,7 +32,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +98,8 @@ def _day_of(moment: Any) -> date | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).date()
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).date()
 
 
 @dataclass
@@ -273,7 +273,7 @@ class DownloadLogIngester:
             day = date.fromisoformat(match.group(1))
         except ValueError:
             return
-        if day >= now.astimezone(timezone.utc).date() or now.timestamp() - stat.st_mtime < self._grace:
+        if day >= now.astimezone(UTC).date() or now.timestamp() - stat.st_mtime < self._grace:
             return
         try:
             path.unlink()

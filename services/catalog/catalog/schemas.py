@@ -7,7 +7,7 @@ shapes; the views build those dicts in the exact key order real clients saw.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -107,7 +107,7 @@ class VersionCreateSchema(_Tolerant):
     name = ma.fields.String(required=True)
     desc = _text(4000, load_default=None, allow_none=True)
     labels = ma.fields.List(_LABEL, load_default=list, allow_none=True, **_LABELS)
-    released = ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=timezone.utc,
+    released = ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC,
                                        metadata={"description": "ISO 8601"})
     github_release_notes_file = _text(500, load_default=None, allow_none=True)
     github_use_tag_release_notes = ma.fields.Boolean(load_default=False, allow_none=True)
@@ -117,7 +117,7 @@ class VersionCreateSchema(_Tolerant):
 class VersionUpdateSchema(_Tolerant):
     desc = _text(4000, allow_none=True)
     labels = ma.fields.List(_LABEL, allow_none=True, **_LABELS)
-    released = ma.fields.AwareDateTime(allow_none=True, default_timezone=timezone.utc,
+    released = ma.fields.AwareDateTime(allow_none=True, default_timezone=UTC,
                                        metadata={"description": "ISO 8601"})
     github_release_notes_file = _text(500, allow_none=True)
     github_use_tag_release_notes = ma.fields.Boolean(allow_none=True)
@@ -215,7 +215,7 @@ class Moment(ma.fields.Field):
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
             raise ma.ValidationError("Not an ISO 8601 date or time.") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else value.isoformat()

@@ -34,7 +34,7 @@ def blob_key(sha256: str) -> str:
 class BlobStorage(Protocol):
     """What catalog needs from a blob store."""
 
-    def receive(self, stream: BinaryIO, *, limit: int) -> "IncomingBlob": ...
+    def receive(self, stream: BinaryIO, *, limit: int) -> IncomingBlob: ...
 
     def local_path(self, sha256: str) -> Path: ...
 
@@ -53,14 +53,14 @@ class IncomingBlob:
     Use as a context manager: leaving the block without :meth:`commit` removes the temporary file.
     """
 
-    def __init__(self, store: "FileSystemStorage", temp_path: Path, size: int, sha1: str, sha256: str) -> None:
+    def __init__(self, store: FileSystemStorage, temp_path: Path, size: int, sha1: str, sha256: str) -> None:
         self._store = store
         self._temp_path: Path | None = temp_path
         self.size = size
         self.sha1 = sha1
         self.sha256 = sha256
 
-    def __enter__(self) -> "IncomingBlob":
+    def __enter__(self) -> IncomingBlob:
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -153,7 +153,7 @@ def test_an_administrator_may_decide_once_the_owner_is_overdue(world, client, ad
     early = client.post(f"/claims/{claim['id']}/decide", json={"decision": "approve"}, headers=admin)
     assert early.status_code == 409 and "has until" in early.json["message"]
     due = datetime.fromisoformat(claim["answer_due"].replace("Z", "+00:00"))
-    assert timedelta(days=13) < due - datetime.now(timezone.utc) <= timedelta(days=14)
+    assert timedelta(days=13) < due - datetime.now(UTC) <= timedelta(days=14)
     catalog.clock = lambda: due + timedelta(seconds=1)
     decided = client.post(f"/claims/{claim['id']}/decide", json={"decision": "approve"}, headers=admin)
     assert decided.status_code == 200 and decided.json["status"] == "approved"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from datetime import UTC
 
 import pytest
 
@@ -239,7 +240,7 @@ def test_uploading_explodes_nothing(api, client, alice):
 
 def test_a_version_is_released_once_when_two_publishes_race(api, alice, catalog):
     import threading
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import sqlalchemy as sa
 
@@ -254,7 +255,7 @@ def test_a_version_is_released_once_when_two_publishes_race(api, alice, catalog)
     def publish_call():
         with catalog.uow() as uow:
             content.publish_version(uow, actor, "alice", "main", "tool", "1.0", discard=False,
-                                    now=datetime.now(timezone.utc), base_url="https://packyard.test")
+                                    now=datetime.now(UTC), base_url="https://packyard.test")
             holding.set()
             go_on.wait(10)
             uow.commit()

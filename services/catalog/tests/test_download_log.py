@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -38,7 +38,7 @@ def logs(tmp_path):
 
 @pytest.fixture
 def now():
-    return [datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)]
+    return [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
 
 
 @pytest.fixture

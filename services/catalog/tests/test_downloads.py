@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -133,7 +133,7 @@ class TestSendfileMode:
     def test_conditional_requests_are_answered_304(self, published, client):
         response = client.get(published, headers={"If-None-Match": f'"{SHA256}"'})
         assert response.status_code == 304 and response.data == b""
-        later = datetime(2100, 1, 1, tzinfo=timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+        later = datetime(2100, 1, 1, tzinfo=UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
         assert client.get(published, headers={"If-Modified-Since": later}).status_code == 304
 
     def test_only_whole_fresh_downloads_count(self, published, client, catalog):

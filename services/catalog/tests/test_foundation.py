@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 
+import marshmallow
 import pika
 import pytest
 import sqlalchemy as sa
@@ -194,7 +195,7 @@ def test_a_deleted_name_registered_again_belongs_to_the_new_account(bus, catalog
 
 
 def test_a_malformed_event_fails_and_changes_nothing(bus, catalog):
-    with pytest.raises(Exception):
+    with pytest.raises(marshmallow.ValidationError):
         bus.deliver("identity.user.registered", {"username": "alice"})
     assert subject(catalog, "alice") is None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
-ODD_VALUES = ["x", "..", "a b", "%25", "ü", "x" * 300, "_latest", "-SNAPSHOT", "4294967297"]  # the last: beyond int4 ids
+ODD_VALUES = ["x", "..", "a b", "%25", "ü", "x" * 300, "_latest", "-SNAPSHOT", "4294967297"]  # last: beyond int4 ids
 ODD_BODIES = [None, {}, [], "text", 5, {"name": 5}, {"name": None}, {"name": ["x"]}, {"labels": [None]},
               {"licenses": [5]}, [{"name": "a", "values": [[1]]}], {"bintray": "x"}, {"team": 1, "permission": {}},
               {"released": "yesterday"}, {"discard": "x"}, {"desc": "x" * 10000}, {"name": "a", "desc": "\u0000"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from catalog.downloads import add_counts
 from catalog.models import DownloadRollup, File
 from catalog.use_cases.rollups import roll_up
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -155,10 +155,10 @@ def test_each_past_day_of_each_package_is_rolled_up_once(downloads, api, catalog
 
 def test_today_and_a_day_just_ended_wait(downloads, api, catalog):
     downloads("1.0", date(2026, 11, 24), "DE", 1)
-    just_after_midnight = datetime(2026, 11, 25, 0, 30, tzinfo=timezone.utc)
+    just_after_midnight = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
     roll_up(catalog.uow, just_after_midnight, delay_seconds=3600)
     assert {day for _p, day, _n, _v in rolled_up(api)} == {"2026-11-20", "2026-11-22"}  # the 24th ended too recently
-    roll_up(catalog.uow, datetime(2026, 11, 26, 1, 30, tzinfo=timezone.utc), delay_seconds=3600)
+    roll_up(catalog.uow, datetime(2026, 11, 26, 1, 30, tzinfo=UTC), delay_seconds=3600)
     assert {day for _p, day, _n, _v in rolled_up(api)} == {"2026-11-20", "2026-11-22", "2026-11-24", "2026-11-25"}
 
 

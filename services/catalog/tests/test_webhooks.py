@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
+import marshmallow
 import pytest
 from cryptography.fernet import Fernet
 
@@ -203,7 +204,7 @@ def test_reports_about_unknown_or_replaced_webhooks_are_ignored(hooks, client, a
 
 def test_a_malformed_report_fails_and_changes_nothing(hooks, client, alice, bus):
     register(client, alice)
-    with pytest.raises(Exception):
+    with pytest.raises(marshmallow.ValidationError):
         bus.deliver("notifier.webhook_delivery.failed", {"owner": "alice", "repo": "main", "package": "tool",
                                                           "url": "https://ci.example.com/main/tool",
                                                           "failure_count": -1})

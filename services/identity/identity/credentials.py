@@ -32,7 +32,8 @@ from typing import Any
 
 import argon2
 import jwt
-from cryptography.fernet import Fernet, InvalidToken as FernetInvalid
+from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken as FernetInvalid
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF

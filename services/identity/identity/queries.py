@@ -11,12 +11,28 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from identity.access import (
-    TeamOwner, caller, find_team, member_names, org_by_name, owner_filter, require_team_manager, resolve_owner,
-    role_in, sees_admin_view,
+    TeamOwner,
+    caller,
+    find_team,
+    member_names,
+    org_by_name,
+    owner_filter,
+    require_team_manager,
+    resolve_owner,
+    role_in,
+    sees_admin_view,
 )
 from identity.avatars import AvatarImage
 from identity.models import (
-    HIDEABLE_FIELDS, LINKED_ACCOUNTS, Avatar, Org, OrgMember, SubjectRepo, Team, TeamMember, TeamPermission,
+    HIDEABLE_FIELDS,
+    LINKED_ACCOUNTS,
+    Avatar,
+    Org,
+    OrgMember,
+    SubjectRepo,
+    Team,
+    TeamMember,
+    TeamPermission,
     User,
 )
 from packyard.auth import Principal

@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import argon2
 import pytest
@@ -33,7 +33,7 @@ class Clock:
         self.offset = timedelta()
 
     def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
     def shift(self, **kwargs: float) -> None:
         self.offset += timedelta(**kwargs)

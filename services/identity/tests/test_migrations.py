@@ -1,6 +1,6 @@
 """Identity's migrations: they build exactly the models' schema on PostgreSQL and SQLite, keep data, and undo."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -38,7 +38,7 @@ def test_migrations_build_exactly_the_models(database_url):
 def test_existing_accounts_survive_the_upgrade(database_url):
     upgrade(ALEMBIC_INI, database_url, "0001")
     engine = sa.create_engine(database_url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with engine.begin() as conn:
         conn.execute(sa.text(
             "INSERT INTO users (id, username, username_key, email, email_key, password_hash, full_name, is_admin,"

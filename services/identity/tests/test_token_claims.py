@@ -7,7 +7,8 @@ def principal_of(api, login_token):
 
 
 def test_access_tokens_carry_orgs_teams_and_managed_teams_as_of_the_request(api):
-    alice, bob = api.user("alice"), api.user("bob")
+    alice = api.user("alice")
+    api.user("bob")
     api.user("carol")
     bob_login = api.login("bob")
     assert principal_of(api, bob_login).orgs == {} and principal_of(api, bob_login).teams == frozenset()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 import marshmallow as ma
@@ -58,7 +58,7 @@ def _Name(required: bool = True) -> ma.fields.Field:  # noqa: N802
 
 
 def _Time() -> ma.fields.Field:  # noqa: N802
-    return ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=timezone.utc)
+    return ma.fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
 
 
 def _Text() -> ma.fields.Field:  # noqa: N802

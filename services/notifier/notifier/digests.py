@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,7 +38,7 @@ def _zone(name: str | None) -> ZoneInfo | timezone:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    return timezone.utc
+    return UTC
 
 
 def due_at(mode: str, oldest: datetime, zone_name: str | None) -> datetime:
@@ -56,7 +56,7 @@ def due_at(mode: str, oldest: datetime, zone_name: str | None) -> datetime:
             days = (7 - candidate.weekday()) % 7  # Monday
             candidate = datetime.combine(candidate.date() + timedelta(days=days), SEND_AT, tzinfo=zone)
         due = candidate
-    return due.astimezone(timezone.utc)
+    return due.astimezone(UTC)
 
 
 def send_due_digests(uow: UnitOfWork, *, now: datetime, limit: int = 200) -> int:
@@ -70,7 +70,7 @@ def send_due_digests(uow: UnitOfWork, *, now: datetime, limit: int = 200) -> int
         recipient = session.get(Recipient, user_id)
         if recipient is None:
             continue
-        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
         due = due_at(mode, oldest, recipient.time_zone)
         if now < due:
             continue

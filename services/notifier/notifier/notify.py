@@ -129,7 +129,7 @@ def _tell_pg(session: Session, notice: Notice, user_ids: list[str], now: datetim
         default_email = "CASE WHEN r.news_email THEN 'immediate' ELSE 'off' END"
     else:
         default_email = "CAST(:default_email AS varchar)"
-    chosen = f"""FROM recipients r LEFT JOIN notification_settings s ON s.user_id = r.user_id AND s.kind = :kind
+    chosen = """FROM recipients r LEFT JOIN notification_settings s ON s.user_id = r.user_id AND s.kind = :kind
                  WHERE r.user_id = ANY(CAST(:users AS text[])) AND r.deleted_at IS NULL"""
     mode = f"COALESCE(s.email, {default_email})"
     params: dict[str, Any] = {

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 
 from notifier import kinds, metrics
 from notifier.models import (
-    MAIL_CHANNEL, PENDING, Announcement, Delivery, DigestItem, EmailDelivery, MastodonAccount, Notification, Recipient,
+    MAIL_CHANNEL,
+    PENDING,
+    Announcement,
+    Delivery,
+    DigestItem,
+    EmailDelivery,
+    MastodonAccount,
+    Notification,
+    Recipient,
     Setting,
 )
 from notifier.notify import choice_for

@@ -40,8 +40,19 @@ from notifier import events, kinds
 from notifier.loops import BackgroundLoop
 from notifier.mail.tokens import MailTokenCipher, UndecryptableToken
 from notifier.models import (
-    DELIVERY_CHANNEL, FAILED, MASTODON, PENDING, SUCCEEDED, TEST, WEBHOOK, Announcement, ApiKey, Delivery,
-    MastodonAccount, Recipient, Webhook,
+    DELIVERY_CHANNEL,
+    FAILED,
+    MASTODON,
+    PENDING,
+    SUCCEEDED,
+    TEST,
+    WEBHOOK,
+    Announcement,
+    ApiKey,
+    Delivery,
+    MastodonAccount,
+    Recipient,
+    Webhook,
 )
 from notifier.notify import Notice, tell
 from packyard import netguard
@@ -356,7 +367,7 @@ class DeliverySender(BackgroundLoop):
                 self._record(item, self._call(item))
         else:
             with concurrent.futures.ThreadPoolExecutor(min(self._settings.concurrency, len(batch))) as pool:
-                for item, outcome in zip(batch, pool.map(self._call, batch)):
+                for item, outcome in zip(batch, pool.map(self._call, batch), strict=True):
                     self._record(item, outcome)
         return len(batch)
 

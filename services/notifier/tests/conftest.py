@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+
 from notifier.__main__ import ALEMBIC_INI
 from notifier.app import create_app
 from notifier.bootstrap import bootstrap

@@ -1,9 +1,10 @@
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
+
 from notifier.models import EmailDelivery, Notification, Recipient
 from packyard.consumer import Outcome
-from prometheus_client import REGISTRY
 
 
 def _recipient(notifier, username_or_id):

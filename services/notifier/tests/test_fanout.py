@@ -4,6 +4,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+
 from notifier import kinds
 from notifier.consumers import FANOUT_QUEUE
 from notifier.models import EmailDelivery, Notification, Watch

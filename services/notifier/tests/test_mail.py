@@ -6,12 +6,13 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 from cryptography.fernet import Fernet
+from prometheus_client import REGISTRY
+
 from notifier.__main__ import ALEMBIC_INI
 from notifier.mail.sender import MailSender, SenderConfig
 from notifier.mail.transport import SendFailure
 from packyard.migrations import upgrade
 from packyard.testing import TcpProxy, wait_for
-from prometheus_client import REGISTRY
 
 BASE_URL = "https://packyard.example.org"
 

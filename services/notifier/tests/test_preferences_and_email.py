@@ -1,16 +1,16 @@
 """Preferences per kind and channel, release emails, digests, one-click unsubscribe, news and suspended addresses."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+
 from notifier import digests
-from notifier.app import create_app
 from notifier.models import DigestItem, EmailDelivery, News, Recipient
 from notifier.notify import Notice, tell
 
-NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -109,12 +109,12 @@ def test_the_release_email_is_multipart_with_links_and_one_click_unsubscribe(cli
 
 
 def test_digest_due_times_follow_the_time_zone():
-    at = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)  # a Wednesday
-    assert digests.due_at("hourly", at, None) == datetime(2026, 11, 25, 11, 0, tzinfo=timezone.utc)
-    assert digests.due_at("daily", at, None) == datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
-    assert digests.due_at("daily", at, "Asia/Tokyo") == datetime(2026, 11, 25, 23, 0, tzinfo=timezone.utc)
-    assert digests.due_at("weekly", at, "Europe/Paris") == datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
-    assert digests.due_at("daily", at, "Not/AZone") == datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)  # a Wednesday
+    assert digests.due_at("hourly", at, None) == datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+    assert digests.due_at("daily", at, None) == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    assert digests.due_at("daily", at, "Asia/Tokyo") == datetime(2026, 11, 25, 23, 0, tzinfo=UTC)
+    assert digests.due_at("weekly", at, "Europe/Paris") == datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    assert digests.due_at("daily", at, "Not/AZone") == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
 def test_a_daily_digest_lists_everything_since_the_last_one_once(client, bob, me, handle, others, notifier, send_due,
@@ -129,7 +129,7 @@ def test_a_daily_digest_lists_everything_since_the_last_one_once(client, bob, me
         assert digests.send_due_digests(uow, now=oldest + timedelta(minutes=1)) == 0  # not due yet
         # two days later (the items are made two days older, so that the email is due by the real clock)
         uow.session.execute(sa.update(DigestItem).values(created_at=DigestItem.created_at - timedelta(days=2)))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         assert digests.send_due_digests(uow, now=now) == 1
         assert digests.send_due_digests(uow, now=now) == 0  # sent once
         uow.commit()
@@ -241,8 +241,8 @@ def test_every_kind_of_notice_reaches_the_right_people(handle, identity, others,
                                                            "version": "1.0", "private": False,
                                                            "reason": "no passphrase", "recipients": ["alice"],
                                                            "automatic": True, "failed": "2026-11-25T10:00:00.000Z"}))
-    soon = (datetime.now(timezone.utc) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    later = (datetime.now(timezone.utc) + timedelta(days=300)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    soon = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    later = (datetime.now(UTC) + timedelta(days=300)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     handle(others.event("signing.key.uploaded", {"subject": "bob", "subject_type": "user", "fingerprint": "A" * 40,
                                                  "key_id": "A" * 16, "has_private_key": False,
                                                  "created": "2026-01-01T00:00:00.000Z", "expires": soon}))
@@ -252,7 +252,7 @@ def test_every_kind_of_notice_reaches_the_right_people(handle, identity, others,
     from notifier.activity import warn_expiring_keys
     for _ in range(2):
         with notifier.uow() as uow:
-            warn_expiring_keys(uow, base="https://packyard.example.org", now=datetime.now(timezone.utc))
+            warn_expiring_keys(uow, base="https://packyard.example.org", now=datetime.now(UTC))
             uow.commit()
 
     def kinds_of(name):

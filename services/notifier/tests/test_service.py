@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
 from notifier.__main__ import ALEMBIC_INI, run
 from notifier.config import Settings
 from notifier.models import metadata
@@ -70,6 +71,7 @@ def test_unusable_settings_are_refused_with_a_message_naming_them(mail_key, vari
 
 def test_several_mail_token_keys_are_accepted_for_rotation(mail_key):
     from cryptography.fernet import Fernet
+
     from notifier.mail.tokens import MailTokenCipher
 
     old = Fernet.generate_key().decode()

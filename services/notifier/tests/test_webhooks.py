@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
+
 from notifier.app import create_app
 from notifier.models import Delivery, Webhook
 from packyard.testing import wait_for

@@ -2,9 +2,10 @@ import time
 
 import pika
 import pytest
+
 from notifier.__main__ import run
-from notifier.app import create_app
 from notifier.activity import KeyExpiryWatcher
+from notifier.app import create_app
 from notifier.digests import DigestAndNewsLoop
 from notifier.mail.sender import MailSender
 from notifier.webhooks import DeliverySender

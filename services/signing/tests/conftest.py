@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from packyard.testing import SERVICE_TOKEN, TokenMinter
 from packyard.testing.events import IdentityEvents
 from packyard.testing.service import postgres_database, service_fixtures

@@ -4,6 +4,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+
 from signing.models import GpgKey, Membership, Subject
 
 pytestmark = pytest.mark.usefixtures("signing")

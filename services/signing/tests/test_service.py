@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
 from packyard.migrations import upgrade
 from signing.__main__ import ALEMBIC_INI, run
 from signing.models import metadata

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from packyard.auth import Principal
 from packyard.consumer import Outcome
+from packyard.errors import Forbidden, Invalid, NotFound
 from packyard.events import CloudEvent
 from signing.catalog import CatalogUnavailable
 from signing.models import Membership, SigningJob
 from signing.signatures import SignRequest
-
-from packyard.auth import Principal
-from packyard.errors import Forbidden, Invalid, NotFound
 
 
 class FakeCatalog:

@@ -2,6 +2,7 @@ import dataclasses
 
 import marshmallow as ma
 import pytest
+
 from packyard.consumer import Outcome
 from packyard.testing import wait_for
 

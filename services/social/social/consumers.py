@@ -9,7 +9,7 @@ excluded); social never imports another service's code.
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 import marshmallow as ma
@@ -33,7 +33,7 @@ class UserRegistered(_Tolerant):
     username = ma.fields.String(required=True, validate=NAME)
     full_name = ma.fields.String(load_default=None, allow_none=True)
     email = ma.fields.String(load_default=None, allow_none=True)
-    registered = ma.fields.AwareDateTime(load_default=None, default_timezone=timezone.utc)
+    registered = ma.fields.AwareDateTime(load_default=None, default_timezone=UTC)
 
 
 class UserProfile(_Tolerant):
@@ -86,7 +86,7 @@ class PackageEvent(RepoEvent):
 class VersionEvent(PackageEvent):
     version = ma.fields.String(required=True, validate=LONG_NAME)
     publisher = ma.fields.String(load_default=None, allow_none=True)
-    released = ma.fields.AwareDateTime(load_default=None, default_timezone=timezone.utc)
+    released = ma.fields.AwareDateTime(load_default=None, default_timezone=UTC)
 
 
 class PermissionEvent(_Tolerant):
@@ -101,7 +101,7 @@ class VersionSigned(PackageEvent):
     version = ma.fields.String(required=True, validate=LONG_NAME)
     fingerprint = ma.fields.String(load_default=None, allow_none=True)
     signed_by = ma.fields.String(load_default=None, allow_none=True)
-    signed = ma.fields.AwareDateTime(load_default=None, default_timezone=timezone.utc)
+    signed = ma.fields.AwareDateTime(load_default=None, default_timezone=UTC)
 
 
 # -- identity ---------------------------------------------------------------------------------

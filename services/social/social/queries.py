@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,14 +15,34 @@ from packyard.db import is_postgres
 from packyard.errors import Invalid, NotFound
 from packyard.events import format_time
 from packyard.paging import PAGE_SIZE, Page, page_of
-from social.models import (ActivityEntry, Block, Comment, ConversationState, Follow, Message, Org, Repo, Review,
-                           User, Watch)
-from social.use_cases.common import (DELETED_USER, READ, find_subject, level_on, live_org, live_user, me,
-                                     readable_package, readable_version)
+from social.models import (
+    ActivityEntry,
+    Block,
+    Comment,
+    ConversationState,
+    Counter,
+    Follow,
+    Message,
+    Org,
+    Repo,
+    Review,
+    User,
+    Watch,
+)
+from social.use_cases.common import (
+    DELETED_USER,
+    READ,
+    find_subject,
+    level_on,
+    live_org,
+    live_user,
+    me,
+    readable_package,
+    readable_version,
+)
 from social.use_cases.messages import pair
 from social.use_cases.reviews import average, reviews_key
 from social.use_cases.watches import watch_json
-from social.models import Counter
 
 FEED_MAX_START_POS = 1000
 
@@ -71,7 +91,7 @@ def following(session: Session, username: str, start_pos: int) -> Page[dict[str,
              .order_by(Follow.created_at.desc()))
     page = page_of(session, query, start_pos, scalars=False)
     items = []
-    for follow, person, org in page.items:
+    for _follow, person, org in page.items:
         if person is not None:
             items.append({**person_json(person), "type": "user"})
         else:
@@ -357,7 +377,7 @@ LATERAL (SELECT {_COLUMNS} FROM activity a WHERE a.id = candidates.id) a
 ORDER BY a.created_at DESC, a.id DESC
 """)
 
-_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _feed_rows(session: Session, user_id: str, before: tuple[datetime, int] | None, limit: int) -> list[Any]:

@@ -4,6 +4,7 @@ import itertools
 import uuid
 
 import pytest
+
 from packyard.events import CloudEvent
 from packyard.testing import SERVICE_TOKEN, TokenMinter
 from packyard.testing.events import IdentityEvents
@@ -112,7 +113,9 @@ class World:
     def published(self, type_=None):
         """The events social wrote to its outbox, oldest first (the relay publishes them)."""
         import json
+
         import sqlalchemy as sa
+
         from social.models import outbox
         with self.social.uow() as uow:
             rows = uow.session.execute(sa.select(outbox.c.type, outbox.c.body).order_by(outbox.c.id)).all()

@@ -1,6 +1,7 @@
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
+
 from packyard.consumer import Outcome
 from social.models import ActivityEntry, User, inbox
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from packyard.consumer import Outcome
 from social.models import ActivityEntry
@@ -22,7 +22,7 @@ def test_unknown_user_answers_bintray_404(client, deliver, identity):
 
 
 def _add_entries(social, user_id, n):
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     with social.uow() as uow:
         for i in range(n):
             uow.session.add(ActivityEntry(user_id=user_id, type="noted", actor_id=user_id, actor="alice",

@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import pytest
 
 
@@ -72,11 +74,12 @@ def test_the_feed_shows_followed_subjects_and_watched_packages_newest_first(acme
 
 
 def test_the_feed_pages_by_keyset_and_by_start_pos(acme, client):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
+
     from social.models import ActivityEntry
     bob = acme.user("bob")
     client.put("/me/watches/acme/maven/widget", headers=bob)
-    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
     with acme.social.uow() as uow:
         for i in range(120):
             uow.session.add(ActivityEntry(user_id="x", type="released_version", actor="alice",
@@ -107,14 +110,15 @@ def test_a_signed_version_enters_the_owners_log(acme, client):
 
 def test_the_feed_is_the_same_when_it_reads_per_source(acme, client, monkeypatch):
     """Past the window of newest entries the feed reads each followed log and watched package (LATERAL)."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
+
     from social import queries
     from social.models import ActivityEntry
     bob = acme.user("bob")
     acme.user("carol")
     client.put("/me/watches/acme/maven/widget", headers=bob)
     client.put("/me/following/carol", headers=bob)
-    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
     with acme.social.uow() as uow:
         for i in range(90):
             uow.session.add(ActivityEntry(user_id="noise", type="followed", actor="x", created_at=start

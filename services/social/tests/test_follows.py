@@ -107,6 +107,7 @@ def test_a_private_repository_of_a_user_is_read_by_the_users_teams(world, client
 
 def test_two_identical_follows_at_the_same_instant_make_one_follow(world, social):
     import threading
+
     from social.app import create_app
     world.user("alice")
     bob = world.user("bob")

@@ -1,4 +1,3 @@
-import pytest
 
 
 def _send(client, headers, to, body="hello", **extra):

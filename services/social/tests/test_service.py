@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
 from packyard.migrations import upgrade
 from social.__main__ import ALEMBIC_INI, run
 from social.models import metadata

@@ -1,6 +1,6 @@
 import pytest
 
-from social.filters import check_pattern, release_matches, UnsafePattern
+from social.filters import UnsafePattern, check_pattern, release_matches
 
 
 @pytest.fixture

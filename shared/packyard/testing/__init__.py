@@ -93,7 +93,7 @@ class TcpProxy:
         while not self._stopped:
             try:
                 client, _ = self._server.accept()  # type: ignore[union-attr]
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             if not self._open.is_set():
                 client.close()

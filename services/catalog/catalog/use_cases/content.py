@@ -15,8 +15,7 @@ import sqlalchemy.exc
 from catalog import events
 from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
-from catalog.use_cases import signatures
-from catalog.use_cases import usage
+from catalog.use_cases import signatures, usage
 from catalog.use_cases.access import FOR_DELETE, PUBLISH, locking, repo_for
 from catalog.use_cases.names import check_package_name, check_path, check_version_name
 from catalog.use_cases.packages import find_package
@@ -24,6 +23,8 @@ from catalog.use_cases.versions import add_version, locate, version_event_ref
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
 from packyard.errors import Conflict, Invalid, NotFound, TooLarge
+
+NO_LIMITS = usage.Limits()  # no storage quota, no upload rate limit
 
 
 def download_url(base_url: str, owner: str, repo: str, path: str) -> str:
@@ -59,7 +60,7 @@ class Uploaded:
 
 def upload(uow_factory: Callable[[], UnitOfWork], storage: BlobStorage, actor: Principal, cmd: Upload,
            body: BinaryIO, *, limit: int, base_url: str, clock: Callable[[], datetime],
-           limits: usage.Limits = usage.Limits(), announced_size: int | None = None) -> Uploaded:
+           limits: usage.Limits = NO_LIMITS, announced_size: int | None = None) -> Uploaded:
     """Receive one file into a version, creating the version when needed (Bintray's upload).
 
     Unlike other use cases this one commits: the body may take minutes to arrive, so everything

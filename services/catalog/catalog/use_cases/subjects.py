@@ -15,7 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from catalog.models import Membership, RepoPermission, Repo, Subject, Team
+from catalog.models import Membership, Repo, RepoPermission, Subject, Team
 from packyard.db import UnitOfWork
 
 USER = "user"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -97,9 +97,9 @@ def count_upload(uow: UnitOfWork, user_id: str, limits: Limits, now: datetime | 
         return
     now = now or utcnow()
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     epoch = int(now.timestamp())
-    start = datetime.fromtimestamp(epoch - epoch % limits.window_seconds, tz=timezone.utc)
+    start = datetime.fromtimestamp(epoch - epoch % limits.window_seconds, tz=UTC)
     session = uow.session
     session.execute(_insert(session)(UploadWindow).values(user_id=user_id, window_start=start, uploads=0)
                     .on_conflict_do_nothing(index_elements=["user_id", "window_start"]))

@@ -28,7 +28,7 @@ import secrets
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -38,9 +38,9 @@ from catalog.models import Package, Repo, Subject, Version, Webhook
 from catalog.use_cases import subjects
 from catalog.use_cases.access import PUBLISH
 from catalog.use_cases.versions import locate
+from packyard import netguard
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
-from packyard import netguard
 from packyard.errors import Invalid, NotFound
 
 METHODS = ("post", "put", "get")
@@ -246,7 +246,7 @@ def record_delivery(uow: UnitOfWork, owner: str, repo: str, package: str, url: s
     for hook in hooks:
         as_of = hook.failures_as_of
         if as_of is not None and as_of.tzinfo is None:  # SQLite keeps no time zone; times are UTC
-            as_of = as_of.replace(tzinfo=timezone.utc)
+            as_of = as_of.replace(tzinfo=UTC)
         if as_of is None or at >= as_of:
             hook.failure_count, hook.failures_as_of = failure_count, at
             changed += 1

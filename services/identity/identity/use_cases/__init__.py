@@ -8,16 +8,33 @@ so that login throttling counts the failure.
 
 from identity.access import TeamOwner
 from identity.use_cases.accounts import (
-    SignUp, authenticate, change_password, confirm_password_reset, delete_account, log_in, log_out, make_admin,
-    register_user, request_password_reset,
+    SignUp,
+    authenticate,
+    change_password,
+    confirm_password_reset,
+    delete_account,
+    log_in,
+    log_out,
+    make_admin,
+    register_user,
+    request_password_reset,
 )
 from identity.use_cases.api_keys import create_api_key, regenerate_api_key, revoke_api_key, show_api_key
 from identity.use_cases.common import Rejected
 from identity.use_cases.orgs import (
-    NewOrg, add_member, change_member_role, create_org, delete_org, remove_member, update_org,
+    NewOrg,
+    add_member,
+    change_member_role,
+    create_org,
+    delete_org,
+    remove_member,
+    update_org,
 )
 from identity.use_cases.profiles import (
-    remove_avatar, set_avatar, update_linked_accounts, update_profile,
+    remove_avatar,
+    set_avatar,
+    update_linked_accounts,
+    update_profile,
 )
 from identity.use_cases.teams import create_team, delete_team, update_team
 from identity.use_cases.throttle import ThrottlePolicy

@@ -7,7 +7,7 @@ import binascii
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,12 +17,15 @@ import sqlalchemy.orm
 from identity import events
 from identity.access import MANAGERS, caller, user_by_name
 from identity.credentials import ApiKeyVault, Passwords, ResetTokens, Tokens
-from identity.models import (ApiKey, Org, OrgMember, PasswordReset, RevokedLogin, SubjectRepo, Team, TeamMember,
-                             User)
+from identity.models import ApiKey, Org, OrgMember, PasswordReset, RevokedLogin, SubjectRepo, Team, TeamMember, User
 from identity.use_cases import throttle
 from identity.use_cases.api_keys import drop_api_key
 from identity.use_cases.common import (
-    Rejected, check_password, claim_subject_name, retire_subject_name, verify_password,
+    Rejected,
+    check_password,
+    claim_subject_name,
+    retire_subject_name,
+    verify_password,
 )
 from identity.use_cases.orgs import leave_all_orgs, sole_owned_orgs
 from identity.use_cases.teams import forget_team_member, publish_team_deleted
@@ -132,7 +135,7 @@ def log_out(uow: UnitOfWork, login_jti: str | None, login_expires: int | None, n
                       "by regenerating it")
     now = as_utc(now)
     uow.session.execute(sa.delete(RevokedLogin).where(RevokedLogin.expires_at <= now))
-    expires = datetime.fromtimestamp(login_expires, tz=timezone.utc)
+    expires = datetime.fromtimestamp(login_expires, tz=UTC)
     if expires > now and uow.session.get(RevokedLogin, login_jti) is None:
         try:
             with uow.session.begin_nested():  # the same token logged out twice at once: one row

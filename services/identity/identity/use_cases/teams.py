@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 
 from identity import events
 from identity.access import (
-    TeamOwner, caller, find_team, member_names, require_team_manager, resolve_owner,
+    TeamOwner,
+    caller,
+    find_team,
+    member_names,
+    require_team_manager,
+    resolve_owner,
 )
 from identity.models import Org, OrgMember, Team, TeamMember, User
 from packyard.db import UnitOfWork

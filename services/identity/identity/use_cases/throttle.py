@@ -109,7 +109,7 @@ class Attempt:
     device: str | None = None
 
     @classmethod
-    def of(cls, username_key: str, address: str | None, device: str | None = None) -> "Attempt":
+    def of(cls, username_key: str, address: str | None, device: str | None = None) -> Attempt:
         return cls(username_key[:120], source_of(address), device)
 
     @property

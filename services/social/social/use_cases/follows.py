@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from packyard.auth import Principal
 from packyard.db import UnitOfWork
 from packyard.errors import Invalid, NotFound

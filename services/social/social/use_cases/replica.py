@@ -16,8 +16,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from packyard.db import UnitOfWork, release_name
-from social.models import (ActivityEntry, Block, Comment, ConversationState, Follow, Membership, Message, Org,
-                           Package, Repo, RepoPermission, Review, Team, User, Version, Watch)
+from social.models import (
+    ActivityEntry,
+    Block,
+    Comment,
+    ConversationState,
+    Follow,
+    Membership,
+    Message,
+    Org,
+    Package,
+    Repo,
+    RepoPermission,
+    Review,
+    Team,
+    User,
+    Version,
+    Watch,
+)
 from social.use_cases import activity, follows, watches
 from social.use_cases.common import Subject, find_subject
 

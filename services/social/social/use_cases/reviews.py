@@ -16,8 +16,17 @@ from packyard.errors import Conflict, Forbidden, NotFound
 from social import events
 from social.models import Review, ReviewReport, User
 from social.use_cases import activity
-from social.use_cases.common import (ADMIN, DELETED_USER, PUBLISH, bump, counter, level_on, live_repo, me,
-                                    readable_package)
+from social.use_cases.common import (
+    ADMIN,
+    DELETED_USER,
+    PUBLISH,
+    bump,
+    counter,
+    level_on,
+    live_repo,
+    me,
+    readable_package,
+)
 
 
 def reviews_key(owner: str, repo: str, package: str) -> str:
