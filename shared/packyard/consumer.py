@@ -275,6 +275,7 @@ class ConsumerRunner:
                 if self._stopping.is_set():
                     return  # not acked: the broker gives it to the next consumer
                 log.warning("database unavailable while handling a message (%s); holding it", exc.__class__.__name__)
+                assert self._connection is not None  # messages arrive only while connected
                 self._connection.sleep(2.0)  # keeps heartbeats flowing
             except Exception as exc:  # noqa: BLE001 - the handler's failure, never the loop's
                 metrics.CONSUMER_FAILURES.labels(queue, event_type).inc()

@@ -317,7 +317,9 @@ class ChannelListener:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", channel):
             raise ValueError(f"not a plain channel name: {channel!r}")
         self._raw = engine.raw_connection()
-        self._dbapi: Any = self._raw.driver_connection
+        dbapi = self._raw.driver_connection
+        assert dbapi is not None  # the connection was just opened
+        self._dbapi: Any = dbapi
         self._dbapi.autocommit = True
         self._dbapi.execute(f"LISTEN {channel}")
 

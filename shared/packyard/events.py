@@ -21,6 +21,7 @@ Consumers never import another service's declarations: they parse the envelope w
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import uuid
@@ -73,7 +74,7 @@ class EventType:
     """
 
     type: str
-    schema: type[marshmallow.Schema]
+    schema: builtins.type[marshmallow.Schema]  # builtins: the field ``type`` shadows it here
     version: str = "1"
     description: str = ""
 

@@ -143,7 +143,7 @@ def _in_networks(address: IPAddress, networks: list) -> bool:
 
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]  # the address; a str for AF_INET and AF_INET6
 
 
 def check_url(url: str, *, allow: Sequence[str] = (), resolver: Resolver | None = None) -> CheckedTarget:

@@ -242,7 +242,7 @@ class PikaPublisher:
         connection = getattr(impl, "connection", None)
         emit = getattr(connection, "_adapter_emit_data", None)
         body_max = getattr(connection, "_body_max_length", None)
-        if emit is None or not body_max:
+        if connection is None or emit is None or not body_max:
             for message in messages:
                 impl.basic_publish(exchange=self._exchange, routing_key=message.type, body=message.body.encode(),
                                    properties=self._properties(message), mandatory=True)
@@ -645,7 +645,8 @@ class Relay:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            readable, _, _ = select.select([doorbell, listener], [], [], min(remaining, 0.5))
+            waiting: list[listen.Doorbell | ChannelListener] = [doorbell, listener]
+            readable, _, _ = select.select(waiting, [], [], min(remaining, 0.5))
             if readable and (listener.poll() | (doorbell.drain() > 0)):
                 return
 

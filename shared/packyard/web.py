@@ -146,7 +146,7 @@ class PackyardApi(flask_smorest.Api):
 
     ERROR_SCHEMA = ErrorSchema
 
-    def handle_http_exception(self, error: HTTPException) -> flask.Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> flask.Response:
         return _error_response(error)
 
 

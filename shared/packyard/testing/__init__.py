@@ -161,7 +161,7 @@ class SmtpSink:
             async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
                 message = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 with sink._lock:
-                    sink.messages.append(message)  # type: ignore[arg-type]
+                    sink.messages.append(message)
                 return "250 Message accepted for delivery"
 
         self.port = port or free_port()
@@ -173,7 +173,7 @@ class SmtpSink:
             return [m for m in self.messages if predicate(m)]
 
     def wait_for(self, predicate: Callable[[EmailMessage], bool], timeout: float = 10.0) -> EmailMessage:
-        return wait_for(lambda: (self.find(predicate) or [None])[0], timeout=timeout, message="an email")
+        return wait_for(lambda: self.find(predicate), timeout=timeout, message="an email")[0]
 
     def stop(self) -> None:
         self._controller.stop()

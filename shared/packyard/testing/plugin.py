@@ -55,7 +55,7 @@ def _docker_available() -> bool:
     if os.environ.get("PACKYARD_TEST_USE_DOCKER", "").lower() in ("0", "false", "no"):
         return False
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         client = docker.from_env(timeout=3)
         client.ping()
