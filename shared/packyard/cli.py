@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -55,8 +55,11 @@ class Container(Protocol):
     ``worker_loops`` and ``after_migrate`` when it has loops or post-migration steps.
     """
 
-    settings: BaseSettings
-    platform: Platform
+    @property
+    def settings(self) -> BaseSettings: ...
+
+    @property
+    def platform(self) -> Platform: ...
 
     @property
     def consumer_queues(self) -> Sequence[ConsumerQueue]: ...
@@ -69,6 +72,14 @@ class Container(Protocol):
 
 
 Command = Callable[[Any, argparse.Namespace], int | None]
+# A service's own commands: name -> (help, command, configure its argument parser or None).
+Commands = Mapping[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]]
+
+
+class Run(Protocol):
+    """What :func:`entry_point` returns: ``run()`` parses ``sys.argv``, ``run([...])`` the arguments given."""
+
+    def __call__(self, argv: Sequence[str] | None = None) -> int: ...
 
 
 def _migrate(container: Container, args: argparse.Namespace, ini_path: Path) -> int:
@@ -132,7 +143,7 @@ def main(
     *,
     bootstrap: Callable[[], Container],
     alembic_ini: Path,
-    commands: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] | None = None,
+    commands: Commands | None = None,
     argv: Sequence[str] | None = None,
 ) -> int:
     """Parse ``argv`` and run the command; settings errors stop with one line (exit 2)."""
@@ -177,8 +188,8 @@ def entry_point(
     *,
     bootstrap: Callable[[], Container],
     alembic_ini: Path,
-    commands: dict[str, tuple[str, Command, Callable[[argparse.ArgumentParser], None] | None]] | None = None,
-) -> Callable[[Sequence[str] | None], int]:
+    commands: Commands | None = None,
+) -> Run:
     """``run(argv=None)``: :func:`main` for ``service`` (``python -m <service>`` and its entry modules)."""
 
     def run(argv: Sequence[str] | None = None) -> int:
