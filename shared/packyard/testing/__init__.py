@@ -7,7 +7,9 @@
 * :class:`SmtpSink` — a real SMTP server (aiosmtpd) that keeps every message it receives;
 * :class:`TokenMinter` — signs access tokens as identity would, to test one service alone;
 * :func:`publish_event` — put a CloudEvent on its publisher's exchange as a relay would;
-* :func:`running` — run a consumer runner (or any loop) on a thread for the length of a block.
+* :func:`running` — run a consumer runner (or any loop) on a thread for the length of a block;
+* :mod:`packyard.testing.openapi` — every answer a test receives checked against the service's
+  OpenAPI document (the ``openapi_check`` fixture, autouse in every service's suite).
 """
 
 from __future__ import annotations
