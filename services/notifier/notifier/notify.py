@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notifier import kinds, metrics
@@ -55,10 +56,7 @@ def _insert(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> in
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = session.execute(insert(table).on_conflict_do_nothing().returning(table.c.id), rows)
     return len(result.all())
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from notifier import kinds, metrics
@@ -212,8 +213,9 @@ def mark_read(uow: UnitOfWork, *, user_id: str, notification_id: str, now: datet
 
 
 def mark_all_read(uow: UnitOfWork, *, user_id: str, now: datetime) -> int:
-    result = uow.session.execute(sa.update(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=now))
+    # DML through a Session returns a CursorResult (typed as a plain Result)
+    result = cast(CursorResult[Any], uow.session.execute(sa.update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=now)))
     return result.rowcount or 0
 
 

@@ -28,12 +28,13 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 
 from notifier import metrics
 from notifier.mail.templates import CannotRender, Outgoing, Renderer
@@ -183,9 +184,10 @@ class MailSender:
             query = query.with_for_update(skip_locked=True)
         with self._uow() as uow:
             rows = uow.session.scalars(query).all()
-            suspended = {email.lower() for email in uow.session.scalars(sa.select(Recipient.email).where(
+            bounced: Iterable[str | None] = uow.session.scalars(sa.select(Recipient.email).where(
                 Recipient.email_bounced_at.is_not(None),
-                sa.func.lower(Recipient.email).in_({r.recipient.lower() for r in rows})))} if rows else set()
+                sa.func.lower(Recipient.email).in_({r.recipient.lower() for r in rows}))) if rows else []
+            suspended = {email.lower() for email in bounced if email is not None}  # NULL is never IN (...)
             batch = []
             for row in rows:
                 if row.recipient.lower() in suspended and isinstance((row.context or {}).get("kind"), str):
@@ -269,9 +271,10 @@ class MailSender:
             return
         self._last_housekeeping = now
         with self._uow() as uow:
-            deleted = uow.session.execute(sa.delete(EmailDelivery).where(
+            # DML through a Session returns a CursorResult (typed as a plain Result)
+            deleted = cast(CursorResult[Any], uow.session.execute(sa.delete(EmailDelivery).where(
                 EmailDelivery.status != PENDING,
-                EmailDelivery.created_at < self._clock() - self._config.retention)).rowcount
+                EmailDelivery.created_at < self._clock() - self._config.retention))).rowcount
             uow.commit()
         if deleted:
             log.info("deleted %d finished email deliveries older than %s", deleted, self._config.retention)
