@@ -104,6 +104,7 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("PUBLIC_BASE_URL must be an http(s) URL")
     if not settings.accel_prefix.startswith("/"):
         raise ConfigError("ACCEL_PREFIX must start with '/'")
+    value: float  # the settings checked below are ints and floats
     for name, value in (("OWNER_QUOTA_BYTES", settings.owner_quota_bytes),
                         ("UPLOAD_RATE_LIMIT", settings.upload_rate_limit),
                         ("DOWNLOAD_DECISION_TTL", settings.download_decision_ttl),

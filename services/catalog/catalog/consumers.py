@@ -65,7 +65,7 @@ def on_org_deleted(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> 
     subjects.forget_org(uow, data["org_id"], data["name"], data["revision"], event_time(event))
 
 
-_NAME = {"required": True, "validate": ma.validate.Length(min=1, max=64)}
+_NAME: dict[str, Any] = {"required": True, "validate": ma.validate.Length(min=1, max=64)}
 
 
 class MemberEvent(ma.Schema):

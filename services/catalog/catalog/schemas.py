@@ -16,10 +16,10 @@ from catalog.use_cases.names import REPO_TYPES
 from packyard.paging import PageArgs
 
 _LABEL = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
-_LABELS = {"validate": ma.validate.Length(max=50)}
+_LABELS: dict[str, Any] = {"validate": ma.validate.Length(max=50)}
 
 
-def _text(max_length: int, **kwargs):  # type: ignore[no-untyped-def]
+def _text(max_length: int, **kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=ma.validate.Length(max=max_length), **kwargs)
 
 
@@ -226,7 +226,8 @@ class LinkSchema(_Tolerant):
                                    metadata={"description": "only files under this directory are included"})
 
 
-_REPO_REF = {"validate": ma.validate.Length(min=3, max=129), "metadata": {"description": "<subject>/<repository>"}}
+_REPO_REF: dict[str, Any] = {"validate": ma.validate.Length(min=3, max=129),
+                             "metadata": {"description": "<subject>/<repository>"}}
 
 
 class InclusionRequestSchema(_Tolerant):

@@ -41,9 +41,16 @@ ORG_ADMIN_ROLES = ("owner", "admin")
 
 
 class RepoLike(Protocol):
-    id: int
-    owner: str
-    private: bool
+    """A Repo row or a RepoRef: read only, so a frozen RepoRef qualifies."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def private(self) -> bool: ...
 
 
 @dataclass(frozen=True)

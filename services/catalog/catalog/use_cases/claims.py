@@ -151,11 +151,11 @@ def _claim_in_place(session: sa.orm.Session, actor: Principal, claim_id: int, *a
     claim = visible_claim(session, actor, claim_id)
     package = (session.get(Package, claim.package_id, with_for_update=True, populate_existing=True)
                if claim.package_id is not None else None)
-    claim = session.get(Claim, claim_id, with_for_update=True, populate_existing=True)
+    claim = session.get_one(Claim, claim_id, with_for_update=True, populate_existing=True)  # found just above
     _still_open(claim, *allowed)
     if package is None or claim.package_id != package.id:
         raise Conflict(f"Package '{claim.package}' of claim {claim.id} no longer exists")
-    where = session.get(Repo, package.repo_id)
+    where = session.get_one(Repo, package.repo_id)  # a package's repository exists (foreign key)
     if (where.owner, where.name) != (claim.owner, claim.repo):
         raise Conflict(f"Package '{claim.package}' is no longer in repository '{claim.owner}/{claim.repo}' where "
                        f"claim {claim.id} found it")
@@ -229,7 +229,7 @@ def _transfer(uow: UnitOfWork, claim: Claim, package: Package, actor: str, now: 
     """Move the claimed package (locked, where the claim found it), its versions and files to the claimant's
     repository; close the package's other open claims; drop the links the move breaks."""
     session = uow.session
-    source = session.get(Repo, package.repo_id)
+    source = session.get_one(Repo, package.repo_id)  # a package's repository exists (foreign key)
     target = find_repo(session, claim.target_owner, claim.target_repo)
     claimant = Principal(username=claim.claimant, user_id=claim.claimant_id)
     if target is None or level_on(session, claimant, target) < PUBLISH:

@@ -229,8 +229,8 @@ def delete_content(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pat
     if file is None:
         raise NotFound(f"File '{path}' was not found")
     if file.published_at is not None:
-        package = session.get(Package, file.package_id)
-        version = session.get(Version, file.version_id)
+        package = session.get_one(Package, file.package_id)  # a file's package and version exist (foreign keys)
+        version = session.get_one(Version, file.version_id)
         _announce_deleted(uow, found, package, version, file)
     signatures.drop_signature(uow, found, file)  # a file's signature goes with it
     session.delete(file)

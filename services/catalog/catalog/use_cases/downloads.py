@@ -150,12 +150,12 @@ def resolve_download(conn: sa.Connection, actor: Principal | None, owner: str, r
     row = conn.execute(_direct_statement(), {"owner": owner, "repo": repo, "path": path}).first()
     level = level_for(conn, actor, RepoRef(row.repo_key, owner, row.repo_private)) if row is not None else 0
     readable = row is not None and level >= READ
-    if readable and row.id is not None and (row.published_at is not None or level >= PUBLISH):
+    if readable and row is not None and row.id is not None and (row.published_at is not None or level >= PUBLISH):
         return _download(row, owner, repo)
     # An unpublished file the caller may not see is no file at all for them: the answer below is the
     # one a missing path gets (a linked file may show there, credentials are not asked for).
     absent = readable
-    if absent:
+    if absent and row is not None:
         linked = conn.execute(_linked_statement(), {"repo_id": row.repo_key, "path": path}).first()
         if linked is not None:
             return _download(linked, linked.source_owner, linked.source_repo)

@@ -72,9 +72,9 @@ def visible_request(session: sa.orm.Session, actor: Principal, request_id: int,
     target; 404 for anyone but its requester, the package's publishers and the target's administrators."""
     request = session.get(InclusionRequest, request_id, with_for_update=lock)
     if request is not None:
-        package = session.get(Package, request.package_id)
-        source = session.get(Repo, package.repo_id)
-        target = session.get(Repo, request.repo_id)
+        package = session.get_one(Package, request.package_id)  # rows the foreign keys guarantee
+        source = session.get_one(Repo, package.repo_id)
+        target = session.get_one(Repo, request.repo_id)
         target_level = level_on(session, actor, target)
         if (request.requester_id == actor.user_id or target_level >= ADMIN
                 or level_on(session, actor, source) >= PUBLISH):

@@ -123,7 +123,8 @@ def delete_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str) -> Non
 
 
 def _delete(uow: UnitOfWork, repo: Repo) -> None:
-    data = {"owner": repo.owner, "repo": repo.name, "private": repo.private, "revision": repo.revision + 1}
+    data: dict[str, Any] = {"owner": repo.owner, "repo": repo.name, "private": repo.private,
+                            "revision": repo.revision + 1}
     teams = uow.session.scalars(sa.select(RepoPermission.team).where(RepoPermission.repo_id == repo.id)
                                 .order_by(RepoPermission.team)).all()
     for team in teams:

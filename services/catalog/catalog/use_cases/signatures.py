@@ -122,8 +122,8 @@ def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: 
         raise Invalid("The body must be an ASCII-armored PGP signature")
     with storage.receive(io.BytesIO(signature), limit=MAX_SIGNATURE_BYTES) as incoming:
         incoming.commit()
-    package = session.get(Package, file.package_id)
-    version = session.get(Version, file.version_id)
+    package = session.get_one(Package, file.package_id)  # a file's package and version exist (foreign keys)
+    version = session.get_one(Version, file.version_id)
     existing = session.scalars(sa.select(File).where(File.repo_id == found_repo.id, File.path == signature_path)
                                .with_for_update()).first()
     uploader = principal.username if principal is not None else owner
@@ -176,7 +176,8 @@ def drop_signature(uow: UnitOfWork, repo: Repo, file: File) -> None:
     if asc is None:
         return
     if asc.published_at is not None:
-        _announce_deleted(uow, repo, session.get(Package, asc.package_id), session.get(Version, asc.version_id), asc)
+        _announce_deleted(uow, repo, session.get_one(Package, asc.package_id), session.get_one(Version, asc.version_id),
+                          asc)
     session.delete(asc)
 
 

@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,7 +46,7 @@ class Limits:
     window_seconds: int = 60
 
 
-def _insert(session: sa.orm.Session) -> object:
+def _insert(session: sa.orm.Session) -> Callable[[type[Any]], postgresql.Insert | sqlite.Insert]:
     return postgresql.insert if is_postgres(session.connection()) else sqlite.insert
 
 
@@ -54,7 +55,9 @@ def lock(uow: UnitOfWork, owner: str) -> OwnerUsage:
     session = uow.session
     session.execute(_insert(session)(OwnerUsage).values(owner=owner, used_bytes=0, revision=0, updated_at=utcnow())
                     .on_conflict_do_nothing(index_elements=["owner"]))
-    return session.get(OwnerUsage, owner, with_for_update=True, populate_existing=True)
+    row = session.get(OwnerUsage, owner, with_for_update=True, populate_existing=True)
+    assert row is not None  # inserted above when missing
+    return row
 
 
 def measure(session: sa.orm.Session, owner: str) -> int:
@@ -104,6 +107,7 @@ def count_upload(uow: UnitOfWork, user_id: str, limits: Limits, now: datetime | 
     session.execute(_insert(session)(UploadWindow).values(user_id=user_id, window_start=start, uploads=0)
                     .on_conflict_do_nothing(index_elements=["user_id", "window_start"]))
     row = session.get(UploadWindow, (user_id, start), with_for_update=True, populate_existing=True)
+    assert row is not None  # inserted above when missing
     if row.uploads >= limits.uploads:
         wait = max(1, math.ceil((start + timedelta(seconds=limits.window_seconds) - now).total_seconds()))
         raise TooManyRequests(f"Upload rate limit reached: at most {limits.uploads} uploads every "
