@@ -85,11 +85,11 @@ class Browser:
         self.axe_source = AXE.read_text()
 
     # -- navigation ------------------------------------------------------------------------
-    def open(self, path: str, name: str | None = None) -> "Browser":
+    def open(self, path: str, name: str | None = None) -> Browser:
         self.driver.get(self.base + path)
         return self.page(name or path)
 
-    def page(self, name: str) -> "Browser":
+    def page(self, name: str) -> Browser:
         """The page now shown: check its accessibility and save a screenshot."""
         if self.check_with_axe:
             self.assert_accessible()
@@ -111,14 +111,14 @@ class Browser:
     def text(self, css: str = "main") -> str:
         return self.find(css).text
 
-    def fill(self, fields: dict[str, str]) -> "Browser":
+    def fill(self, fields: dict[str, str]) -> Browser:
         for name, value in fields.items():
             element = self.find(f"#f-{name}")
             element.clear()
             element.send_keys(value)
         return self
 
-    def click(self, css: str, name: str | None = None) -> "Browser":
+    def click(self, css: str, name: str | None = None) -> Browser:
         """Click; when that loads a page (a link, a submit button), wait until the new one is there."""
         from selenium.webdriver.support.expected_conditions import staleness_of
         from selenium.webdriver.support.wait import WebDriverWait
@@ -133,7 +133,7 @@ class Browser:
             self.page(name)
         return self
 
-    def submit(self, form_css: str, name: str | None = None, button: str = "button[type=submit]") -> "Browser":
+    def submit(self, form_css: str, name: str | None = None, button: str = "button[type=submit]") -> Browser:
         return self.click(f"{form_css} {button}", name)
 
     def value(self, name: str) -> str:
