@@ -60,7 +60,7 @@ class Page(Generic[T]):
         return self.items, 200, self.headers()
 
 
-def page_of(session: Session, query: sa.Select[Any], start_pos: int, *, size: int = PAGE_SIZE,
+def page_of(session: Session, query: sa.Select[*tuple[Any, ...]], start_pos: int, *, size: int = PAGE_SIZE,
             scalars: bool = True) -> Page[Any]:
     """Run ``query`` (already ordered) for one page and count the whole list."""
     total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0

@@ -22,8 +22,8 @@ pattern portable while ruling out the dangerous shapes at the door.
 from __future__ import annotations
 
 import re
-from re import _constants as C  # noqa: N812  (the stdlib's parser constants)
-from re import _parser as sre_parse
+from re import _constants as C  # type: ignore[attr-defined]  # noqa: N812 - typeshed omits re's private parser
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # typeshed omits re's private parser
 from typing import Any
 
 import regex

@@ -298,7 +298,8 @@ def _visible(session: Session, principal: Principal | None, log_filter: Any) -> 
                                  .outerjoin(repo, sa.and_(repo.owner == ActivityEntry.repo_owner,
                                                           repo.name == ActivityEntry.repo_name))
                                  .where(log_filter, ActivityEntry.repo_owner.is_not(None), private_now)).all()
-    readable = _readable_private(session, principal, [tuple(c) for c in candidates])
+    readable = _readable_private(session, principal, [(owner, name) for owner, name in candidates
+                                                      if owner is not None and name is not None])
     condition = sa.or_(ActivityEntry.repo_owner.is_(None), sa.not_(private_now))
     if readable:
         condition = sa.or_(condition, sa.tuple_(ActivityEntry.repo_owner, ActivityEntry.repo_name).in_(

@@ -124,9 +124,9 @@ def principal_level(session: Session, principal: Principal | None, owner: str, r
     if principal is None:
         return level_on(session, None, None, owner, repo)
     level = level_on(session, principal.user_id, principal.username, owner, repo, admin=principal.admin)
-    if level < ADMIN and getattr(principal, "orgs", None) and principal.orgs.get(owner) in ORG_ADMIN_ROLES:
+    if level < ADMIN and principal.orgs and principal.orgs.get(owner) in ORG_ADMIN_ROLES:
         return ADMIN
-    if level < READ and getattr(principal, "teams", None):
+    if level < READ and principal.teams:
         grants = session.execute(sa.select(RepoPermission.team, RepoPermission.permission).where(
             RepoPermission.owner == owner, RepoPermission.repo == repo.name,
             RepoPermission.permission.is_not(None))).all()

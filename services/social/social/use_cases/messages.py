@@ -54,7 +54,7 @@ def send(uow: UnitOfWork, principal: Principal, to: str, subject: str | None, bo
     key = pair(sender.id, recipient.id)
     since = now - HOUR
     sent = sa.select(Message.sent_at).where(Message.sender_id == sender.id, Message.sent_at > since)
-    if session.scalar(sa.select(sa.func.count()).select_from(sent.subquery())) >= messages_per_hour:
+    if session.execute(sa.select(sa.func.count()).select_from(sent.subquery())).scalar_one() >= messages_per_hour:
         raise TooManyRequests(f"You may send at most {messages_per_hour} messages an hour; try again later",
                               headers={"Retry-After": _retry_after(session, sa.select(sa.func.min(Message.sent_at))
                                                                    .where(Message.sender_id == sender.id,
@@ -63,7 +63,7 @@ def send(uow: UnitOfWork, principal: Principal, to: str, subject: str | None, bo
     if starts:
         new = sa.select(sa.func.count()).select_from(Message).where(
             Message.sender_id == sender.id, Message.starts_conversation.is_(True), Message.sent_at > since)
-        if session.scalar(new) >= new_conversations_per_hour:
+        if session.execute(new).scalar_one() >= new_conversations_per_hour:
             oldest = (sa.select(sa.func.min(Message.sent_at)).where(
                 Message.sender_id == sender.id, Message.starts_conversation.is_(True), Message.sent_at > since))
             raise TooManyRequests(

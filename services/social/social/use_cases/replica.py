@@ -100,8 +100,8 @@ def forget_user(uow: UnitOfWork, *, user_id: str, now: datetime) -> None:
                                                            Follow.active.is_(True))).all():
             follower = session.get(User, row.follower_id)
             follows.stop(uow, row.follower_id, (follower.username if follower else None) or "", me_subject)
-    for row in session.scalars(sa.select(Watch).where(Watch.user_id == user_id, Watch.active.is_(True))).all():
-        watches.stop_watch(uow, row, username or "", "account_deleted")
+    for watch in session.scalars(sa.select(Watch).where(Watch.user_id == user_id, Watch.active.is_(True))).all():
+        watches.stop_watch(uow, watch, username or "", "account_deleted")
     if user is None:
         session.add(User(id=user_id, username=None, registered_at=None, deleted_at=now))
     else:
