@@ -93,17 +93,18 @@ def on_repo_deleted(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) ->
 
 
 def on_follow_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
-    for model in (User, Org):
-        name = model.username if model is User else model.name
-        subject = uow.session.scalars(sa.select(model).where(name == data["followee"]).with_for_update()).first()
-        if subject is not None:
-            # count_revision orders the followee's count across followers (revision is one follower's own
-            # relationship); events from before count_revision existed fall back to revision.
-            order = data["count_revision"] if data["count_revision"] is not None else data["revision"]
-            if order > subject.followers_revision:
-                subject.followers_count = data["followers_count"]
-                subject.followers_revision = order
-            return
+    session = uow.session
+    subject: User | Org | None = session.scalars(
+        sa.select(User).where(User.username == data["followee"]).with_for_update()).first()
+    if subject is None:
+        subject = session.scalars(sa.select(Org).where(Org.name == data["followee"]).with_for_update()).first()
+    if subject is not None:
+        # count_revision orders the followee's count across followers (revision is one follower's own
+        # relationship); events from before count_revision existed fall back to revision.
+        order = data["count_revision"] if data["count_revision"] is not None else data["revision"]
+        if order > subject.followers_revision:
+            subject.followers_count = data["followers_count"]
+            subject.followers_revision = order
 
 
 def _apply_permission(uow: UnitOfWork, data: dict[str, Any], permission: str | None) -> None:
@@ -128,10 +129,10 @@ def on_permission_removed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, A
 
 def on_usage_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
     """``quota_used_bytes`` of the user or organization: the newest revision wins."""
-    for model in (User, Org):
-        name = model.username if model is User else model.name
-        uow.session.execute(sa.update(model).where(name == data["owner"], model.usage_revision < data["revision"])
-                            .values(quota_used_bytes=data["used_bytes"], usage_revision=data["revision"]))
+    owner, revision = data["owner"], data["revision"]
+    values = {"quota_used_bytes": data["used_bytes"], "usage_revision": revision}
+    uow.session.execute(sa.update(User).where(User.username == owner, User.usage_revision < revision).values(values))
+    uow.session.execute(sa.update(Org).where(Org.name == owner, Org.usage_revision < revision).values(values))
 
 
 QUEUES = [

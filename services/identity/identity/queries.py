@@ -225,7 +225,7 @@ def permitted_repos(session: Session, team: Team) -> dict[str, str]:
     rows = session.execute(sa.select(TeamPermission.repo, TeamPermission.permission).where(
         TeamPermission.subject == owner, TeamPermission.team == team.name,
         TeamPermission.permission.is_not(None), TeamPermission.repo.not_in(deleted)).order_by(TeamPermission.repo))
-    return {repo: permission for repo, permission in rows}
+    return {repo: permission for repo, permission in rows if permission is not None}  # NULLs filtered above
 
 
 def list_my_teams(session: Session, user_id: str) -> list[dict[str, Any]]:

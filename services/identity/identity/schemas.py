@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -74,7 +75,7 @@ def validate_website(value: str) -> None:
 
 def Text(max_length: int, *, lines: bool = False, url: bool = False, **kwargs: Any) -> ma.fields.String:  # noqa: N802
     """A free-text field: stripped, length-limited, without control characters; null means empty."""
-    validators = [ma.validate.Length(max=max_length), multi_line if lines else single_line]
+    validators: list[Callable[[Any], Any]] = [ma.validate.Length(max=max_length), multi_line if lines else single_line]
     if url:
         validators.append(validate_website)
     return ma.fields.String(validate=validators, allow_none=True, **kwargs)

@@ -120,7 +120,8 @@ def log_in(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: thrott
         user.password_hash = passwords.hash(password)
     token = tokens.issue_login(uow.session, user_id=user.id, username=user.username,
                                generation=user.token_generation, now=now.timestamp())
-    return LoggedIn(token, tokens.login_ttl, device_token if device else policy.new_device(user.id))
+    # a device is only ever read from a device token
+    return LoggedIn(token, tokens.login_ttl, device_token if device and device_token else policy.new_device(user.id))
 
 
 def log_out(uow: UnitOfWork, login_jti: str | None, login_expires: int | None, now: datetime) -> None:
@@ -189,7 +190,7 @@ def authenticate(uow: UnitOfWork, vault: ApiKeyVault, tokens: Tokens, authorizat
     if scheme == "bearer":
         claims = tokens.verify_login(uow.session, value.strip())
         user = uow.session.get(User, claims["uid"]) if claims else None
-        if user is None or claims.get("gen", 0) != user.token_generation:
+        if claims is None or user is None or claims.get("gen", 0) != user.token_generation:
             raise Unauthorized("Invalid or expired token")
         jti = claims.get("jti")
         if jti and uow.session.get(RevokedLogin, str(jti)) is not None:
@@ -244,8 +245,8 @@ def request_password_reset(uow: UnitOfWork, resets: ResetTokens, email: str, ttl
     session = uow.session
     session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id,
                                                    PasswordReset.expires_at < now))
-    recent = session.scalar(sa.select(sa.func.count()).select_from(PasswordReset).where(
-        PasswordReset.user_id == user.id, PasswordReset.created_at > now - timedelta(hours=1)))
+    recent = session.execute(sa.select(sa.func.count()).select_from(PasswordReset).where(
+        PasswordReset.user_id == user.id, PasswordReset.created_at > now - timedelta(hours=1))).scalar_one()
     if recent >= RESETS_PER_HOUR:
         log.info("password reset not sent: too many asked for this hour", extra={"username": user.username})
         return

@@ -41,9 +41,9 @@ def update_profile(uow: UnitOfWork, passwords: Passwords, policy: throttle.Throt
     """
     session = uow.session
     user = caller(session, user_id, lock=True)
-    new_email = changes.get("email")
-    email_changes = new_email is not None and new_email != user.email
-    if email_changes:
+    requested_email: str | None = changes.get("email")
+    new_email = requested_email if requested_email != user.email else None  # None: the address stays
+    if new_email is not None:
         if not changes.get("password"):
             raise Invalid("Changing the email address needs your current password in 'password'")
         verify_password(uow, passwords, policy, user, changes["password"], address, now,
@@ -64,7 +64,7 @@ def update_profile(uow: UnitOfWork, passwords: Passwords, policy: throttle.Throt
         user.full_name = f"{user.first_name} {user.last_name}".strip()
         _publish_profile_updated(uow, user, changed)
 
-    if email_changes:
+    if new_email is not None:
         previous = user.email
         try:
             with session.begin_nested():  # the unique address settles a race for the same one
