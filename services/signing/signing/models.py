@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -12,6 +13,8 @@ from packyard.db import NAMING_CONVENTION, define_inbox_table, define_outbox_tab
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:  # every model maps one Table (SQLAlchemy types __table__ as any FromClause)
+        __table__: ClassVar[sa.Table]
 
 
 metadata = Base.metadata

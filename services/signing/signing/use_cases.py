@@ -74,7 +74,7 @@ def caller_subject(uow: UnitOfWork, caller: Principal) -> Subject:
 def is_org_admin(session: Session, caller: Principal, org: Subject) -> bool:
     """An owner or admin of ``org``: the token's own claim first (read your own writes), else the replica."""
     claims = caller.orgs
-    if claims is not None and org.name in claims:
+    if claims is not None and org.name is not None and org.name in claims:
         return claims[org.name] in ("owner", "admin")
     membership = session.get(Membership, (org.id, caller.username))
     return membership is not None and membership.role in ("owner", "admin")
