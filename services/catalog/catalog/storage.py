@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from packyard.errors import TooLarge
 
@@ -34,7 +34,7 @@ def blob_key(sha256: str) -> str:
 class BlobStorage(Protocol):
     """What catalog needs from a blob store."""
 
-    def receive(self, stream: BinaryIO, *, limit: int) -> IncomingBlob: ...
+    def receive(self, stream: IO[bytes], *, limit: int) -> IncomingBlob: ...
 
     def local_path(self, sha256: str) -> Path: ...
 
@@ -100,7 +100,7 @@ class FileSystemStorage:
     def exists(self, sha256: str) -> bool:
         return self.local_path(sha256).is_file()
 
-    def receive(self, stream: BinaryIO, *, limit: int) -> IncomingBlob:
+    def receive(self, stream: IO[bytes], *, limit: int) -> IncomingBlob:
         """Copy ``stream`` to a temporary file in chunks, hashing on the way; refuse more than ``limit`` bytes."""
         self._ensure_dirs()
         fd, name = tempfile.mkstemp(dir=self._temp_dir, prefix="upload-")

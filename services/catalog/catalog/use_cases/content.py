@@ -6,7 +6,7 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -59,7 +59,7 @@ class Uploaded:
 
 
 def upload(uow_factory: Callable[[], UnitOfWork], storage: BlobStorage, actor: Principal, cmd: Upload,
-           body: BinaryIO, *, limit: int, base_url: str, clock: Callable[[], datetime],
+           body: IO[bytes], *, limit: int, base_url: str, clock: Callable[[], datetime],
            limits: usage.Limits = NO_LIMITS, announced_size: int | None = None) -> Uploaded:
     """Receive one file into a version, creating the version when needed (Bintray's upload).
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import posixpath
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc
@@ -102,7 +102,7 @@ def content_of(session: Session, owner: str, repo: str, path: str) -> File:
     return _file(session, found, path)
 
 
-def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: str, path: str, body: BinaryIO,
+def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: str, path: str, body: IO[bytes],
                     fingerprint: str, actor: str | None, token: Principal | None, now: datetime,
                     base_url: str) -> dict[str, Any]:
     """Store ``<path>.asc`` beside the file (replacing an older one) and record the signature on the file."""
