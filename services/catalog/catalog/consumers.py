@@ -24,7 +24,7 @@ def _clip(full_name: str | None) -> str | None:
     return None if full_name is None else full_name[:200]
 
 
-class UserRegistered(ma.Schema):
+class UserRegisteredData(ma.Schema):
     user_id = ma.fields.String(required=True)
     username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     full_name = ma.fields.String(load_default="", allow_none=True)
@@ -37,7 +37,7 @@ class UserDeleted(ma.Schema):
 
 
 def on_user_registered(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
-    subjects.record_user(uow, subjects.UserRegistered(
+    subjects.record_user(uow, subjects.RecordUser(
         user_id=data["user_id"], username=data["username"], full_name=_clip(data["full_name"]) or "",
         registered=data["registered"]), event_time(event))
 
@@ -54,8 +54,8 @@ class OrgEvent(ma.Schema):
     revision = ma.fields.Integer(required=True)
 
 
-def on_org_created(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
-    subjects.record_org(uow, subjects.OrgChanged(org_id=data["org_id"], name=data["name"], revision=data["revision"],
+def on_org_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+    subjects.record_org(uow, subjects.RecordOrg(org_id=data["org_id"], name=data["name"], revision=data["revision"],
                                                  full_name=_clip(data["full_name"]), owner_id=data["owner_id"],
                                                  created=event.type == "identity.org.created"),
                         event_time(event))
@@ -79,7 +79,7 @@ class MemberEvent(ma.Schema):
 
 def on_member_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
     removed = event.type == "identity.member.removed"
-    subjects.record_membership(uow, subjects.MembershipChanged(
+    subjects.record_membership(uow, subjects.RecordMembership(
         org_id=data["org_id"], org=data["org"], user_id=data["user_id"], username=data["username"],
         revision=data["revision"], role=None if removed else data["role"],
         added=event.type == "identity.member.added"), event_time(event))
@@ -95,7 +95,7 @@ class TeamEvent(ma.Schema):
 
 
 def on_team_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
-    subjects.record_team(uow, subjects.TeamChanged(
+    subjects.record_team(uow, subjects.RecordTeam(
         subject=data["subject"], subject_type=data["subject_type"], team=data["team"], revision=data["revision"],
         members=data["members"], allow_repo_creation=data["allow_repo_creation"],
         created=event.type == "identity.team.created", deleted=event.type == "identity.team.deleted"),
@@ -184,10 +184,10 @@ def on_gpg_key_cleared(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any])
 
 QUEUES = [
     ConsumerQueue("catalog.identity", (
-        Handler("identity.user.registered", on_user_registered, UserRegistered),
+        Handler("identity.user.registered", on_user_registered, UserRegisteredData),
         Handler("identity.user.deleted", on_user_deleted, UserDeleted),
-        Handler("identity.org.created", on_org_created, OrgEvent),
-        Handler("identity.org.updated", on_org_created, OrgEvent),
+        Handler("identity.org.created", on_org_changed, OrgEvent),
+        Handler("identity.org.updated", on_org_changed, OrgEvent),
         Handler("identity.org.deleted", on_org_deleted, OrgEvent),
         Handler("identity.member.added", on_member_changed, MemberEvent),
         Handler("identity.member.role_changed", on_member_changed, MemberEvent),

@@ -84,7 +84,7 @@ def _apply_repo(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any], *, del
     row.changed_at = moment
 
 
-def on_repo_created(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
+def on_repo_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
     _apply_repo(uow, event, data, deleted=False)
 
 
@@ -137,8 +137,8 @@ def on_usage_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) 
 
 QUEUES = [
     ConsumerQueue("identity.subject-counters", (
-        Handler("catalog.repo.created", on_repo_created, RepoEvent),
-        Handler("catalog.repo.updated", on_repo_created, RepoEvent),
+        Handler("catalog.repo.created", on_repo_changed, RepoEvent),
+        Handler("catalog.repo.updated", on_repo_changed, RepoEvent),
         Handler("catalog.repo.deleted", on_repo_deleted, RepoEvent),
         Handler("social.follow.started", on_follow_changed, FollowEvent),
         Handler("social.follow.stopped", on_follow_changed, FollowEvent),

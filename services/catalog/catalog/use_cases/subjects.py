@@ -32,14 +32,14 @@ def _newer(revision: int, at: datetime, row_revision: int, row_at: datetime | No
 # --- users --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class UserRegistered:
+class RecordUser:
     user_id: str
     username: str
     full_name: str = ""
     registered: datetime | None = None
 
 
-def record_user(uow: UnitOfWork, cmd: UserRegistered, at: datetime) -> None:
+def record_user(uow: UnitOfWork, cmd: RecordUser, at: datetime) -> None:
     """Add a user to the replica (idempotent; a deletion that arrived first wins)."""
     row = uow.session.get(Subject, cmd.username)
     if row is not None and row.identity_id == cmd.user_id:
@@ -99,7 +99,7 @@ def forget_user(uow: UnitOfWork, user_id: str, username: str, at: datetime) -> N
 # --- organizations ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class OrgChanged:
+class RecordOrg:
     org_id: str
     name: str
     revision: int
@@ -108,7 +108,7 @@ class OrgChanged:
     created: bool = False
 
 
-def record_org(uow: UnitOfWork, cmd: OrgChanged, at: datetime) -> None:
+def record_org(uow: UnitOfWork, cmd: RecordOrg, at: datetime) -> None:
     row = uow.session.get(Subject, cmd.name)
     if row is None:
         uow.session.add(Subject(name=cmd.name, kind=ORG, identity_id=cmd.org_id, full_name=cmd.full_name or "",
@@ -157,7 +157,7 @@ def _remove_org_details(uow: UnitOfWork, row: Subject) -> None:
 # --- memberships --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class MembershipChanged:
+class RecordMembership:
     org_id: str
     org: str
     user_id: str
@@ -167,7 +167,7 @@ class MembershipChanged:
     added: bool = False
 
 
-def record_membership(uow: UnitOfWork, cmd: MembershipChanged, at: datetime) -> None:
+def record_membership(uow: UnitOfWork, cmd: RecordMembership, at: datetime) -> None:
     row = uow.session.get(Membership, (cmd.org_id, cmd.user_id))
     if row is None:
         uow.session.add(Membership(org_id=cmd.org_id, user_id=cmd.user_id, org=cmd.org, username=cmd.username,
@@ -181,7 +181,7 @@ def record_membership(uow: UnitOfWork, cmd: MembershipChanged, at: datetime) -> 
 # --- teams --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class TeamChanged:
+class RecordTeam:
     subject: str
     subject_type: str
     team: str
@@ -192,7 +192,7 @@ class TeamChanged:
     deleted: bool = False
 
 
-def record_team(uow: UnitOfWork, cmd: TeamChanged, at: datetime) -> None:
+def record_team(uow: UnitOfWork, cmd: RecordTeam, at: datetime) -> None:
     row = uow.session.get(Team, (cmd.subject, cmd.team))
     if row is None:
         row = Team(subject=cmd.subject, name=cmd.team, subject_type=cmd.subject_type, members=[],
