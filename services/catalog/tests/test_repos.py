@@ -114,6 +114,15 @@ def test_a_repository_is_updated_and_the_change_announced(api, client):
     assert event["data"]["desc"] == "new" and event["data"]["revision"] == 2
 
 
+def test_labels_null_clear_a_repositorys_labels(api, client):
+    alice = api.user("alice")
+    api.create_repo("alice", "main", alice, labels=["a"])
+    response = client.patch("/repos/alice/main", headers=alice, json={"labels": None, "desc": "d"})
+    assert response.status_code == 200, response.json
+    assert response.json["labels"] == [] and response.json["desc"] == "d"
+    assert client.get("/repos/alice/main").json["labels"] == []
+
+
 def test_signing_flags_that_contradict_each_other_are_refused(api, client):
     alice = api.user("alice")
     api.create_repo("alice", "main", alice, gpg_sign_files=True)

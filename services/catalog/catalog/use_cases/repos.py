@@ -110,7 +110,7 @@ def update_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str, change
     if not changes:
         return repo
     for key, value in changes.items():
-        setattr(repo, key, list(value) if key == "labels" else value)
+        setattr(repo, key, list(value or []) if key == "labels" else value)  # labels: null clears them
     repo.updated = now
     repo.revision += 1
     uow.publish(events.REPO_UPDATED, repo_event_data(repo), subject=f"{owner}/{name}")
