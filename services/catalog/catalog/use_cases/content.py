@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
 import sqlalchemy.exc
@@ -17,6 +16,7 @@ from catalog.models import File, Package, Repo, Version
 from catalog.storage import BlobStorage
 from catalog.use_cases import signatures, usage
 from catalog.use_cases.access import FOR_DELETE, PUBLISH, locking, repo_for
+from catalog.use_cases.files import announce_file_deleted, download_url
 from catalog.use_cases.names import check_package_name, check_path, check_version_name
 from catalog.use_cases.packages import find_package
 from catalog.use_cases.versions import add_version, locate, version_event_ref
@@ -25,10 +25,6 @@ from packyard.db import UnitOfWork
 from packyard.errors import Conflict, Invalid, NotFound, TooLarge
 
 NO_LIMITS = usage.Limits()  # no storage quota, no upload rate limit
-
-
-def download_url(base_url: str, owner: str, repo: str, path: str) -> str:
-    return f"{base_url.rstrip('/')}/dl/{quote(owner)}/{quote(repo)}/{quote(path)}"
 
 
 def already_exists(path: str) -> Conflict:
@@ -137,7 +133,7 @@ def _record_upload(uow: UnitOfWork, actor: Principal, cmd: Upload, incoming: Any
                                                                Version.name == cmd.version)).one()
     if existing is not None:
         if existing.published_at is not None:
-            _announce_deleted(uow, repo, package, version, existing)
+            announce_file_deleted(uow, repo, package, version, existing)
         signatures.drop_signature(uow, repo, existing)  # new bytes: the old signature no longer holds
         file = existing
         file.size, file.sha1, file.sha256 = incoming.size, incoming.sha1, incoming.sha256
@@ -213,12 +209,6 @@ def publish_version(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pa
     return len(files)
 
 
-def _announce_deleted(uow: UnitOfWork, repo: Repo, package: Package, version: Version, file: File) -> None:
-    uow.publish(events.FILE_DELETED, {**version_event_ref(repo, package, version), "path": file.path,
-                                      "sha256": file.sha256},
-                subject=f"{repo.owner}/{repo.name}/{package.name}/{version.name}")
-
-
 def delete_content(uow: UnitOfWork, actor: Principal, owner: str, repo: str, path: str) -> None:
     check_path(path)
     session = uow.session
@@ -231,7 +221,7 @@ def delete_content(uow: UnitOfWork, actor: Principal, owner: str, repo: str, pat
     if file.published_at is not None:
         package = session.get_one(Package, file.package_id)  # a file's package and version exist (foreign keys)
         version = session.get_one(Version, file.version_id)
-        _announce_deleted(uow, found, package, version, file)
+        announce_file_deleted(uow, found, package, version, file)
     signatures.drop_signature(uow, found, file)  # a file's signature goes with it
     session.delete(file)
     usage.settle(uow, found.owner)

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 import sqlalchemy.exc
 
 from catalog import events
 from catalog.models import Repo, RepoPermission, Team
-from catalog.use_cases import signatures, subjects, usage
+from catalog.use_cases import signatures, subjects
 from catalog.use_cases.access import (
     ADMIN,
     FOR_CHANGE,
@@ -24,6 +23,7 @@ from catalog.use_cases.access import (
     may_create_repo_in,
     repo_for,
 )
+from catalog.use_cases.belongings import announce_grant_removed, delete_repository, grant_key
 from catalog.use_cases.names import REPO_TYPES, check_repo_name
 from catalog.use_cases.revisions import next_revision
 from packyard.auth import Principal
@@ -119,29 +119,7 @@ def update_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str, change
 
 def delete_repo(uow: UnitOfWork, actor: Principal, owner: str, name: str) -> None:
     repo = repo_for(uow.session, actor, owner, name, ADMIN, action="delete it", lock=FOR_DELETE).repo
-    _delete(uow, repo)
-
-
-def _delete(uow: UnitOfWork, repo: Repo) -> None:
-    data: dict[str, Any] = {"owner": repo.owner, "repo": repo.name, "private": repo.private,
-                            "revision": repo.revision + 1}
-    teams = uow.session.scalars(sa.select(RepoPermission.team).where(RepoPermission.repo_id == repo.id)
-                                .order_by(RepoPermission.team)).all()
-    for team in teams:
-        announce_grant_removed(uow, repo.owner, repo.name, team)
-    # Children go with the repository (ON DELETE CASCADE); one event tells consumers to do the same.
-    uow.session.execute(sa.delete(Repo).where(Repo.id == repo.id))
-    uow.session.expunge(repo)
-    uow.publish(events.REPO_DELETED, data, subject=f"{data['owner']}/{data['repo']}")
-    usage.settle(uow, data["owner"])
-
-
-def remove_all_of(uow: UnitOfWork, owner: str) -> int:
-    """Delete every repository of a subject that is gone (its account or organization was deleted)."""
-    repos = uow.session.scalars(sa.select(Repo).where(Repo.owner == owner).order_by(Repo.id)).all()
-    for repo in repos:
-        _delete(uow, repo)
-    return len(repos)
+    delete_repository(uow, repo)
 
 
 # --- team permissions ---------------------------------------------------------------------------
@@ -165,7 +143,7 @@ def set_team_permission(uow: UnitOfWork, actor: Principal, owner: str, name: str
         grant.permission = permission
     uow.publish(events.PERMISSION_SET, {
         "owner": repo.owner, "repo": repo.name, "team": team, "permission": permission,
-        "revision": next_revision(session, "permission", _grant_key(repo.owner, repo.name, team))},
+        "revision": next_revision(session, "permission", grant_key(repo.owner, repo.name, team))},
         subject=f"{repo.owner}/{repo.name}")
 
 
@@ -177,15 +155,3 @@ def delete_team_permission(uow: UnitOfWork, actor: Principal, owner: str, name: 
         raise NotFound(f"Team '{team}' has no permission on repository '{name}'")
     session.delete(grant)
     announce_grant_removed(uow, repo.owner, repo.name, team)
-
-
-def _grant_key(owner: str, repo: str, team: str) -> str:
-    return f"{owner}/{repo}/{team}"
-
-
-def announce_grant_removed(uow: UnitOfWork, owner: str, repo: str, team: str) -> None:
-    """Publish that a team lost its permission on a repository (its row is removed by the caller)."""
-    uow.publish(events.PERMISSION_REMOVED, {
-        "owner": owner, "repo": repo, "team": team,
-        "revision": next_revision(uow.session, "permission", _grant_key(owner, repo, team))},
-        subject=f"{owner}/{repo}")

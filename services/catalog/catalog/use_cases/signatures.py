@@ -24,6 +24,7 @@ from catalog import events
 from catalog.models import File, GpgKeyReplica, Package, Repo, Subject, Version
 from catalog.storage import BlobStorage
 from catalog.use_cases.access import PUBLISH, find_repo, live_subject, repo_for
+from catalog.use_cases.files import announce_file_deleted, download_url
 from catalog.use_cases.names import check_path
 from catalog.use_cases.packages import find_package
 from catalog.use_cases.versions import find_version, version_event_ref
@@ -106,7 +107,6 @@ def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: 
                     fingerprint: str, actor: str | None, token: Principal | None, now: datetime,
                     base_url: str) -> dict[str, Any]:
     """Store ``<path>.asc`` beside the file (replacing an older one) and record the signature on the file."""
-    from catalog.use_cases.content import _announce_deleted, download_url
 
     if not fingerprint or len(fingerprint) > 64 or not all(c in "0123456789ABCDEFabcdef" for c in fingerprint):
         raise Invalid("X-Signing-Fingerprint must be the signing key's hex fingerprint")
@@ -131,7 +131,7 @@ def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: 
         if existing.version_id != file.version_id:
             raise Conflict(f"'{signature_path}' already exists in another version")
         if existing.published_at is not None:
-            _announce_deleted(uow, found_repo, package, version, existing)
+            announce_file_deleted(uow, found_repo, package, version, existing)
         asc = existing
         asc.size, asc.sha1, asc.sha256 = incoming.size, incoming.sha1, incoming.sha256
         asc.uploader, asc.created, asc.published_at = uploader, now, None
@@ -161,7 +161,6 @@ def store_signature(uow: UnitOfWork, storage: BlobStorage, *, owner: str, repo: 
 
 def drop_signature(uow: UnitOfWork, repo: Repo, file: File) -> None:
     """The file is deleted or replaced: its signature no longer holds (announced like any deleted file)."""
-    from catalog.use_cases.content import _announce_deleted
 
     file.signature_fingerprint, file.signed_at = None, None
     session = uow.session
@@ -176,8 +175,8 @@ def drop_signature(uow: UnitOfWork, repo: Repo, file: File) -> None:
     if asc is None:
         return
     if asc.published_at is not None:
-        _announce_deleted(uow, repo, session.get_one(Package, asc.package_id), session.get_one(Version, asc.version_id),
-                          asc)
+        announce_file_deleted(uow, repo, session.get_one(Package, asc.package_id),
+                              session.get_one(Version, asc.version_id), asc)
     session.delete(asc)
 
 

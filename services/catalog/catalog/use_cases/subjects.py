@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from catalog.models import Membership, Repo, RepoPermission, Subject, Team
+from catalog.use_cases import belongings
 from packyard.db import UnitOfWork
 
 USER = "user"
@@ -89,10 +90,8 @@ def forget_user(uow: UnitOfWork, user_id: str, username: str, at: datetime) -> N
         return
     if row.identity_id != user_id or row.deleted:
         return  # the name already belongs to someone else, or this deletion was applied
-    from catalog.use_cases import webhooks  # the account's webhooks on others' packages go too
-
     _remove_belongings(uow, row)
-    webhooks.forget_registrant(uow, username, user_id)
+    belongings.remove_webhooks_of(uow, username, user_id)
     row.deleted, row.changed_at = True, at
 
 
@@ -213,8 +212,6 @@ def record_team(uow: UnitOfWork, cmd: RecordTeam, at: datetime) -> None:
 
 
 def _remove_grants(uow: UnitOfWork, subject: str, team: str) -> None:
-    from catalog.use_cases import repos  # repositories announce their permissions
-
     grants = uow.session.execute(sa.select(RepoPermission.repo_id, Repo.name)
                                  .join(Repo, Repo.id == RepoPermission.repo_id)
                                  .where(Repo.owner == subject, RepoPermission.team == team)
@@ -222,7 +219,7 @@ def _remove_grants(uow: UnitOfWork, subject: str, team: str) -> None:
     for repo_id, repo_name in grants:
         uow.session.execute(sa.delete(RepoPermission).where(RepoPermission.repo_id == repo_id,
                                                             RepoPermission.team == team))
-        repos.announce_grant_removed(uow, subject, repo_name, team)
+        belongings.announce_grant_removed(uow, subject, repo_name, team)
 
 
 # --- names changing hands -----------------------------------------------------------------------
@@ -236,9 +233,7 @@ def _hand_over(uow: UnitOfWork, row: Subject) -> None:
 
 
 def _remove_belongings(uow: UnitOfWork, row: Subject) -> None:
-    from catalog.use_cases import repos  # repositories leave with their own events
-
-    repos.remove_all_of(uow, row.name)
+    belongings.remove_repositories_of(uow, row.name)
     teams = uow.session.scalars(sa.select(Team).where(Team.subject == row.name, Team.deleted.is_(False))).all()
     for team in teams:
         team.members, team.deleted = [], True

@@ -37,6 +37,7 @@ from catalog import events
 from catalog.models import Package, Repo, Subject, Version, Webhook
 from catalog.use_cases import subjects
 from catalog.use_cases.access import PUBLISH
+from catalog.use_cases.belongings import announce_webhook_deleted, webhook_ref
 from catalog.use_cases.versions import locate
 from packyard import netguard
 from packyard.auth import Principal
@@ -130,10 +131,6 @@ class Policy:
     resolver: Callable[[str, int], Sequence[str]] | None = None
 
 
-def _ref(repo: Repo, package: Package) -> dict[str, object]:
-    return {"owner": repo.owner, "repo": repo.name, "private": repo.private, "package": package.name}
-
-
 def register(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, url: str, method: str | None,
              now: datetime, *, policy: Policy) -> Registered:
     """Register (or replace) the caller's webhook for a package they may publish to."""
@@ -161,17 +158,11 @@ def register(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: 
         hook.failure_count, hook.failures_as_of = 0, now  # delivery reports about the previous one no longer count
     session.flush()
     secret = new_secret()
-    uow.publish(events.WEBHOOK_REGISTERED, {**_ref(found.repo, found.package), "username": actor.username,
+    uow.publish(events.WEBHOOK_REGISTERED, {**webhook_ref(found.repo, found.package), "username": actor.username,
                                             "url": resolved, "method": chosen, "registered": now,
                                             "webhook_id": hook.id, "secret_ciphertext": policy.seal(secret)},
                 subject=f"{found.repo.owner}/{found.repo.name}/{found.package.name}")
     return Registered(hook, limit - count, secret)
-
-
-def _announce_deleted(uow: UnitOfWork, repo: Repo, package: Package, hook: Webhook) -> None:
-    uow.publish(events.WEBHOOK_DELETED, {**_ref(repo, package), "username": hook.username, "url": hook.url,
-                                         "webhook_id": hook.id},
-                subject=f"{repo.owner}/{repo.name}/{package.name}")
 
 
 def delete(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str) -> None:
@@ -183,7 +174,7 @@ def delete(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: st
     if hook is None:
         raise NotFound(f"You have no webhook for package '{package}'")
     session.delete(hook)
-    _announce_deleted(uow, found.repo, found.package, hook)
+    announce_webhook_deleted(uow, found.repo, found.package, hook)
 
 
 def remove_all_for(uow: UnitOfWork, repo: Repo, package: Package) -> int:
@@ -192,20 +183,8 @@ def remove_all_for(uow: UnitOfWork, repo: Repo, package: Package) -> int:
                                 .order_by(Webhook.id)).all()
     for hook in hooks:
         uow.session.delete(hook)
-        _announce_deleted(uow, repo, package, hook)
+        announce_webhook_deleted(uow, repo, package, hook)
     return len(hooks)
-
-
-def forget_registrant(uow: UnitOfWork, username: str, user_id: str) -> int:
-    """Delete the webhooks of a deleted account."""
-    rows = uow.session.execute(
-        sa.select(Webhook, Package, Repo).join(Package, Package.id == Webhook.package_id)
-        .join(Repo, Repo.id == Package.repo_id).where(Webhook.username == username, Webhook.user_id == user_id)
-        .order_by(Webhook.id)).all()
-    for hook, package, repo in rows:
-        uow.session.delete(hook)
-        _announce_deleted(uow, repo, package, hook)
-    return len(rows)
 
 
 def request_test(uow: UnitOfWork, actor: Principal, owner: str, repo: str, package: str, version: str,
@@ -228,7 +207,7 @@ def request_test(uow: UnitOfWork, actor: Principal, owner: str, repo: str, packa
         raise NotFound(f"You have no webhook for package '{package}'")
     notes = (release.release_notes or {}).get("bintray") or {}
     uow.publish(events.WEBHOOK_TEST_REQUESTED, {
-        **_ref(found.repo, found.package), "version": release.name, "username": actor.username, "url": target,
+        **webhook_ref(found.repo, found.package), "version": release.name, "username": actor.username, "url": target,
         "method": chosen, "released": release.released, "release_notes": notes.get("content"),
         "requested_by": actor.username, "webhook_id": hook.id if hook is not None and target == hook.url else None},
         subject=f"{found.repo.owner}/{found.repo.name}/{found.package.name}")
