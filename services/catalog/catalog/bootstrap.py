@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from catalog import config, consumers, models
-from catalog.download_log import DownloadLogIngester
-from catalog.downloads import DownloadCounter
+from catalog.downloads import DownloadCounter, DownloadLogIngester
 from catalog.loops import Periodic
 from catalog.signing_client import SigningClient
 from catalog.storage import FileSystemStorage

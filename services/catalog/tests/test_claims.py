@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from catalog.download_log import DownloadLogIngester
+from catalog.downloads import DownloadLogIngester
 from catalog.models import DownloadCount
 
 JAR = b"the real tool"

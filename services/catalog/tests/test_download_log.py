@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
-from catalog.download_log import WHOLE, DownloadLogIngester, is_counted, needed_end
+from catalog.downloads.log import WHOLE, DownloadLogIngester, is_counted, needed_end
 from catalog.models import DownloadCount, DownloadLogPosition
 
 URI = "/dl/alice/main/org/tool/tool-1.0.jar"

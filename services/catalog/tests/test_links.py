@@ -7,7 +7,7 @@ import hashlib
 import pytest
 import sqlalchemy as sa
 
-from catalog.download_log import DownloadLogIngester
+from catalog.downloads import DownloadLogIngester
 from catalog.models import DownloadCount, Link
 
 JAR = b"widget jar bytes"

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from catalog.__main__ import ALEMBIC_INI
-from catalog.download_log import DownloadLogIngester
+from catalog.downloads import DownloadLogIngester
 from packyard.migrations import upgrade
 
 

@@ -52,8 +52,20 @@ def paged(page: Page[Any]) -> Any:
 
 
 def blueprints() -> list[Any]:
-    from catalog.api import (claims, content, downloads, files, internal_signing, licenses, links, packages, repos,
-                             stats, versions, webhooks)
+    from catalog.api import (
+        claims,
+        content,
+        downloads,
+        files,
+        internal_signing,
+        licenses,
+        links,
+        packages,
+        repos,
+        stats,
+        versions,
+        webhooks,
+    )
 
     return [repos.blp, packages.blp, versions.blp, content.blp, downloads.blp, files.blp, licenses.blp, links.blp,
             claims.blp, webhooks.blp, stats.blp, internal_signing.blp]

@@ -10,10 +10,10 @@ mode (behind the gateway):
 * everything else reaches ``/dl/`` here, which answers with no body and ``X-Accel-Redirect`` into
   the blob store (nginx then serves it, with Range support), or 401/404, or a redirect;
 * the gateway logs every download it served and the worker counts them from that log
-  (:mod:`catalog.download_log`), so this view counts nothing.
+  (:mod:`catalog.downloads.log`), so this view counts nothing.
 
 In ``sendfile`` mode (no gateway) this view hands the file to the WSGI server's file wrapper (the
-kernel's sendfile under gunicorn) and counts the download in memory (:mod:`catalog.downloads`).
+kernel's sendfile under gunicorn) and counts the download in memory (:mod:`catalog.downloads.counter`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from werkzeug.http import dump_options_header, http_date
 
 from catalog.api import catalog
 from catalog.downloads import DOWNLOADS, country_of
+from catalog.downloads.paths import Download, Moved, public_download, resolve_download
 from catalog.storage import blob_key
-from catalog.use_cases.downloads import Download, Moved, public_download, resolve_download
 from packyard.errors import NotFound
 from packyard.web import ErrorSchema, current_principal
 

@@ -11,10 +11,10 @@ from flask_smorest import Blueprint
 
 from catalog import queries, schemas
 from catalog.api import ATTRIBUTE_VALUES, catalog, change, paged, query_args
-from packyard.paging import RANGE_HEADERS
 from catalog.use_cases import metadata, packages
 from packyard.db import UnitOfWork
 from packyard.errors import NotFound
+from packyard.paging import RANGE_HEADERS
 from packyard.web import current_principal, require_principal, success
 
 blp = Blueprint("packages", __name__, description="Packages (Bintray API)")

@@ -10,9 +10,9 @@ from flask_smorest import Blueprint
 
 from catalog import queries, schemas
 from catalog.api import catalog, change, paged
-from packyard.paging import RANGE_HEADERS
 from catalog.use_cases import repos
 from packyard.errors import Invalid
+from packyard.paging import RANGE_HEADERS
 from packyard.web import current_principal, require_principal, success
 
 blp = Blueprint("repos", __name__, description="Repositories (Bintray API)")

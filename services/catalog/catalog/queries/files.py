@@ -8,11 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from catalog.downloads.paths import resolve_file
 from catalog.models import File, Package, Repo, Version
 from catalog.queries.common import time_or_none, wildcard
 from catalog.queries.packages import linked_to_repos, package_json, version_json, versions_of
 from catalog.use_cases.access import PUBLISH
-from catalog.use_cases.downloads import resolve_file
 from catalog.use_cases.versions import Located, locate
 from packyard.auth import Principal
 from packyard.errors import Invalid

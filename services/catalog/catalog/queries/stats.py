@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from catalog.downloads.paths import AUTH_REQUIRED
 from catalog.models import DownloadCount, Package, Repo, Version
 from catalog.use_cases.access import PUBLISH
-from catalog.use_cases.downloads import AUTH_REQUIRED
 from catalog.use_cases.versions import Located, locate
 from packyard.auth import Principal
 from packyard.errors import Forbidden, Invalid, Unauthorized

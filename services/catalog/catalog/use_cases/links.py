@@ -33,7 +33,7 @@ def check_path_prefix(prefix: str | None) -> str | None:
 
 def passes_link_rules(source: RepoLike, target: RepoLike) -> bool:
     """The rule every link keeps, whoever made it: a package of a private repository is shown only in a
-    private repository of the same owner. (:mod:`catalog.use_cases.downloads` applies the same rule in SQL.)"""
+    private repository of the same owner. (:mod:`catalog.downloads.paths` applies the same rule in SQL.)"""
     return not source.private or (target.private and target.owner == source.owner)
 
 

@@ -1,7 +1,7 @@
 """Counting downloads without a database write per download, in ``sendfile`` mode (no gateway).
 
 Behind the gateway (``accel`` mode) the gateway logs every download and the worker counts them
-from that log instead (:mod:`catalog.download_log`); both write the same counters with
+from that log instead (:mod:`catalog.downloads.log`); both write the same counters with
 :func:`add_counts`.
 
 Each API process counts downloads in memory, per (file, day, country), and a background thread

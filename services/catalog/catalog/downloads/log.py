@@ -41,9 +41,9 @@ from prometheus_client import Counter
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from catalog.downloads import add_counts, country_of
+from catalog.downloads.counter import add_counts, country_of
+from catalog.downloads.paths import CountedFile, counted_file, parse_download_uri
 from catalog.models import DownloadLogPosition
-from catalog.use_cases.downloads import CountedFile, counted_file, parse_download_uri
 from catalog.use_cases.names import check_path
 from packyard.db import is_postgres, utcnow
 from packyard.errors import DomainError
