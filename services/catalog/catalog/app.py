@@ -19,8 +19,7 @@ def create_app(container: Catalog | None = None) -> flask.Flask:
     app = create_service_app(__name__, catalog, blueprints(), max_content_length=JSON_BODY_LIMIT,
                              readiness=[ReadinessCheck("blob_storage", catalog.storage.check)],
                              description="Repositories, packages, versions, files and downloads (Bintray API).")
-    if catalog.settings.download_mode == "sendfile":
-        catalog.downloads.start()  # flushed every DOWNLOAD_FLUSH_INTERVAL and at exit; behind a gateway the
-        # worker counts downloads from the gateway's log instead
+    # In sendfile mode the first download counted starts the process's flusher (catalog.downloads.counter);
+    # building the app starts nothing.
     return app
 

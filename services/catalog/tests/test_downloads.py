@@ -72,6 +72,16 @@ class TestSendfileMode:
     def settings_overrides(self):
         return {"download_mode": "sendfile"}
 
+    def test_building_the_app_starts_nothing_and_the_first_download_starts_the_flusher(self, catalog):
+        from catalog.app import create_app
+
+        client = create_app(catalog).test_client()
+        assert catalog.downloads._thread is None  # an app factory has no side effects
+        catalog.downloads.count(1, 1, 1, "DE")
+        assert catalog.downloads._thread is not None and catalog.downloads._thread.is_alive()
+        catalog.downloads.stop()
+        assert client is not None
+
     def test_downloads_are_counted_in_memory_and_flushed_in_batches(self, published, client, catalog):
         for country in ("de", "DE", "FR", "somewhere", None):
             headers = {"X-Country-Code": country} if country else {}

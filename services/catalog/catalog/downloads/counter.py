@@ -75,7 +75,7 @@ class DownloadCounter:
             else:
                 entry[0], entry[1], entry[2] = version_id, package_id, entry[2] + 1
         if self._pid != os.getpid():
-            self.start()  # forked after start (gunicorn --preload): this process needs its own flusher
+            self.start()  # the process's first count (or a fork after it, gunicorn --preload) starts its flusher
 
     def pending(self) -> int:
         with self._lock:
