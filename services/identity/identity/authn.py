@@ -7,7 +7,7 @@ path, and it is kept lean:
   user (found by the API key's digest, or by the id a verified login token names) and, in the
   same statement, everything the access token says about them — admin flag, login-token
   generation, whether the login token was logged out, organizations with roles, teams, the teams
-  of what they manage (the read-your-writes claims, :func:`identity.use_cases.accounts.memberships`).
+  of what they manage (the read-your-writes claims).
 * The statement runs for every request, so a revoked or regenerated API key, a changed password
   (the login token's generation), a logged-out login token or a deleted user is refused on the
   very next request: nothing about the credentials' validity is remembered between requests.

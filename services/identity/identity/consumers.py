@@ -2,21 +2,19 @@
 of the Bintray user and organization JSON, and ``permitted_repos`` of the team JSON, current.
 
 Schemas here are identity's own, tolerant readings of other services' events (unknown
-fields excluded); identity never imports another service's code. Events may arrive late or
-twice: each handler applies an event only when it is newer than what it already holds.
+fields excluded); identity never imports another service's code. Each handler parses its event
+and calls one use case of :mod:`identity.use_cases.replicas`, which applies only what is newer.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-import sqlalchemy as sa
 
-from identity.models import Org, SubjectRepo, TeamPermission, User
+from identity.use_cases import replicas
 from packyard.consumer import ConsumerQueue, Handler
-from packyard.db import UnitOfWork, as_utc
+from packyard.db import UnitOfWork
 from packyard.events import CloudEvent, event_time
 
 
@@ -61,78 +59,40 @@ class UsageEvent(ma.Schema):
     revision = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
 
 
-def _is_newer(row: SubjectRepo, revision: int | None, moment: datetime) -> bool:
-    """Catalog's revision orders events when both sides have one; the event time otherwise."""
-    if revision is not None and row.revision is not None:
-        return revision > row.revision
-    return row.changed_at is None or moment >= as_utc(row.changed_at)
-
-
-def _apply_repo(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any], *, deleted: bool) -> None:
-    moment = event_time(event)
-    row = uow.session.get(SubjectRepo, (data["owner"], data["repo"]))
-    if row is None:
-        uow.session.add(SubjectRepo(subject=data["owner"], repo=data["repo"], private=data["private"],
-                                    deleted=deleted, revision=data["revision"], changed_at=moment))
-        return
-    if not _is_newer(row, data["revision"], moment):
-        return
-    row.deleted = deleted
-    if not deleted:
-        row.private = data["private"]
-    row.revision = data["revision"] if data["revision"] is not None else row.revision
-    row.changed_at = moment
-
-
 def on_repo_changed(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
-    _apply_repo(uow, event, data, deleted=False)
+    replicas.record_repo(uow, replicas.RecordRepo(owner=data["owner"], repo=data["repo"], private=data["private"],
+                                                  revision=data["revision"]), event_time(event))
 
 
 def on_repo_deleted(uow: UnitOfWork, event: CloudEvent, data: dict[str, Any]) -> None:
-    _apply_repo(uow, event, data, deleted=True)  # a tombstone: a late "created" cannot revive it
+    replicas.record_repo(uow, replicas.RecordRepo(owner=data["owner"], repo=data["repo"], private=data["private"],
+                                                  revision=data["revision"], deleted=True), event_time(event))
 
 
 def on_follow_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
-    session = uow.session
-    subject: User | Org | None = session.scalars(
-        sa.select(User).where(User.username == data["followee"]).with_for_update()).first()
-    if subject is None:
-        subject = session.scalars(sa.select(Org).where(Org.name == data["followee"]).with_for_update()).first()
-    if subject is not None:
-        # count_revision orders the followee's count across followers (revision is one follower's own
-        # relationship); events from before count_revision existed fall back to revision.
-        order = data["count_revision"] if data["count_revision"] is not None else data["revision"]
-        if order > subject.followers_revision:
-            subject.followers_count = data["followers_count"]
-            subject.followers_revision = order
+    # count_revision orders the followee's count across followers (revision is one follower's own
+    # relationship); events from before count_revision existed fall back to revision.
+    order = data["count_revision"] if data["count_revision"] is not None else data["revision"]
+    replicas.record_followers(uow, data["followee"], data["followers_count"], order)
 
 
-def _apply_permission(uow: UnitOfWork, data: dict[str, Any], permission: str | None) -> None:
-    key = (data["owner"], data["repo"], data["team"])
-    row = uow.session.get(TeamPermission, key, with_for_update=True)
-    if row is None:
-        uow.session.add(TeamPermission(subject=key[0], repo=key[1], team=key[2], permission=permission,
-                                       revision=data["revision"]))
-    elif data["revision"] > row.revision:
-        row.permission, row.revision = permission, data["revision"]
+def _team_permission(data: dict[str, Any], permission: str | None) -> replicas.RecordTeamPermission:
+    return replicas.RecordTeamPermission(owner=data["owner"], repo=data["repo"], team=data["team"],
+                                         permission=permission, revision=data["revision"])
 
 
 def on_permission_set(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
     if data["permission"] is None:
         raise ma.ValidationError({"permission": ["required when a permission is set"]})
-    _apply_permission(uow, data, data["permission"])
+    replicas.record_team_permission(uow, _team_permission(data, data["permission"]))
 
 
 def on_permission_removed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
-    _apply_permission(uow, data, None)  # a tombstone: a late "set" cannot revive it
+    replicas.record_team_permission(uow, _team_permission(data, None))
 
 
 def on_usage_changed(uow: UnitOfWork, _event: CloudEvent, data: dict[str, Any]) -> None:
-    """``quota_used_bytes`` of the user or organization: the newest revision wins."""
-    owner, revision = data["owner"], data["revision"]
-    values = {"quota_used_bytes": data["used_bytes"], "usage_revision": revision}
-    uow.session.execute(sa.update(User).where(User.username == owner, User.usage_revision < revision).values(values))
-    uow.session.execute(sa.update(Org).where(Org.name == owner, Org.usage_revision < revision).values(values))
+    replicas.record_usage(uow, data["owner"], data["used_bytes"], data["revision"])
 
 
 QUEUES = [

@@ -9,7 +9,6 @@ so that login throttling counts the failure.
 from identity.access import TeamOwner
 from identity.use_cases.accounts import (
     SignUp,
-    authenticate,
     change_password,
     confirm_password_reset,
     delete_account,
@@ -40,7 +39,7 @@ from identity.use_cases.teams import create_team, delete_team, update_team
 from identity.use_cases.throttle import ThrottlePolicy
 
 __all__ = [
-    "SignUp", "authenticate", "change_password", "confirm_password_reset", "delete_account", "log_in", "log_out",
+    "SignUp", "change_password", "confirm_password_reset", "delete_account", "log_in", "log_out",
     "make_admin", "register_user", "request_password_reset",
     "create_api_key", "regenerate_api_key", "revoke_api_key", "show_api_key",
     "Rejected",

@@ -1,23 +1,22 @@
-"""Accounts and credentials: sign-up, login, request authentication, passwords, deletion, admins."""
+"""Accounts and credentials: sign-up, login, logout, passwords, deletion, admins.
+
+Requests are authenticated in :mod:`identity.authn` (the gateway's hot path), not here.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc
-import sqlalchemy.orm
 
 from identity import events
-from identity.access import MANAGERS, caller, user_by_name
-from identity.credentials import ApiKeyVault, Passwords, ResetTokens, Tokens
-from identity.models import ApiKey, Org, OrgMember, PasswordReset, RevokedLogin, SubjectRepo, Team, TeamMember, User
+from identity.access import caller, user_by_name
+from identity.credentials import Passwords, ResetTokens, Tokens
+from identity.models import PasswordReset, RevokedLogin, SubjectRepo, Team, TeamMember, User
 from identity.use_cases import throttle
 from identity.use_cases.api_keys import drop_api_key
 from identity.use_cases.common import (
@@ -143,63 +142,6 @@ def log_out(uow: UnitOfWork, login_jti: str | None, login_expires: int | None, n
                 uow.session.add(RevokedLogin(jti=login_jti, expires_at=expires))
         except sa.exc.IntegrityError:
             pass
-
-
-def memberships(session: sa.orm.Session, user_id: str) -> dict[str, Any]:
-    """The caller's organizations (with roles), teams, and the teams of what they manage, right now.
-
-    Minted into every access token (claims ``orgs``, ``teams``, ``managed_teams``) so that a
-    service whose replica has not caught up yet can trust them for this caller.
-    """
-    orgs = dict(session.execute(sa.select(Org.name, OrgMember.role).join(OrgMember, OrgMember.org_id == Org.id)
-                                .where(OrgMember.user_id == user_id)).all())
-    owner_name = sa.func.coalesce(Org.name, User.username)
-    team_rows = sa.select(owner_name, Team.name).select_from(Team).outerjoin(Org, Org.id == Team.org_id) \
-        .outerjoin(User, User.id == Team.user_id)
-    teams = sorted(f"{owner}/{team}" for owner, team in session.execute(
-        team_rows.join(TeamMember, TeamMember.team_id == Team.id).where(TeamMember.user_id == user_id)).all())
-    managed_orgs = [name for name, role in orgs.items() if role in MANAGERS]
-    managed = sorted(f"{owner}/{team}" for owner, team in session.execute(team_rows.where(sa.or_(
-        Team.user_id == user_id, Org.name.in_(managed_orgs) if managed_orgs else sa.false()))).all())
-    return {"orgs": orgs, "teams": teams, "managed_teams": managed}
-
-
-def authenticate(uow: UnitOfWork, vault: ApiKeyVault, tokens: Tokens, authorization: str,
-                 now: datetime) -> str:
-    """Turn the credentials of a request into a short-lived access token for the services.
-
-    Accepts ``Basic base64(username:api_key)`` and ``Bearer <login token>``. Raises
-    :class:`Unauthorized` for anything else, so the gateway answers 401.
-    """
-    scheme, _, value = authorization.strip().partition(" ")
-    scheme = scheme.lower()
-    if scheme == "basic":
-        try:
-            username, sep, api_key = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise Unauthorized("Malformed Basic credentials") from None
-        if not sep or not username or not api_key:
-            raise Unauthorized("Malformed Basic credentials")
-        row = uow.session.scalars(sa.select(ApiKey).where(ApiKey.digest == vault.digest(api_key))).first()
-        user = uow.session.get(User, row.user_id) if row else None
-        if user is None or user.username != username:
-            raise Unauthorized("Wrong username or API key")
-        return tokens.issue_access(uow.session, user_id=user.id, username=user.username, admin=user.is_admin,
-                                   method="apikey", auth_time=None, now=now.timestamp(),
-                                   memberships=memberships(uow.session, user.id))
-    if scheme == "bearer":
-        claims = tokens.verify_login(uow.session, value.strip())
-        user = uow.session.get(User, claims["uid"]) if claims else None
-        if claims is None or user is None or claims.get("gen", 0) != user.token_generation:
-            raise Unauthorized("Invalid or expired token")
-        jti = claims.get("jti")
-        if jti and uow.session.get(RevokedLogin, str(jti)) is not None:
-            raise Unauthorized("Invalid or expired token")
-        return tokens.issue_access(uow.session, user_id=user.id, username=user.username, admin=user.is_admin,
-                                   method="password", auth_time=claims.get("auth_time"), now=now.timestamp(),
-                                   memberships=memberships(uow.session, user.id),
-                                   login=(str(jti), int(claims["exp"])) if jti else None)
-    raise Unauthorized("Unsupported authorization scheme")
 
 
 def _set_password(uow: UnitOfWork, passwords: Passwords, user: User, password: str, now: datetime, *,
