@@ -9,11 +9,13 @@ from typing import Any
 
 import argon2
 
-from identity import config, consumers, models
+from identity import config, consumers, models, use_cases
 from identity.avatars import Avatars
 from identity.credentials import ApiKeyVault, KeyRing, Passwords, ResetTokens, Tokens, derive_key
+from identity.models import Avatar, Org, OrgMember, Team, User
 from identity.use_cases import ThrottlePolicy
-from packyard.db import utcnow
+from packyard.auth import Principal
+from packyard.db import UnitOfWork, utcnow
 from packyard.service import Platform, ServiceContainer
 
 
@@ -27,6 +29,60 @@ class Identity(ServiceContainer):
     resets: ResetTokens
     throttle: ThrottlePolicy
     avatars: Avatars
+
+    # -- use cases with this deployment's collaborators bound (views pass only the request's data) --
+    def register_user(self, uow: UnitOfWork, cmd: use_cases.SignUp, address: str | None) -> User:
+        """:func:`identity.use_cases.register_user`, sign-ups from ``address`` throttled by this deployment's policy."""
+        return use_cases.register_user(uow, self.passwords, cmd, self.clock(), policy=self.throttle, address=address)
+
+    def log_in(self, uow: UnitOfWork, cmd: use_cases.LogIn) -> use_cases.LoggedIn:
+        return use_cases.log_in(uow, self.passwords, self.tokens, self.throttle, cmd, self.clock())
+
+    def log_out(self, uow: UnitOfWork, login_jti: str | None, login_expires: int | None) -> None:
+        use_cases.log_out(uow, login_jti, login_expires, self.clock())
+
+    def request_password_reset(self, uow: UnitOfWork, email: str) -> None:
+        """:func:`identity.use_cases.request_password_reset` with this deployment's link lifetime."""
+        use_cases.request_password_reset(uow, self.resets, email, self.settings.password_reset_ttl, self.clock())
+
+    def confirm_password_reset(self, uow: UnitOfWork, cmd: use_cases.ConfirmPasswordReset) -> None:
+        use_cases.confirm_password_reset(uow, self.passwords, self.resets, cmd, self.clock())
+
+    def change_password(self, uow: UnitOfWork, cmd: use_cases.ChangePassword) -> tuple[str, int]:
+        return use_cases.change_password(uow, self.passwords, self.tokens, self.throttle, cmd, self.clock())
+
+    def delete_account(self, uow: UnitOfWork, cmd: use_cases.DeleteAccount) -> None:
+        use_cases.delete_account(uow, self.passwords, self.throttle, cmd, self.clock())
+
+    def make_admin(self, uow: UnitOfWork, username: str, email: str | None,
+                   password: str | None) -> tuple[User, bool]:
+        return use_cases.make_admin(uow, self.passwords, username, email, password, self.clock())
+
+    def update_profile(self, uow: UnitOfWork, cmd: use_cases.UpdateProfile) -> User:
+        return use_cases.update_profile(uow, self.passwords, self.throttle, cmd, self.clock())
+
+    def set_avatar(self, uow: UnitOfWork, user_id: str, data: bytes) -> Avatar:
+        return use_cases.set_avatar(uow, self.avatars, user_id, data, self.clock())
+
+    def show_api_key(self, uow: UnitOfWork, principal: Principal) -> str:
+        return use_cases.show_api_key(uow, self.vault, principal, self.clock())
+
+    def create_api_key(self, uow: UnitOfWork, principal: Principal) -> str:
+        """:func:`identity.use_cases.create_api_key`, the key sealed for mail with this deployment's key."""
+        return use_cases.create_api_key(uow, self.vault, self.resets.encrypt_for_mail, principal, self.clock())
+
+    def regenerate_api_key(self, uow: UnitOfWork, principal: Principal) -> str:
+        return use_cases.regenerate_api_key(uow, self.vault, self.resets.encrypt_for_mail, principal, self.clock())
+
+    def create_org(self, uow: UnitOfWork, actor_id: str, cmd: use_cases.NewOrg) -> Org:
+        return use_cases.create_org(uow, actor_id, cmd, self.clock())
+
+    def add_member(self, uow: UnitOfWork, actor_id: str, org_name: str, username: str, role: str) -> OrgMember:
+        return use_cases.add_member(uow, actor_id, org_name, username, role, self.clock())
+
+    def create_team(self, uow: UnitOfWork, actor_id: str, owner: use_cases.TeamOwner,
+                    cmd: use_cases.NewTeam) -> Team:
+        return use_cases.create_team(uow, actor_id, owner, cmd, self.clock())
 
     def after_migrate(self) -> None:
         from identity.commands import ensure_signing_key

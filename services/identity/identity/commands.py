@@ -10,7 +10,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from identity import use_cases
 from identity.access import user_by_name
 from identity.models import SigningKey
 from packyard.errors import DomainError
@@ -61,8 +60,7 @@ def create_admin(ident: Any, args: argparse.Namespace) -> int:
     password = None if exists else _read_password(args)
     try:
         with ident.uow() as uow:
-            user, created = use_cases.make_admin(uow, ident.passwords, args.username, args.email, password,
-                                                 ident.clock())
+            user, created = ident.make_admin(uow, args.username, args.email, password)
             uow.commit()
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

@@ -27,9 +27,7 @@ class SignUp(MethodView):
     @auth.response(201, schemas.UserSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Create an account."""
-        i = ident()
-        user = change(lambda uow: use_cases.register_user(uow, i.passwords, use_cases.SignUp(**body), i.clock(),
-                                                          policy=i.throttle, address=client_address()))
+        user = change(lambda uow: ident().register_user(uow, use_cases.SignUp(**body), client_address()))
         # the account's creator sees it as its owner does
         owner = Principal(username=user.username, user_id=user.id, method="password")
         return read(lambda session: queries.get_user(session, user.username, owner))
@@ -44,10 +42,9 @@ class Login(MethodView):
 
         Repeated failures for a username or from an address answer 429 with ``Retry-After``.
         """
-        i = ident()
-        done = change(lambda uow: use_cases.log_in(
-            uow, i.passwords, i.tokens, i.throttle, body["username"], body["password"], client_address(),
-            i.clock(), device_token=flask.request.cookies.get(DEVICE_COOKIE)))
+        cmd = use_cases.LogIn(username=body["username"], password=body["password"], address=client_address(),
+                              device_token=flask.request.cookies.get(DEVICE_COOKIE))
+        done = change(lambda uow: ident().log_in(uow, cmd))
         response = flask.make_response({"token": done.token, "expires_in": done.expires_in})
         # The device cookie: a client that logged in before is never kept out by failures elsewhere.
         response.set_cookie(DEVICE_COOKIE, done.device, max_age=DEVICE_COOKIE_AGE, path="/auth/login",
@@ -69,10 +66,9 @@ class Logout(MethodView):
         require_principal()  # a verified access token; its sid claims name the login token behind it
         claims = jwt.decode(flask.request.headers["Authorization"].partition(" ")[2].strip(),
                             options={"verify_signature": False})
-        i = ident()
         sid, sid_exp = claims.get("sid"), claims.get("sid_exp")
-        change(lambda uow: use_cases.log_out(uow, str(sid) if sid else None,
-                                             int(sid_exp) if isinstance(sid_exp, int) else None, i.clock()))
+        change(lambda uow: ident().log_out(uow, str(sid) if sid else None,
+                                           int(sid_exp) if isinstance(sid_exp, int) else None))
         return success()
 
 
@@ -82,9 +78,7 @@ class PasswordReset(MethodView):
     @auth.response(202, schemas.MessageSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Ask for a password-reset link by email. Answers the same whether or not the address is known."""
-        i = ident()
-        change(lambda uow: use_cases.request_password_reset(uow, i.resets, body["email"],
-                                                            i.settings.password_reset_ttl, i.clock()))
+        change(lambda uow: ident().request_password_reset(uow, body["email"]))
         return {"message": RESET_SENT}
 
 
@@ -94,8 +88,7 @@ class PasswordResetConfirm(MethodView):
     @auth.response(200, schemas.MessageSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Set a new password with the token of a reset link; every earlier login token stops working."""
-        i = ident()
-        change(lambda uow: use_cases.confirm_password_reset(uow, i.passwords, i.resets, body["token"],
-                                                            body["new_password"], i.clock(),
-                                                            revoke_api_key=body["revoke_api_key"]))
+        cmd = use_cases.ConfirmPasswordReset(token=body["token"], new_password=body["new_password"],
+                                             revoke_api_key=body["revoke_api_key"])
+        change(lambda uow: ident().confirm_password_reset(uow, cmd))
         return success()

@@ -30,9 +30,8 @@ class Me(MethodView):
     def delete(self, body: dict[str, Any]) -> Any:
         """Delete my account (needs my password). Every service forgets me; my name is never reused."""
         caller = require_principal()
-        i = ident()
-        change(lambda uow: use_cases.delete_account(uow, i.passwords, i.throttle, caller.user_id, body["password"],
-                                                    client_address(), i.clock()))
+        cmd = use_cases.DeleteAccount(user_id=caller.user_id, password=body["password"], address=client_address())
+        change(lambda uow: ident().delete_account(uow, cmd))
         return success()
 
 
@@ -50,9 +49,8 @@ class MyProfile(MethodView):
     def patch(self, body: dict[str, Any]) -> Any:
         """Change any of my profile fields; a new email address needs my current ``password``."""
         caller = require_principal()
-        i = ident()
-        change(lambda uow: use_cases.update_profile(uow, i.passwords, i.throttle, caller.user_id, body,
-                                                    client_address(), i.clock()))
+        cmd = use_cases.UpdateProfile(user_id=caller.user_id, changes=body, address=client_address())
+        change(lambda uow: ident().update_profile(uow, cmd))
         return read(lambda session: queries.get_profile(session, caller.user_id))
 
 
@@ -75,9 +73,8 @@ class MyAvatar(MethodView):
     def put(self) -> Any:
         """Upload my avatar: it is decoded, cropped square, resized and re-encoded."""
         caller = require_principal()
-        i = ident()
-        data = _uploaded_image(i.settings.avatar_max_bytes)
-        change(lambda uow: use_cases.set_avatar(uow, i.avatars, caller.user_id, data, i.clock()))
+        data = _uploaded_image(ident().settings.avatar_max_bytes)
+        change(lambda uow: ident().set_avatar(uow, caller.user_id, data))
         return read(lambda session: queries.get_profile(session, caller.user_id))
 
     @me.response(200, schemas.MessageSchema)
@@ -114,10 +111,10 @@ class MyPassword(MethodView):
     def put(self, body: dict[str, Any]) -> Any:
         """Change my password. Bearer tokens issued before stop working; a new one is returned."""
         caller = require_principal()
-        i = ident()
-        token, expires_in = change(lambda uow: use_cases.change_password(
-            uow, i.passwords, i.tokens, i.throttle, caller.user_id, body["old_password"], body["new_password"],
-            body["retype_password"], client_address(), i.clock()))
+        cmd = use_cases.ChangePassword(user_id=caller.user_id, old_password=body["old_password"],
+                                       new_password=body["new_password"], retype_password=body["retype_password"],
+                                       address=client_address())
+        token, expires_in = change(lambda uow: ident().change_password(uow, cmd))
         return {"message": "success", "token": token, "expires_in": expires_in}
 
 
@@ -129,24 +126,20 @@ class MyApiKey(MethodView):
         caller = require_principal()
         i = ident()
         with i.uow() as uow:  # nothing to commit: showing changes nothing
-            return {"api_key": use_cases.show_api_key(uow, i.vault, caller, i.clock())}
+            return {"api_key": i.show_api_key(uow, caller)}
 
     @me.response(201, schemas.ApiKeySchema)
     def post(self) -> Any:
         """Generate my API key (one at a time: 409 when one exists; needs a recent password login)."""
         caller = require_principal()
-        i = ident()
-        return {"api_key": change(lambda uow: use_cases.create_api_key(uow, i.vault, i.resets.encrypt_for_mail,
-                                                                       caller, i.clock()))}
+        return {"api_key": change(lambda uow: ident().create_api_key(uow, caller))}
 
     @me.response(200, schemas.ApiKeySchema)
     def put(self) -> Any:
         """Regenerate my API key (a forgotten or leaked one): the old key is refused at once; needs a recent
         password login."""
         caller = require_principal()
-        i = ident()
-        return {"api_key": change(lambda uow: use_cases.regenerate_api_key(
-            uow, i.vault, i.resets.encrypt_for_mail, caller, i.clock()))}
+        return {"api_key": change(lambda uow: ident().regenerate_api_key(uow, caller))}
 
     @me.response(200, schemas.MessageSchema)
     def delete(self) -> Any:

@@ -24,8 +24,7 @@ class Orgs(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Create an organization; I become its owner. Its name may not be any user's or organization's."""
         caller = require_principal()
-        i = ident()
-        org = change(lambda uow: use_cases.create_org(uow, caller.user_id, use_cases.NewOrg(**body), i.clock()))
+        org = change(lambda uow: ident().create_org(uow, caller.user_id, use_cases.NewOrg(**body)))
         return read(lambda session: queries.get_org(session, org.name, caller))
 
 
@@ -62,9 +61,7 @@ class OrgMembers(MethodView):
     def post(self, body: dict[str, Any], org: str) -> Any:
         """Add a member or admin (the org's admins)."""
         caller = require_principal()
-        i = ident()
-        change(lambda uow: use_cases.add_member(uow, caller.user_id, org, body["username"], body["role"],
-                                                i.clock()))
+        change(lambda uow: ident().add_member(uow, caller.user_id, org, body["username"], body["role"]))
         return {"name": body["username"], "type": body["role"]}
 
 
@@ -94,9 +91,8 @@ def _list_teams(owner: TeamOwner) -> Any:
 
 def _create_team(owner: TeamOwner, body: dict[str, Any]) -> Any:
     caller = require_principal()
-    i = ident()
-    team = change(lambda uow: use_cases.create_team(uow, caller.user_id, owner, body["name"], body["members"],
-                                                    body["allow_repo_creation"], i.clock()))
+    cmd = use_cases.NewTeam(name=body["name"], members=body["members"], allow_repo_creation=body["allow_repo_creation"])
+    team = change(lambda uow: ident().create_team(uow, caller.user_id, owner, cmd))
     return read(lambda session: queries.get_team(session, owner, team.name, caller))
 
 

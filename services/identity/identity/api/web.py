@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import flask
 
+from identity.bootstrap import Identity
 from identity.use_cases import Rejected
 from packyard import transactions
 from packyard.db import UnitOfWork
@@ -16,8 +17,9 @@ from packyard.web import require_principal
 T = TypeVar("T")
 
 
-def ident() -> Any:
-    return flask.current_app.extensions["identity"]
+def ident() -> Identity:
+    container: Identity = flask.current_app.extensions["identity"]
+    return container
 
 
 def authenticated(view: Callable[..., Any]) -> Callable[..., Any]:

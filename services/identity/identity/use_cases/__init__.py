@@ -8,6 +8,11 @@ so that login throttling counts the failure.
 
 from identity.access import TeamOwner
 from identity.use_cases.accounts import (
+    ChangePassword,
+    ConfirmPasswordReset,
+    DeleteAccount,
+    LoggedIn,
+    LogIn,
     SignUp,
     change_password,
     confirm_password_reset,
@@ -30,21 +35,23 @@ from identity.use_cases.orgs import (
     update_org,
 )
 from identity.use_cases.profiles import (
+    UpdateProfile,
     remove_avatar,
     set_avatar,
     update_linked_accounts,
     update_profile,
 )
-from identity.use_cases.teams import create_team, delete_team, update_team
+from identity.use_cases.teams import NewTeam, create_team, delete_team, update_team
 from identity.use_cases.throttle import ThrottlePolicy
 
 __all__ = [
-    "SignUp", "change_password", "confirm_password_reset", "delete_account", "log_in", "log_out",
+    "ChangePassword", "ConfirmPasswordReset", "DeleteAccount", "LoggedIn", "LogIn", "SignUp",
+    "change_password", "confirm_password_reset", "delete_account", "log_in", "log_out",
     "make_admin", "register_user", "request_password_reset",
     "create_api_key", "regenerate_api_key", "revoke_api_key", "show_api_key",
     "Rejected",
     "NewOrg", "add_member", "change_member_role", "create_org", "delete_org", "remove_member", "update_org",
-    "remove_avatar", "set_avatar", "update_linked_accounts", "update_profile",
-    "TeamOwner", "create_team", "delete_team", "update_team",
+    "UpdateProfile", "remove_avatar", "set_avatar", "update_linked_accounts", "update_profile",
+    "NewTeam", "TeamOwner", "create_team", "delete_team", "update_team",
     "ThrottlePolicy",
 ]

@@ -89,20 +89,28 @@ def register_user(uow: UnitOfWork, passwords: Passwords, cmd: SignUp, now: datet
 
 
 @dataclass(frozen=True)
+class LogIn:
+    username: str  # or the account's email address
+    password: str
+    address: str | None  # the client's, for throttling
+    device_token: str | None = None  # the device cookie of an earlier login from this client
+
+
+@dataclass(frozen=True)
 class LoggedIn:
     token: str
     expires_in: int
     device: str  # the device cookie: this client logged into this account before
 
 
-def log_in(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: throttle.ThrottlePolicy,
-           username: str, password: str, address: str | None, now: datetime,
-           device_token: str | None = None) -> LoggedIn:
+def log_in(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: throttle.ThrottlePolicy, cmd: LogIn,
+           now: datetime) -> LoggedIn:
     """A login bearer token for a username (or email) and password.
 
-    ``device_token`` is the cookie an earlier login from this client got: with it, failures
+    ``cmd.device_token`` is the cookie an earlier login from this client got: with it, failures
     elsewhere never keep this client out (see :mod:`identity.use_cases.throttle`).
     """
+    username, password, address, device_token = cmd.username, cmd.password, cmd.address, cmd.device_token
     user = user_by_name(uow.session, username) or uow.session.scalars(
         sa.select(User).where(User.email_key == username.lower())).first()
     key = user.username_key if user else policy.unknown_name(username)
@@ -155,17 +163,27 @@ def _set_password(uow: UnitOfWork, passwords: Passwords, user: User, password: s
         "api_key_revoked": api_key_revoked, "changed": now}, subject=user.username)
 
 
+@dataclass(frozen=True)
+class ChangePassword:
+    user_id: str  # the caller
+    old_password: str
+    new_password: str
+    retype_password: str
+    address: str | None  # the client's: a wrong old password counts like a failed login
+
+
 def change_password(uow: UnitOfWork, passwords: Passwords, tokens: Tokens, policy: throttle.ThrottlePolicy,
-                    user_id: str, old_password: str, new_password: str, retype_password: str,
-                    address: str | None, now: datetime) -> tuple[str, int]:
+                    cmd: ChangePassword, now: datetime) -> tuple[str, int]:
     """Replace the caller's password; returns a fresh login token, the old ones being refused from now on."""
-    user = caller(uow.session, user_id, lock=True)
+    old_password, new_password, retype_password = cmd.old_password, cmd.new_password, cmd.retype_password
+    user = caller(uow.session, cmd.user_id, lock=True)
     if new_password != retype_password:
         raise Invalid("The new password and its retyped copy do not match")
     if new_password == old_password:
         raise Invalid("The new password must differ from the old one")
     check_password(new_password, username=user.username, email=user.email)
-    verify_password(uow, passwords, policy, user, old_password, address, now, Invalid("The old password is wrong"))
+    verify_password(uow, passwords, policy, user, old_password, cmd.address, now,
+                    Invalid("The old password is wrong"))
     _set_password(uow, passwords, user, new_password, now, reset=False)
     log.info("password changed", extra={"username": user.username})
     token = tokens.issue_login(uow.session, user_id=user.id, username=user.username,
@@ -202,30 +220,42 @@ def request_password_reset(uow: UnitOfWork, resets: ResetTokens, email: str, ttl
     log.info("password reset link requested", extra={"username": user.username})
 
 
-def confirm_password_reset(uow: UnitOfWork, passwords: Passwords, resets: ResetTokens, token: str,
-                           new_password: str, now: datetime, *, revoke_api_key: bool = False) -> None:
-    """Set a new password with a reset link's token; the link works once, before it expires.
+@dataclass(frozen=True)
+class ConfirmPasswordReset:
+    token: str  # the reset link's
+    new_password: str
+    revoke_api_key: bool = False  # whoever made the reset necessary may hold the API key too
 
-    ``revoke_api_key`` also revokes the API key: whoever made the reset necessary may hold it too.
-    """
-    row = uow.session.scalars(sa.select(PasswordReset).where(PasswordReset.digest == resets.digest(token))
+
+def confirm_password_reset(uow: UnitOfWork, passwords: Passwords, resets: ResetTokens, cmd: ConfirmPasswordReset,
+                           now: datetime) -> None:
+    """Set a new password with a reset link's token; the link works once, before it expires."""
+    new_password = cmd.new_password
+    row = uow.session.scalars(sa.select(PasswordReset).where(PasswordReset.digest == resets.digest(cmd.token))
                               .with_for_update()).first()
     if row is None or as_utc(row.expires_at) <= now:
         raise Invalid("This password-reset link is invalid or has expired: ask for a new one")
     user = caller(uow.session, row.user_id, lock=True)
     check_password(new_password, username=user.username, email=user.email)
-    revoked = drop_api_key(uow, user) if revoke_api_key else False
+    revoked = drop_api_key(uow, user) if cmd.revoke_api_key else False
     _set_password(uow, passwords, user, new_password, now, reset=True, api_key_revoked=revoked)
     throttle.clear(uow, user.username_key)
     log.info("password reset", extra={"username": user.username})
 
 
-def delete_account(uow: UnitOfWork, passwords: Passwords, policy: throttle.ThrottlePolicy, user_id: str,
-                   password: str, address: str | None, now: datetime) -> None:
+@dataclass(frozen=True)
+class DeleteAccount:
+    user_id: str  # the caller
+    password: str
+    address: str | None  # the client's: a wrong password counts like a failed login
+
+
+def delete_account(uow: UnitOfWork, passwords: Passwords, policy: throttle.ThrottlePolicy, cmd: DeleteAccount,
+                   now: datetime) -> None:
     """Delete the caller's account after checking their password, and tell every service to forget them."""
     session = uow.session
-    user = caller(session, user_id, lock=True)
-    verify_password(uow, passwords, policy, user, password, address, now, Invalid("The password is wrong"))
+    user = caller(session, cmd.user_id, lock=True)
+    verify_password(uow, passwords, policy, user, cmd.password, cmd.address, now, Invalid("The password is wrong"))
     sole = sole_owned_orgs(session, user.id)
     if sole:
         names = ", ".join(f"'{name}'" for name in sole)

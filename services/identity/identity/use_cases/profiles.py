@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,15 +33,23 @@ def _publish_profile_updated(uow: UnitOfWork, user: User, changed: list[str]) ->
                 subject=user.username)
 
 
-def update_profile(uow: UnitOfWork, passwords: Passwords, policy: throttle.ThrottlePolicy, user_id: str,
-                   changes: dict[str, Any], address: str | None, now: datetime) -> User:
-    """Apply the fields present in ``changes``; each kind of change announces itself once.
+@dataclass(frozen=True)
+class UpdateProfile:
+    user_id: str  # the caller
+    changes: dict[str, Any]  # the fields sent, and ``password`` when the email address changes
+    address: str | None  # the client's: a wrong password counts like a failed login
+
+
+def update_profile(uow: UnitOfWork, passwords: Passwords, policy: throttle.ThrottlePolicy, cmd: UpdateProfile,
+                   now: datetime) -> User:
+    """Apply the fields present in ``cmd.changes``; each kind of change announces itself once.
 
     A new email address needs the current password (``password``): whoever controls the
     address can reset the password, so a leaked token must not be enough to take it.
     """
     session = uow.session
-    user = caller(session, user_id, lock=True)
+    changes, address = cmd.changes, cmd.address
+    user = caller(session, cmd.user_id, lock=True)
     requested_email: str | None = changes.get("email")
     new_email = requested_email if requested_email != user.email else None  # None: the address stays
     if new_email is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -70,9 +71,16 @@ def _subject(holder: Org | User) -> tuple[str, str]:
     return (holder.name, "org") if isinstance(holder, Org) else (holder.username, "user")
 
 
-def create_team(uow: UnitOfWork, actor_id: str, owner: TeamOwner, name: str, members: list[str],
-                allow_repo_creation: bool, now: datetime) -> Team:
+@dataclass(frozen=True)
+class NewTeam:
+    name: str
+    members: list[str]  # usernames; of an organization's team, its members
+    allow_repo_creation: bool
+
+
+def create_team(uow: UnitOfWork, actor_id: str, owner: TeamOwner, cmd: NewTeam, now: datetime) -> Team:
     session = uow.session
+    name, members, allow_repo_creation = cmd.name, cmd.members, cmd.allow_repo_creation
     holder = resolve_owner(session, owner, lock=True)
     require_team_manager(session, holder, actor_id)
     users = _members(session, holder, members)
