@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import flask
 
-from identity.bootstrap import Identity
 from identity.use_cases import Rejected
 from packyard import transactions
 from packyard.db import UnitOfWork
 from packyard.web import require_principal
+
+if TYPE_CHECKING:
+    from identity.bootstrap import Identity
 
 T = TypeVar("T")
 
