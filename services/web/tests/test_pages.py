@@ -15,7 +15,8 @@ def test_every_post_needs_the_sessions_csrf_token(client, stand_in):
     page = client.get("/ui/login")
     token = csrf_of(page.data)
     assert client.post("/ui/login", data={"username": "a", "password": "b"}).status_code == 400
-    assert client.post("/ui/login", data={"username": "a", "password": "b", "csrf_token": token + "x"}).status_code == 400
+    wrong_token = {"username": "a", "password": "b", "csrf_token": token + "x"}
+    assert client.post("/ui/login", data=wrong_token).status_code == 400
     assert not [r for r in stand_in.requests if r["path"] == "/auth/login"], "a refused form reaches no API"
     # Another visitor's token is worth nothing in this session.
     other = client.application.test_client()
@@ -123,7 +124,8 @@ def test_api_key_pages_ask_for_the_password_when_the_login_is_too_old(logged_in,
 def test_next_after_login_stays_on_this_site(client, stand_in):
     stand_in.on("POST", "/auth/login", body={"token": "t", "expires_in": 60})
     stand_in.on("GET", "/me", body={"name": "ann"})
-    for target, expected in (("//evil.example.com/ui/x", "/ui/users/ann"), ("https://evil.example.com", "/ui/users/ann"),
+    for target, expected in (("//evil.example.com/ui/x", "/ui/users/ann"),
+                             ("https://evil.example.com", "/ui/users/ann"),
                              ("/ui/settings/apikey", "/ui/settings/apikey")):
         client.delete_cookie("packyard_session")
         token = csrf_of(client.get("/ui/login").data)

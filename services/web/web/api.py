@@ -13,10 +13,9 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
-
 from http.cookiejar import DefaultCookiePolicy
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 
 import flask
 import requests

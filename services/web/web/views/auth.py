@@ -58,7 +58,8 @@ def signup() -> Any:
     if flask.request.method == "GET":
         return render("signup.html", form=Form(SIGNUP_FIELDS), title="Sign up")
     form = Form.posted(SIGNUP_FIELDS, keep_secret=("password",), aliases={"name": "username"})
-    answer = api().call("POST", "/auth/signup", json={**form.values, "password": flask.request.form.get("password", "")})
+    answer = api().call("POST", "/auth/signup",
+                        json={**form.values, "password": flask.request.form.get("password", "")})
     if answer.status != 201:
         return render("signup.html", form=form.refuse(answer), title="Sign up"), 400 if answer.status < 500 else 503
     ok, _ = _log_in(form.value("username"), flask.request.form.get("password", ""))

@@ -118,7 +118,8 @@ def version(subject: str, repo: str, package: str, version: str) -> Any:
     stats = section(answers["stats"])
     records = stats["data"].get("records", []) if stats["state"] == "ok" else []
     chart = downloads_chart(records) if stats["state"] == "ok" else None
-    return render("version.html", downloads_total=total_downloads(records), subject=subject, repo=repo, name=package, version_name=version,
+    return render("version.html", downloads_total=total_downloads(records), subject=subject, repo=repo, name=package,
+                  version_name=version,
                   pkg=section(answers["package"]), ver=section(answers["version"]), files=section(answers["files"]),
                   stats=stats, chart=chart, comments=section(answers["comments"]), share=share,
                   title=f"{package} {version} — {subject}/{repo}")
@@ -240,7 +241,7 @@ def claim(subject: str, repo: str, package: str) -> Any:
             return flask.redirect("/ui/claims", 303)
         form.refuse(answer)
         status = 400
-    answers = load({"package": ("GET", base), "repos": ("GET", f"/repos/{q(visitor().username)}")})
+    answers = load({"package": ("GET", base), "repos": ("GET", f"/repos/{q(visitor().username or '')}")})
     if answers["package"].status in (403, 404):
         return _not_found("package")
     return render("claim.html", subject=subject, repo=repo, name=package, form=form,

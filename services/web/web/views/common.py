@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import flask
+import werkzeug
 
 from web import session
 from web.api import Answer, Api
@@ -94,7 +95,7 @@ def avatar_url(name: str) -> str:
     return url
 
 
-def redirect_to_login() -> flask.Response:
+def redirect_to_login() -> werkzeug.Response:
     target = flask.request.full_path.rstrip("?") if flask.request.method == "GET" else flask.request.path
     return flask.redirect("/ui/login?" + urlencode({"next": safe_next(target)}), 303)
 
@@ -112,12 +113,12 @@ class Form:
 
     @classmethod
     def posted(cls, fields: tuple[str, ...], keep_secret: tuple[str, ...] = (),
-               aliases: dict[str, str] | None = None) -> "Form":
+               aliases: dict[str, str] | None = None) -> Form:
         form = flask.request.form
         values = {name: form.get(name, "") for name in fields if name not in keep_secret}
         return cls(fields, values, aliases)
 
-    def refuse(self, answer: Answer) -> "Form":
+    def refuse(self, answer: Answer) -> Form:
         typed = tuple({word for value in self.values.values() if isinstance(value, str)
                        for word in value.replace(",", " ").split() if len(word) >= 3})
         errors, message = answer.field_errors(self.fields, self.aliases, typed)

@@ -60,7 +60,7 @@ def profile(username: str) -> Any:
     user = answers["user"]
     if user.status == 404:
         return render("error.html", title="No such user", message=f"There is no user named {username}."), 404
-    sections = {name: section(answers.get(name)) for name in
+    sections: dict[str, Any] = {name: section(answers.get(name)) for name in
                 ("repos", "activity", "followers", "following", "my_orgs", "watches")}
     followers = sections["followers"]["data"] or []
     am_following = me is not None and any(f.get("name") == me for f in followers if isinstance(f, dict))

@@ -130,7 +130,7 @@ def edit_org(org: str) -> Any:
 @blp.post("/orgs/<org>/leave")
 @login_required
 def leave_org(org: str) -> Any:
-    answer = call("DELETE", f"/orgs/{q(org)}/members/{q(visitor().username)}")
+    answer = call("DELETE", f"/orgs/{q(org)}/members/{q(visitor().username or '')}")
     if not answer.ok:
         visitor().flash(f"{org}: {answer.message}", "error")
         return flask.redirect("/ui/settings/orgs", 303)
@@ -331,7 +331,7 @@ def products() -> Any:
 @blp.get("/repos")
 @login_required
 def repos() -> Any:
-    answers = load({"repos": ("GET", f"/repos/{q(visitor().username)}")})
+    answers = load({"repos": ("GET", f"/repos/{q(visitor().username or '')}")})
     return _settings("repos.html", "repos", repos=section(answers["repos"]))
 
 
