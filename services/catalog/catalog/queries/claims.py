@@ -48,7 +48,7 @@ def _shape(session: Session, claims: Sequence[Claim]) -> list[dict[str, Any]]:
     where = {pid: (owner, name) for pid, owner, name in session.execute(
         sa.select(Package.id, Repo.owner, Repo.name).join(Repo, Repo.id == Package.repo_id)
         .where(Package.id.in_(package_ids)))}
-    return [claim_json(c, steps[c.id], where.get(c.package_id)) for c in claims]
+    return [claim_json(c, steps[c.id], where.get(c.package_id) if c.package_id is not None else None) for c in claims]
 
 
 def get_claim(session: Session, actor: Principal, claim_id: int) -> dict[str, Any]:

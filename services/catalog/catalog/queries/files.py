@@ -84,11 +84,11 @@ def file_owner(session: Session, viewer: Principal | None, owner: str, repo: str
     """``file_package`` / ``file_version``: the package or version a visible file belongs to (for a file of a
     package linked into the repository, that package where it lives)."""
     file = resolve_file(session.connection(), viewer, owner, repo, path)
-    package = session.get(Package, file.package_id)
+    package = session.get_one(Package, file.package_id)  # a file's package exists (foreign key)
     found = locate(session, viewer, file.owner, file.repo, package.name)
     if not version:
         versions, latest = versions_of(session.connection(), [package.id])[package.id]
         return package_json(file.owner, file.repo, package, versions, latest, publisher=found.access.can_publish,
-                            linked_to=linked_to_repos(session, viewer, package.id))
+                            linked_to=linked_to_repos(session.connection(), viewer, package.id))
     the_version = session.get(Version, file.version_id)
     return version_json(Located(found.access, package, the_version))

@@ -127,7 +127,7 @@ def get_package(conn: sa.Connection, viewer: Principal | None, owner: str, repo:
     dialect = conn.dialect.name
     package = conn.execute(_package_statement(dialect), {"owner": owner, "repo": repo, "name": name}).first()
     level = level_for(conn, viewer, RepoRef(package.repo_key, owner, package.repo_private)) if package else 0
-    if level < READ:
+    if package is None or level < READ:
         raise NotFound(f"Repo '{repo}' was not found")
     if package.id is None:
         raise NotFound(f"Package '{name}' was not found")
