@@ -1,6 +1,7 @@
 # Packyard — one command to run, one to test.
 #   make run    start the whole platform locally (gateway on http://127.0.0.1:8080)
-#   make test   the whole test suite against PostgreSQL and RabbitMQ (the fast layer first)
+#   make test   the whole test suite against PostgreSQL and RabbitMQ (lint and the fast layer first)
+#   make lint   ruff and mypy over shared/ and every service
 #   make test-unit  the fast layer alone: use-case and consumer tests that need no server (seconds)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -47,7 +48,9 @@ test-unit:
 	$(MAKE) --no-print-directory install
 	$(BIN)/pytest -q $(UNIT_TESTS)
 
+# Cheap checks first: lint, then the fast layer, then the integration suite.
 test: test-env
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-unit
 	PYTEST_ADDOPTS="--ignore-glob=*/tests/unit" $(BIN)/pytest
 
