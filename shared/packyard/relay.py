@@ -315,7 +315,8 @@ class PikaPublisher:
                     self._next_tag += 1
                     self._pending[self._next_tag] = (message, result)
                 self._emit(impl, chunk)
-                self._connection.process_data_events(time_limit=0)  # type: ignore[union-attr]
+                assert self._connection is not None  # the channel above is open on it
+                self._connection.process_data_events(time_limit=0)
         except Exception as exc:  # noqa: BLE001 - the messages still pending are simply not confirmed
             result.error = exc
             self._fail(exc)

@@ -80,11 +80,12 @@ def settle(uow: UnitOfWork, *owners: str) -> None:
 
 
 def _human(n: int) -> str:
+    size: float = n
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
+        if size < 1024 or unit == "TiB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)
 
 
 def check_quota(used: int, adding: int, owner: str, limits: Limits) -> None:
