@@ -72,6 +72,25 @@ def driver_without_javascript(tmp_path_factory):
     chrome.quit()
 
 
+def _replaced(element) -> bool:
+    """Whether ``element`` left the document (the page it was on was replaced by the next one).
+
+    Chromium reports a node of a page being replaced either as a stale element or, while the new
+    document is being attached, as an inspector error saying the node does not belong to the
+    document; both mean the old page is gone."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+
+
 class Browser:
     """One visitor's browser on the platform's gateway, checking and photographing each page."""
 
@@ -120,7 +139,6 @@ class Browser:
 
     def click(self, css: str, name: str | None = None) -> Browser:
         """Click; when that loads a page (a link, a submit button), wait until the new one is there."""
-        from selenium.webdriver.support.expected_conditions import staleness_of
         from selenium.webdriver.support.wait import WebDriverWait
 
         element = self.find(css)
@@ -128,7 +146,7 @@ class Browser:
         before = self.find("html")
         element.click()
         if loads:
-            WebDriverWait(self.driver, 30).until(staleness_of(before))
+            WebDriverWait(self.driver, 30).until(lambda _driver: _replaced(before))
         if name:
             self.page(name)
         return self
