@@ -10,15 +10,12 @@ variables the code reads, with their defaults and whether a process refuses to s
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import importlib
-import re
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
+from readme_section import main
+
 # web reads only LOG_LEVEL of the common settings
 SERVICES = ("identity", "social", "catalog", "notifier", "signing", "web")
 BEGIN, END = "<!-- config:begin -->", "<!-- config:end -->"
@@ -63,27 +60,6 @@ def render() -> str:
     return "\n".join(out)
 
 
-def updated_readme() -> str:
-    text = README.read_text()
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    return pattern.sub(lambda _m: f"{BEGIN}\n{render()}\n{END}", text)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    text = updated_readme()
-    if args.check:
-        if README.read_text() != text:
-            print("README.md configuration reference is out of date: run python deploy/config_reference.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(text)
-    print("updated README.md")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(render, begin=BEGIN, end=END, what="configuration reference", script="deploy/config_reference.py",
+                  description=__doc__.splitlines()[0]))

@@ -11,14 +11,11 @@ promise an event nobody publishes or a consumer nobody runs.
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import re
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
+from readme_section import main
+
 SERVICES = ("identity", "social", "catalog", "notifier", "signing")
 BEGIN, END = "<!-- events:begin -->", "<!-- events:end -->"
 
@@ -56,29 +53,6 @@ def render() -> str:
     return "\n".join(out)
 
 
-def updated_readme() -> str:
-    text = README.read_text()
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    return pattern.sub(lambda _m: f"{BEGIN}\n{render()}\n{END}", text)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args()
-    text = updated_readme()
-    if BEGIN not in text:
-        print(f"README.md has no {BEGIN} marker", file=sys.stderr)
-        return 1
-    if args.check:
-        if README.read_text() != text:
-            print("README.md event table is out of date: run python deploy/event_table.py", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(text)
-    print("updated README.md")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(render, begin=BEGIN, end=END, what="event table", script="deploy/event_table.py",
+                  description=__doc__.splitlines()[0]))
