@@ -395,12 +395,13 @@ def test_watch_a_package_and_see_the_release_notification_with_the_unread_count(
     assert response.status_code == 201, response.text
 
     def alerted() -> bool:
+        # the badge and the list are two reads made side by side: a page drawn while the release
+        # notification commits may show it in one and not yet in the other; the next page shows both
         browser.open("/ui/notifications")
-        return "saw 2.0" in browser.text(".notifications")
+        return "saw 2.0" in browser.text(".notifications") and browser.text("#unread-count") == "2"
 
-    wait_for(alerted, timeout=60, interval=0.5, message="the release notification")
+    wait_for(alerted, timeout=60, interval=0.5, message="the release notification, counted as unread")
     browser.page("release-notification")
-    assert browser.text("#unread-count") == "2", "the welcome and the release"
     assert "saw 2.0" in browser.text(".notifications li.unread")
     browser.find(".notifications li.unread form button").click()
     wait_for(lambda: browser.find_all("#unread-count") and browser.text("#unread-count") == "1",
