@@ -3,26 +3,9 @@ without catalog's replica where they can (``access.level_for``), and decide it a
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-import sqlalchemy as sa
 
-
-@contextlib.contextmanager
-def statements():
-    """The SQL statements run meanwhile (transaction control left out)."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            seen.append(statement)
-
-    sa.event.listen(sa.Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.Engine, "before_cursor_execute", record)
+from packyard.testing import statements
 
 
 @pytest.fixture

@@ -5,27 +5,12 @@ revocation still refused on the very next request."""
 from __future__ import annotations
 
 import base64
-import contextlib
 
 import jwt
 import pytest
 import sqlalchemy as sa
 
-
-@contextlib.contextmanager
-def statements():
-    """The SQL statements run meanwhile (transaction control left out)."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
-            seen.append(statement)
-
-    sa.event.listen(sa.Engine, "before_cursor_execute", record)  # every engine of identity's
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.Engine, "before_cursor_execute", record)
+from packyard.testing import statements
 
 
 def access_token(api, authorization):

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
-__all__ = ["wait_for", "TcpProxy", "SmtpSink", "TokenMinter", "free_port", "publish_event", "running"]
+__all__ = ["wait_for", "TcpProxy", "SmtpSink", "TokenMinter", "free_port", "publish_event", "running", "statements"]
 
 T = TypeVar("T")
 
@@ -269,3 +269,25 @@ def running(loop: Any, *, ready: Callable[[], bool] | None = None, timeout: floa
     finally:
         loop.stop()
         thread.join(timeout)
+
+
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@contextlib.contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements every engine of this process runs during the block (transaction control left
+    out), for tests that count what a hot path asks of the database."""
+    import sqlalchemy as sa
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
+            seen.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", record)
