@@ -17,6 +17,9 @@ path, and it is kept lean:
   of the claims (a membership, a role, a team, the admin flag) mints a new one on that request.
 * Login tokens are verified with the signing keys held in memory (:class:`KeyRing`); a login token
   whose signature verified is remembered for a while, so the next request skips the check.
+
+The gateway keeps the answer for a while, so identity is asked only once per credentials and
+epoch: see :mod:`identity.authn_epoch` for how a change of any of the above reaches the next request.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -38,7 +41,7 @@ from identity.credentials import ApiKeyVault, Tokens
 from identity.models import ApiKey, Org, OrgMember, RevokedLogin, Team, TeamMember, User
 from packyard.errors import Unauthorized
 
-__all__ = ["Authenticator"]
+__all__ = ["Authenticated", "Authenticator"]
 
 # Kinds of the rows the statement answers (one "u" row for the user, then one row per fact).
 USER, REVOKED, ORG, TEAM, MANAGED = "u", "r", "o", "t", "m"
@@ -118,6 +121,14 @@ class _Lru:
             self._items.clear()
 
 
+class Authenticated(NamedTuple):
+    """An access token for the services and until when the answer holds."""
+
+    token: str
+    expires_at: int  # the access token's expiry
+    login_expires_at: int | None  # the login token's, for Bearer credentials
+
+
 class Authenticator:
     """Credentials of a request (``Authorization`` header) → an access token for the services."""
 
@@ -134,7 +145,7 @@ class Authenticator:
         self._logins = _Lru(cache_size)
         self._login_check_ttl = login_check_ttl
 
-    def authenticate(self, authorization: str) -> str:
+    def authenticate(self, authorization: str) -> Authenticated:
         """The access token for ``Authorization``; raises :class:`Unauthorized` (the gateway answers 401)."""
         scheme, _, value = authorization.strip().partition(" ")
         scheme = scheme.lower()
@@ -157,7 +168,7 @@ class Authenticator:
             # connection as old; this once more, on a new one.
             return self._authenticate(scheme, value, username, api_key)
 
-    def _authenticate(self, scheme: str, value: str, username: str, api_key: str) -> str:
+    def _authenticate(self, scheme: str, value: str, username: str, api_key: str) -> Authenticated:
         with self._engine.connect() as conn:
             if conn.dialect.name == "postgresql":  # one statement: no BEGIN/ROLLBACK round trips
                 conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -166,7 +177,9 @@ class Authenticator:
                 found = self._lookup(conn, BY_API_KEY, {"digest": digest})
                 if found is None or found[0][1] != username:
                     raise Unauthorized("Wrong username or API key")
-                return self._token(conn, ("apikey", digest), found, method="apikey", auth_time=None, login=None)
+                token, expires = self._token(conn, ("apikey", digest), found, method="apikey", auth_time=None,
+                                             login=None)
+                return Authenticated(token, expires, None)
             token = value.strip()
             token_key = hashlib.sha256(token.encode()).digest()
             claims = self._login_claims(conn, token, token_key)
@@ -175,9 +188,10 @@ class Authenticator:
                 if claims else None
             if claims is None or found is None or claims.get("gen", 0) != found[0][3] or found[1]:
                 raise Unauthorized("Invalid or expired token")
-            return self._token(conn, ("login", token_key), found, method="password",
-                               auth_time=claims.get("auth_time"),
-                               login=(str(jti), int(claims["exp"])) if jti else None)
+            token, expires = self._token(conn, ("login", token_key), found, method="password",
+                                         auth_time=claims.get("auth_time"),
+                                         login=(str(jti), int(claims["exp"])) if jti else None)
+            return Authenticated(token, expires, int(claims["exp"]))
 
     def forget(self) -> None:
         """Drop every remembered token (after the signing keys changed)."""
@@ -224,15 +238,16 @@ class Authenticator:
 
     def _token(self, conn: sa.Connection, credentials: tuple[str, str | bytes],
                found: tuple[tuple, bool, dict[str, Any]], *, method: str, auth_time: int | None,
-               login: tuple[str, int] | None) -> str:
+               login: tuple[str, int] | None) -> tuple[str, int]:
         (user_id, username, admin, _generation), _revoked, memberships = found
         claims = (user_id, username, admin, auth_time, login, tuple(sorted(memberships["orgs"].items())),
                   tuple(memberships["teams"]), tuple(memberships["managed_teams"]))
         now = self._clock()
         minted = self._minted.get(credentials)
         if minted is not None and minted[0] == claims and minted[2] - now > self._tokens.access_ttl / 2:
-            return minted[1]
+            return minted[1], minted[2]
         token = self._tokens.issue_access(conn, user_id=user_id, username=username, admin=admin, method=method,
                                           auth_time=auth_time, now=now, memberships=memberships, login=login)
-        self._minted.put(credentials, (claims, token, int(now) + self._tokens.access_ttl))
-        return token
+        expires = int(now) + self._tokens.access_ttl
+        self._minted.put(credentials, (claims, token, expires))
+        return token, expires

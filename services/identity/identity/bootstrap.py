@@ -10,6 +10,7 @@ from typing import Any
 import argon2
 
 from identity import config, consumers, models, use_cases
+from identity.authn_epoch import AuthnEpoch
 from identity.avatars import Avatars
 from identity.credentials import ApiKeyVault, KeyRing, Passwords, ResetTokens, Tokens, derive_key
 from identity.models import Avatar, Org, OrgMember, Team, User
@@ -29,6 +30,7 @@ class Identity(ServiceContainer):
     resets: ResetTokens
     throttle: ThrottlePolicy
     avatars: Avatars
+    epoch: AuthnEpoch
 
     # -- use cases with this deployment's collaborators bound (views pass only the request's data) --
     def register_user(self, uow: UnitOfWork, cmd: use_cases.SignUp, address: str | None) -> User:
@@ -121,6 +123,8 @@ def bootstrap(settings: config.Settings | None = None, *, passwords: Passwords |
                                 max_signups_per_address=settings.signups_per_address_per_hour,
                                 digest_key=derive_key(settings.secret_key, "login-throttle-names")),
         avatars=Avatars(max_bytes=settings.avatar_max_bytes, size=settings.avatar_size),
+        epoch=AuthnEpoch(platform.engine, settings.gateway_control_urls.replace(",", " ").split()),
         clock=clock,
     )
+    ident.epoch.watch(platform.session_factory)
     return ident

@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     trusted_proxies: int = env("TRUSTED_PROXIES", default=1,
                                help="proxies (the gateway) in front of the API that append to X-Forwarded-For; "
                                     "the client address used for login throttling is read accordingly")
+    gateway_control_urls: str = env("GATEWAY_CONTROL_URLS", default="",
+                                    help="the gateways' control listeners (GATEWAY_CONTROL_PORT), comma-separated, "
+                                         "e.g. http://gateway-control:8081; a host name is told at every address "
+                                         "it resolves to (a headless Service). Identity tells them of each new "
+                                         "authentication epoch before a revoking call returns; empty: the "
+                                         "gateway asks identity about every request with credentials")
+    authn_cache_seconds: int = env("AUTHN_CACHE_SECONDS", default=60,
+                                   help="longest the gateway keeps identity's answer about credentials (under "
+                                        "the authentication epoch; 0: never)")
+    authn_epoch_recheck_seconds: int = env("AUTHN_EPOCH_RECHECK_SECONDS", default=5,
+                                           help="how often a gateway fetches the authentication epoch on its own, "
+                                                "the longest a gateway identity could not tell keeps answers "
+                                                "that a revocation outdated")
 
 
 def check(settings: Settings) -> Settings:
@@ -54,6 +67,8 @@ def check(settings: Settings) -> Settings:
         raise ConfigError("PASSWORD_HASH_CONCURRENCY must be at least 1 and PASSWORD_HASH_MEMORY_KIB at least 8")
     if settings.trusted_proxies < 0:
         raise ConfigError("TRUSTED_PROXIES must be 0 or more")
+    if settings.authn_cache_seconds < 0 or settings.authn_epoch_recheck_seconds < 1:
+        raise ConfigError("AUTHN_CACHE_SECONDS must be 0 or more and AUTHN_EPOCH_RECHECK_SECONDS at least 1")
     return settings
 
 

@@ -144,6 +144,19 @@ class RevokedLogin(Base):
     expires_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False, index=True)
 
 
+class AuthnEpoch(Base):
+    """One row: a number that grows whenever something an access token says may have changed.
+
+    The gateway keeps identity's answers about credentials under the epoch it last heard of
+    (:mod:`identity.authn_epoch`); a higher epoch makes every kept answer unreachable at once.
+    """
+
+    __tablename__ = "authn_epoch"
+
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+
+
 class Org(Base):
     __tablename__ = "orgs"
 
