@@ -4,9 +4,9 @@
 1. anonymous ``GET /packages/:s/:r/:p`` through the gateway, as a fraction of a bare Flask +
    SQLAlchemy primary-key read of the same row behind the same nginx (goal: at least 0.7);
 2. the same package read with credentials — Basic ``username:API key`` and ``Bearer <login
-   token>``, each authenticated by identity through the gateway's ``auth_request`` — as a
-   fraction of the anonymous read (goal: at least 0.6), and their p99 against the anonymous
-   p99 (goal: at most 2×);
+   token>``, authenticated through the gateway's ``auth_request`` (identity's answer kept by the
+   gateway under the authentication epoch, identity.authn_epoch) — as a fraction of the anonymous
+   read (goal: at least 0.6), and their p99 against the anonymous p99 (goal: at most 2×);
 3. a 1 MiB download at ``/dl/`` through the gateway, anonymous and with an API key, as a
    fraction of nginx serving the same file directly (goal: at least 0.5 for both);
 4. the catalog API worker's memory growth while a 500 MiB file uploads (goal: under 64 MiB).

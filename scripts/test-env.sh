@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare this machine for `make test` (the Makefile runs it first; running it again is harmless):
 #
-# * system packages the suite drives for real — nginx (the gateway), gpg (signing), curl,
+# * system packages the suite drives for real — nginx with its JavaScript module (the gateway), gpg (signing), curl,
 #   chromium and chromium-driver (the web pages' browser tests) — installed with apt-get when
 #   missing (as root, or through password-less sudo; otherwise it says what to install);
 # * a local PostgreSQL and RabbitMQ that are installed but stopped are started, when the test
@@ -38,6 +38,8 @@ port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 # --- system packages ---------------------------------------------------------------------------
 missing=()
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+ls /usr/lib/nginx/modules/ngx_http_js_module.so /usr/share/nginx/modules/ngx_http_js_module.so \
+  /etc/nginx/modules/ngx_http_js_module.so >/dev/null 2>&1 || [ -n "${NGINX_JS_MODULE:-}" ] || missing+=(libnginx-mod-http-js)
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)

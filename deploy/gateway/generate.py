@@ -107,6 +107,23 @@ map $pk_dl_name $pk_dl_disposition {
     default "attachment; filename=\"$pk_dl_name\"";
 }
 
+# Identity's answers about credentials, kept for the seconds it says (X-Accel-Expires) under the
+# authentication epoch and the SHA-256 of the credentials (identity.authn_epoch): any revocation
+# advances the epoch, and identity tells this gateway on its control listener before the revoking
+# call returns. The loopback listener exists so that the epoch can be looked up (its own cached
+# sub-request) before identity's answer is.
+js_path ${GATEWAY_JS_DIR};
+js_import packyard from packyard.js;
+js_set $pk_credentials packyard.credentialsDigest;
+proxy_cache_path ${GATEWAY_STATE_DIR}/authn levels=1:2 keys_zone=pk_authn:16m max_size=256m inactive=2m
+                 use_temp_path=off;
+proxy_cache_path ${GATEWAY_STATE_DIR}/authn-epoch keys_zone=pk_authn_epoch:1m max_size=1m inactive=1h
+                 use_temp_path=off;
+upstream pk_authn_kept {
+    server unix:${GATEWAY_STATE_DIR}/authn.sock;
+    keepalive 32;
+}
+
 # Catalog's answers about public files are cached for the seconds it says (X-Accel-Expires).
 proxy_cache_path ${GATEWAY_STATE_DIR}/download-decisions levels=1:2 keys_zone=pk_dl_decisions:10m
                  max_size=64m inactive=10m use_temp_path=off;
@@ -165,7 +182,7 @@ server {
         if ($http_authorization = "") {
             return 204;
         }
-        proxy_pass http://identity/internal/authn;
+        proxy_pass http://pk_authn_kept/_pk_authn;
         proxy_pass_request_body off;
         proxy_set_header Content-Length "";
         proxy_set_header Authorization $http_authorization;
@@ -321,7 +338,73 @@ FOOTER = r"""
         return 404 '{"message":"Not found"}';
     }
 }
+
+# The answers of identity about credentials, kept (see pk_authn above). Reached only by the
+# /_authn sub-request above, on a socket in the gateway's state directory.
+server {
+    listen unix:${GATEWAY_STATE_DIR}/authn.sock;
+    server_tokens off;
+    access_log off;
+    default_type application/json;
+    proxy_http_version 1.1;
+    proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;
+    proxy_cache_lock on;
+
+    location = /_pk_authn {
+        auth_request /_pk_authn_epoch;
+        auth_request_set $pk_authn_epoch $upstream_http_x_packyard_epoch;
+        proxy_pass http://identity/internal/authn;
+        proxy_set_header Connection "";
+        proxy_cache pk_authn;
+        proxy_cache_key "$pk_authn_epoch:$pk_credentials";
+    }
+
+    location = /_pk_authn_epoch {
+        internal;
+        proxy_pass http://identity/internal/authn/epoch;
+        proxy_pass_request_body off;
+        @EPOCH_REQUEST@
+        proxy_cache pk_authn_epoch;
+        proxy_cache_key epoch;
+    }
+
+    location / {
+        return 404 '{"message":"Not found"}';
+    }
+}
+
+# The control listener, for identity only (keep it off the public network): identity calls it after
+# advancing the authentication epoch; the gateway fetches the epoch anew, keeps it and answers it.
+server {
+    listen ${GATEWAY_CONTROL_PORT};
+    server_tokens off;
+    access_log off;
+    default_type application/json;
+    proxy_http_version 1.1;
+    proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;
+
+    location = /_pk/authn-epoch {
+        proxy_pass http://identity/internal/authn/epoch;
+        proxy_pass_request_body off;
+        @EPOCH_REQUEST@
+        proxy_cache pk_authn_epoch;
+        proxy_cache_key epoch;
+        proxy_cache_bypass 1;
+    }
+
+    location / {
+        return 404 '{"message":"Not found"}';
+    }
+}
 """
+
+# A request for the authentication epoch (identity's /internal/authn/epoch) carries no client header.
+EPOCH_REQUEST = (
+    ("Connection", '""'),
+    ("Content-Length", '""'),
+    ("Authorization", '""'),
+    ("X-Service-Token", '"${SERVICE_TOKEN}"'),
+)
 
 
 def render(services: list[str], routes: list[dict]) -> str:
@@ -338,7 +421,9 @@ def render(services: list[str], routes: list[dict]) -> str:
                       "        proxy_buffering on;"]
         lines += [f"        proxy_pass http://{route['service']};", "    }", ""]
         out.append("\n".join(lines))
-    out.append(FOOTER)
+    def epoch_request(match: re.Match[str]) -> str:
+        return "\n".join(f"{match.group(1)}proxy_set_header {name} {value};" for name, value in EPOCH_REQUEST)
+    out.append(re.sub(r"^( *)@EPOCH_REQUEST@$", epoch_request, FOOTER, flags=re.M))
     return "\n".join(out)
 
 

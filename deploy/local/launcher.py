@@ -19,6 +19,7 @@ import base64
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "social", "catalog", "notifier", "signing")
 DEFAULT_PORTS = {
     "GATEWAY_PORT": 8080,
+    "GATEWAY_CONTROL_PORT": 8081,  # identity tells the gateway of a new authentication epoch there
     "SMTP_PORT": 8025,
     "WEB_PORT": 8100,  # the web pages (services/web), behind the gateway like the APIs
     **{f"{s.upper()}_PORT": 8101 + i for i, s in enumerate(SERVICES)},
@@ -119,6 +121,7 @@ def platform_env(var_dir: Path, overrides: Mapping[str, str] | None = None,
     env.setdefault("SERVICE_TOKEN", secret_values["SERVICE_TOKEN"])
     env.setdefault("API_URL", gateway)  # the web pages call the public API through the gateway
     env.setdefault("WEB_SESSION_KEY", secret_values["WEB_SESSION_KEY"])
+    env.setdefault("GATEWAY_CONTROL_URLS", f"http://127.0.0.1:{env['GATEWAY_CONTROL_PORT']}")
     env.update(overrides)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -143,6 +146,29 @@ def _web_trusted_file(env: Mapping[str, str], gw: Path) -> str:
     return str(path)
 
 
+def njs_module() -> str:
+    """nginx's JavaScript module (njs), which the gateway's configuration uses: ``NGINX_JS_MODULE`` or the
+    usual places of Debian's ``libnginx-mod-http-js`` and of nginx.org's ``nginx-module-njs``."""
+    candidates = [os.environ.get("NGINX_JS_MODULE", ""), "/usr/lib/nginx/modules/ngx_http_js_module.so",
+                  "/usr/share/nginx/modules/ngx_http_js_module.so", "/etc/nginx/modules/ngx_http_js_module.so",
+                  "/usr/lib64/nginx/modules/ngx_http_js_module.so"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    raise SystemExit("nginx's JavaScript module is missing: apt-get install libnginx-mod-http-js "
+                     "(or set NGINX_JS_MODULE to ngx_http_js_module.so)")
+
+
+def forget_kept_answers(env: Mapping[str, str]) -> None:
+    """Before a gateway starts: drop the answers about credentials a previous gateway kept (a revocation
+    may have happened while it could not be told) and the socket of its authentication listener (left
+    behind by a gateway that was killed), as the image's start script does."""
+    state = Path(env["PACKYARD_VAR"]) / "gateway" / "state"
+    for kept in ("authn", "authn-epoch"):
+        shutil.rmtree(state / kept, ignore_errors=True)
+    (state / "authn.sock").unlink(missing_ok=True)
+
+
 def render_gateway(env: Mapping[str, str]) -> Path:
     """Write ``$PACKYARD_VAR/gateway/nginx.conf`` for this environment and return its path."""
     var_dir = Path(env["PACKYARD_VAR"])
@@ -154,7 +180,9 @@ def render_gateway(env: Mapping[str, str]) -> Path:
     template = (ROOT / "deploy" / "gateway" / "default.conf.template").read_text()
     values = {f"{s.upper()}_UPSTREAM": f"127.0.0.1:{env[f'{s.upper()}_PORT']}" for s in SERVICES}
     values["WEB_UPSTREAM"] = f"127.0.0.1:{env['WEB_PORT']}"
-    values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}", BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"],
+    values.update(GATEWAY_PORT=f"127.0.0.1:{env['GATEWAY_PORT']}",
+                  GATEWAY_CONTROL_PORT=f"127.0.0.1:{env['GATEWAY_CONTROL_PORT']}",
+                  GATEWAY_JS_DIR=str(ROOT / "deploy" / "gateway" / "njs"), BLOB_STORAGE_PATH=env["BLOB_STORAGE_PATH"],
                   DOWNLOAD_LOG_DIR=env["DOWNLOAD_LOG_DIR"], GATEWAY_STATE_DIR=str(gw / "state"),
                   SERVICE_TOKEN=env["SERVICE_TOKEN"], GEOIP_COUNTRY_FILE=_geoip_file(env, gw),
                   WEB_TRUSTED_FILE=_web_trusted_file(env, gw))
@@ -164,6 +192,7 @@ def render_gateway(env: Mapping[str, str]) -> Path:
     # private directory); a local run as root keeps the workers as the user that owns var/.
     user = "user root;\n" if os.geteuid() == 0 else ""
     conf.write_text(f"""# Local gateway of `make run`, rendered from deploy/gateway/default.conf.template.
+load_module {njs_module()};
 {user}worker_processes {env.get('GATEWAY_WORKERS', '2')};
 pid {gw}/nginx.pid;
 error_log stderr warn;
@@ -261,6 +290,8 @@ class LocalPlatform:
             self._spawn(self.processes[name])
 
     def _spawn(self, proc: Process) -> None:
+        if proc.name == "gateway":
+            forget_kept_answers(self.env)
         if self.log_to_files:
             proc.log_path = self.var_dir / "logs" / f"{proc.name}.log"
             out = open(proc.log_path, "ab")  # noqa: SIM115 - owned by the child

@@ -74,7 +74,9 @@ def gateway(tmp_path_factory):
     env = {"PACKYARD_VAR": str(var), "BLOB_STORAGE_PATH": str(var / "blobs"), "DOWNLOAD_LOG_DIR": str(var / "logs"),
            "GATEWAY_PORT": str(free_port()), "SERVICE_TOKEN": TOKEN, "GEOIP_COUNTRY_FILE": str(geoip),
            "GATEWAY_WORKERS": "1", "WEB_TRUSTED_ADDRESSES": "127.0.0.3",  # the clients here are the public
-           **{name: str(recorder.server_port) for name in DEFAULT_PORTS if name not in ("GATEWAY_PORT", "SMTP_PORT")}}
+           **{name: str(recorder.server_port) for name in DEFAULT_PORTS
+              if name not in ("GATEWAY_PORT", "GATEWAY_CONTROL_PORT", "SMTP_PORT")},
+           "GATEWAY_CONTROL_PORT": str(free_port())}
     conf = render_gateway(env)
     nginx = subprocess.Popen(["nginx", "-p", str(conf.parent), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"])
     port = int(env["GATEWAY_PORT"])
@@ -109,7 +111,10 @@ def test_the_authentication_subrequest_carries_the_credential_and_the_gateways_f
     recorder.seen.clear()
     status, answer = request(port, "GET", "/repos/alice", {**CLIENT_HEADERS, "Authorization": "Basic YTpi"})
     assert status == 200
-    [authn] = recorder.requests_to("/internal/authn")
+    [authn] = [headers for _method, path, headers in recorder.seen if path == "/internal/authn"]
+    # the authentication epoch the gateway keeps identity's answers under: the credential, no client header
+    [epoch] = recorder.requests_to("/internal/authn/epoch")
+    assert epoch["x-service-token"] == TOKEN and "authorization" not in epoch
     [proxied] = recorder.requests_to("/repos/alice")
     rid = proxied["x-request-id"]
     assert rid != "client-chosen-id"

@@ -62,7 +62,9 @@ def gateway(tmp_path_factory):
     env = {"PACKYARD_VAR": str(var), "BLOB_STORAGE_PATH": str(var / "blobs"), "DOWNLOAD_LOG_DIR": str(var / "logs"),
            "GATEWAY_PORT": str(free_port()), "SERVICE_TOKEN": "gateway-test-service-token-0123456789abcdef",
            "GATEWAY_WORKERS": "1", "WEB_TRUSTED_ADDRESSES": f"{WEB_APP}, 192.0.2.0/24",
-           **{name: str(recorder.server_port) for name in DEFAULT_PORTS if name not in ("GATEWAY_PORT", "SMTP_PORT")}}
+           **{name: str(recorder.server_port) for name in DEFAULT_PORTS
+              if name not in ("GATEWAY_PORT", "GATEWAY_CONTROL_PORT", "SMTP_PORT")},
+           "GATEWAY_CONTROL_PORT": str(free_port())}
     conf = render_gateway(env)
     nginx = subprocess.Popen(["nginx", "-p", str(conf.parent), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"])
     port = int(env["GATEWAY_PORT"])
