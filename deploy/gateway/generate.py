@@ -368,13 +368,22 @@ server {
         proxy_cache_key epoch;
     }
 
+    # The epoch identity announced (the control listener's upstream): answered as identity would.
+    location = /_pk_authn_epoch_is {
+        add_header X-Packyard-Epoch $arg_epoch always;
+        add_header X-Accel-Expires $arg_ttl always;
+        return 200 "";
+    }
+
     location / {
         return 404 '{"message":"Not found"}';
     }
 }
 
-# The control listener, for identity only (keep it off the public network): identity calls it after
-# advancing the authentication epoch; the gateway fetches the epoch anew, keeps it and answers it.
+# The control listener, for identity only (keep it off the public network; it also wants the service
+# credential): identity calls it after advancing the authentication epoch, with the new epoch and how
+# long to keep it; the gateway keeps it (without asking identity: identity may be busy telling) and
+# answers what it kept.
 server {
     listen ${GATEWAY_CONTROL_PORT};
     server_tokens off;
@@ -384,9 +393,19 @@ server {
     proxy_ignore_headers Cache-Control Expires Set-Cookie Vary;
 
     location = /_pk/authn-epoch {
-        proxy_pass http://identity/internal/authn/epoch;
+        if ($http_x_service_token != "${SERVICE_TOKEN}") {
+            return 401 '{"message":"This endpoint is for identity: send the service credential (X-Service-Token)"}';
+        }
+        if ($arg_epoch !~ "^[0-9]{1,18}$") {
+            return 400 '{"message":"epoch must be a number"}';
+        }
+        if ($arg_ttl !~ "^[1-9][0-9]{0,5}$") {
+            return 400 '{"message":"ttl must be a number of seconds"}';
+        }
+        proxy_pass http://pk_authn_kept/_pk_authn_epoch_is?epoch=$arg_epoch&ttl=$arg_ttl;
         proxy_pass_request_body off;
-        @EPOCH_REQUEST@
+        proxy_set_header Connection "";
+        proxy_set_header Content-Length "";
         proxy_cache pk_authn_epoch;
         proxy_cache_key epoch;
         proxy_cache_bypass 1;

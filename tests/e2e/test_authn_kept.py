@@ -98,3 +98,14 @@ def test_a_gateway_not_told_refuses_revoked_credentials_within_the_recheck(gw):
     wait_for(lambda: gw.get("/me", headers=headers).status_code == 401, timeout=15,
              message="the gateway refusing the key once it fetched the epoch")
     assert time.monotonic() - revoked_at < 5 + 2  # AUTHN_EPOCH_RECHECK_SECONDS (5) and a request's time
+
+
+def test_the_control_listener_takes_an_epoch_from_identity_only(gw):
+    control = f"http://127.0.0.1:{gw.platform.env['GATEWAY_CONTROL_PORT']}/_pk/authn-epoch"
+    token = {"X-Service-Token": gw.platform.env["SERVICE_TOKEN"]}
+    for headers, query, status in [({}, "epoch=1&ttl=5", 401), ({"X-Service-Token": "x" * 40}, "epoch=1&ttl=5", 401),
+                                   (token, "epoch=one&ttl=5", 400), (token, "epoch=1&ttl=0", 400)]:
+        response = gw.http.get(f"{control}?{query}", headers=headers, timeout=10)
+        assert response.status_code == status and "message" in response.json(), (query, response.text)
+    # the public listener has no such path
+    assert gw.get("/_pk/authn-epoch?epoch=1&ttl=5", headers=token).status_code == 404

@@ -17,14 +17,15 @@ made the change returns:
 1. advances the epoch (its own short transaction, after the change committed: any answer the
    gateway keeps under the new epoch was worked out from the changed data);
 2. tells every gateway (``GATEWAY_CONTROL_URLS``; a host name standing for several addresses, as a
-   Kubernetes headless Service does, is told at each of them): the gateway fetches the epoch from
-   identity on its control listener, stores it, and answers with what it stored. A gateway that
-   answers an older epoch (another change's announcement overtook this one) is told again.
+   Kubernetes headless Service does, is told at each of them) on its control listener, with the
+   service credential: the gateway keeps the new epoch for ``AUTHN_EPOCH_RECHECK_SECONDS`` and
+   answers with what it kept. A gateway that answers an older epoch is told again.
 
 So a request sent after the revoking call returned finds the new epoch at every gateway that was
 told, and identity is asked. A gateway that could not be told (unreachable, or not up yet) fetches
-the epoch again on its own within ``AUTHN_EPOCH_RECHECK_SECONDS``; identity logs such a gateway
-and counts it (``packyard_identity_authn_epoch_announcements_total{outcome="failed"}``). Without
+the epoch from identity on its own within ``AUTHN_EPOCH_RECHECK_SECONDS`` (as every gateway does
+once that long has passed, which also bounds the rare announcement overtaken by a fetch of the epoch
+read just before it grew); identity logs such a gateway and counts it (``packyard_identity_authn_epoch_announcements_total{outcome="failed"}``). Without
 ``GATEWAY_CONTROL_URLS`` identity has no gateway to tell, and its answers say not to keep them.
 """
 
@@ -112,9 +113,12 @@ def _bulk_changes_claims(state: ORMExecuteState) -> bool:
 class AuthnEpoch:
     """The epoch in identity's database and the gateways told of it."""
 
-    def __init__(self, engine: Engine, gateways: Iterable[str] = (), *, timeout: float = 2.0) -> None:
+    def __init__(self, engine: Engine, gateways: Iterable[str] = (), *, service_token: str = "",
+                 keep_seconds: int = 5, timeout: float = 2.0) -> None:
         self._engine = engine
         self._gateways = [url.rstrip("/") for url in gateways if url.strip()]
+        self._service_token = service_token
+        self._keep_seconds = keep_seconds
         self._timeout = timeout
 
     @property
@@ -159,7 +163,8 @@ class AuthnEpoch:
         for _attempt in range(3):
             conn = http.client.HTTPConnection(host, port, timeout=self._timeout)
             try:
-                conn.request("GET", CONTROL_PATH, headers={"Host": name})
+                conn.request("GET", f"{CONTROL_PATH}?epoch={value}&ttl={self._keep_seconds}",
+                             headers={"Host": name, "X-Service-Token": self._service_token})
                 response = conn.getresponse()
                 response.read()
                 stored = response.getheader(EPOCH_HEADER, "")

@@ -123,7 +123,9 @@ def bootstrap(settings: config.Settings | None = None, *, passwords: Passwords |
                                 max_signups_per_address=settings.signups_per_address_per_hour,
                                 digest_key=derive_key(settings.secret_key, "login-throttle-names")),
         avatars=Avatars(max_bytes=settings.avatar_max_bytes, size=settings.avatar_size),
-        epoch=AuthnEpoch(platform.engine, settings.gateway_control_urls.replace(",", " ").split()),
+        epoch=AuthnEpoch(platform.engine, settings.gateway_control_urls.replace(",", " ").split(),
+                         service_token=settings.service_token or "",
+                         keep_seconds=settings.authn_epoch_recheck_seconds),
         clock=clock,
     )
     ident.epoch.watch(platform.session_factory)

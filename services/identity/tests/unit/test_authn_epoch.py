@@ -19,19 +19,21 @@ SERVICE_TOKEN_HEADER = "X-Service-Token"
 
 
 class ControlListener:
-    """A stand-in for a gateway's control listener: answers the epoch identity's database holds (as the
-    gateway does after fetching it), or ``stale`` times an older one first."""
+    """A stand-in for a gateway's control listener: keeps the epoch it is told and answers it (as the
+    gateway does), or, ``stale`` times, an older one (an earlier announcement stored after this one)."""
 
-    def __init__(self, epoch: AuthnEpoch, stale: int = 0) -> None:
-        self.calls = 0
+    def __init__(self, token: str, stale: int = 0) -> None:
+        self.calls: list[dict[str, str]] = []
         self.stale = stale
         listener = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the standard library's name
-                assert self.path == CONTROL_PATH
-                listener.calls += 1
-                value = epoch.current()
+                path, _, query = self.path.partition("?")
+                args = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+                listener.calls.append(args)
+                assert path == CONTROL_PATH and self.headers[SERVICE_TOKEN_HEADER] == token
+                value = int(args["epoch"])
                 if listener.stale:
                     listener.stale -= 1
                     value -= 1
@@ -55,7 +57,7 @@ class ControlListener:
 @pytest.fixture
 def told(identity):
     """Identity's epoch with a control listener to tell (the identity fixture's epoch, re-pointed)."""
-    listener = ControlListener(identity.epoch)
+    listener = ControlListener(identity.settings.service_token)
     identity.epoch._gateways = [listener.url]  # noqa: SLF001 - GATEWAY_CONTROL_URLS of this test
     yield listener
     listener.close()
@@ -91,15 +93,17 @@ def test_revocations_and_membership_changes_advance_the_epoch_and_profile_edits_
     assert advanced(), "a regenerated API key"
     assert api.client.delete("/me/apikey", headers=bob).status_code == 200
     assert advanced(), "a revoked API key"
-    assert told.calls == 7, "the gateway was told of every new epoch"
+    assert [int(call["epoch"]) for call in told.calls] == list(range(epoch - 6, epoch + 1)), \
+        "the gateway was told of every new epoch"
+    assert {call["ttl"] for call in told.calls} == {str(identity.settings.authn_epoch_recheck_seconds)}
 
 
 def test_a_gateway_answering_an_older_epoch_is_told_again(identity):
-    listener = ControlListener(identity.epoch, stale=1)
+    listener = ControlListener("a-service-token", stale=1)
     try:
-        epoch = AuthnEpoch(identity.platform.engine, [listener.url])
+        epoch = AuthnEpoch(identity.platform.engine, [listener.url], service_token="a-service-token")
         assert epoch.announce(epoch.advance()) == []
-        assert listener.calls == 2
+        assert len(listener.calls) == 2
     finally:
         listener.close()
 
