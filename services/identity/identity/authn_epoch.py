@@ -25,7 +25,8 @@ So a request sent after the revoking call returned finds the new epoch at every 
 told, and identity is asked. A gateway that could not be told (unreachable, or not up yet) fetches
 the epoch from identity on its own within ``AUTHN_EPOCH_RECHECK_SECONDS`` (as every gateway does
 once that long has passed, which also bounds the rare announcement overtaken by a fetch of the epoch
-read just before it grew); identity logs such a gateway and counts it (``packyard_identity_authn_epoch_announcements_total{outcome="failed"}``). Without
+read just before it grew); identity logs such a gateway and counts it
+(``packyard_identity_authn_epoch_announcements_total{outcome="failed"}``). Without
 ``GATEWAY_CONTROL_URLS`` identity has no gateway to tell, and its answers say not to keep them.
 """
 
