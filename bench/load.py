@@ -231,8 +231,10 @@ def main() -> None:
                     "SELECT data::jsonb ->> 'version', count(*), extract(epoch FROM max(created_at)) "
                     "FROM notifications WHERE type = 'release' GROUP BY 1")).all()
             return {v: (n, t) for v, n, t in rows}
-        wait_for(lambda: all(told().get(v, (0, 0))[0] >= args.watchers for v in RELEASES), timeout=300,
-                 interval=1, message="every release told to every watcher")
+        def everyone_told() -> bool:
+            counts = told()  # one query for every release, not one per release
+            return all(counts.get(v, (0, 0))[0] >= args.watchers for v in RELEASES)
+        wait_for(everyone_told, timeout=300, interval=1, message="every release told to every watcher")
         lags = [max(0.0, float(t) - RELEASES[v]) * 1000 for v, (_, t) in told().items() if v in RELEASES]
         report["notifier_lag_ms"] = {"releases": len(lags), "p50": round(percentile(lags, 0.5)),
                                      "p95": round(percentile(lags, 0.95)), "max": round(max(lags or [0]))}
