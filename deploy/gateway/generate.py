@@ -322,13 +322,16 @@ FORWARDED = (
 
 
 def _forwarded(text: str) -> str:
-    """Put the forwarding headers where ``@FORWARDED@`` (public routes: no service credential) or
-    ``@FORWARDED_TO_INTERNAL@`` (sub-requests to /internal/*: the credential) stands."""
+    """Put the headers of each marker where it stands: ``@FORWARDED@`` (public routes: no service
+    credential), ``@FORWARDED_TO_INTERNAL@`` (sub-requests to /internal/*: the credential) and
+    ``@EPOCH_REQUEST@`` (the authentication epoch's requests)."""
+    blocks = {"FORWARDED": (*FORWARDED, ("X-Service-Token", '""')),
+              "FORWARDED_TO_INTERNAL": (*FORWARDED, ("X-Service-Token", '"${SERVICE_TOKEN}"')),
+              "EPOCH_REQUEST": EPOCH_REQUEST}
+
     def block(match: re.Match[str]) -> str:
-        token = '"${SERVICE_TOKEN}"' if match.group(2) else '""'
-        headers = (*FORWARDED, ("X-Service-Token", token))
-        return "\n".join(f"{match.group(1)}proxy_set_header {name} {value};" for name, value in headers)
-    return re.sub(r"^( *)@FORWARDED(_TO_INTERNAL)?@$", block, text, flags=re.M)
+        return "\n".join(f"{match.group(1)}proxy_set_header {name} {value};" for name, value in blocks[match.group(2)])
+    return re.sub(r"^( *)@(FORWARDED|FORWARDED_TO_INTERNAL|EPOCH_REQUEST)@$", block, text, flags=re.M)
 
 
 FOOTER = r"""
@@ -440,9 +443,7 @@ def render(services: list[str], routes: list[dict]) -> str:
                       "        proxy_buffering on;"]
         lines += [f"        proxy_pass http://{route['service']};", "    }", ""]
         out.append("\n".join(lines))
-    def epoch_request(match: re.Match[str]) -> str:
-        return "\n".join(f"{match.group(1)}proxy_set_header {name} {value};" for name, value in EPOCH_REQUEST)
-    out.append(re.sub(r"^( *)@EPOCH_REQUEST@$", epoch_request, FOOTER, flags=re.M))
+    out.append(_forwarded(FOOTER))
     return "\n".join(out)
 
 
