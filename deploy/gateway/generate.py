@@ -12,8 +12,10 @@ The output is a template in the format of nginx's official image (``/etc/nginx/t
 What the gateway does (DESIGN §4, §5):
 * every request carrying credentials is authenticated by identity (``auth_request``); the
   short-lived access token identity returns replaces the client's ``Authorization`` header,
-  so services never see passwords or API keys. Requests without credentials skip the
-  round trip entirely and reach the services as anonymous;
+  so services never see passwords or API keys. Identity's answer is kept under the SHA-256 of
+  the credentials and the authentication epoch, which identity advances and announces on the
+  control listener before any revoking call returns (identity.authn_epoch). Requests without
+  credentials skip the round trip entirely and reach the services as anonymous;
 * routes each path to its service by the route table; anything else, and ``/internal/``,
   answers 404 JSON;
 * uploads stream to catalog unbuffered and unbounded by nginx (catalog enforces its limit);
