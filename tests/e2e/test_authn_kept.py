@@ -95,9 +95,10 @@ def test_a_gateway_not_told_refuses_revoked_credentials_within_the_recheck(gw):
                      {"u": username})
         conn.execute(sa.text("UPDATE authn_epoch SET value = value + 1 WHERE id = 1"))
     revoked_at = time.monotonic()
-    wait_for(lambda: gw.get("/me", headers=headers).status_code == 401, timeout=15,
+    wait_for(lambda: gw.get("/me", headers=headers).status_code == 401, timeout=30,
              message="the gateway refusing the key once it fetched the epoch")
-    assert time.monotonic() - revoked_at < 5 + 2  # AUTHN_EPOCH_RECHECK_SECONDS (5) and a request's time
+    # AUTHN_EPOCH_RECHECK_SECONDS (5) and a busy machine's request time; far below AUTHN_CACHE_SECONDS (60)
+    assert time.monotonic() - revoked_at < 5 + 10
 
 
 def test_the_control_listener_takes_an_epoch_from_identity_only(gw):
